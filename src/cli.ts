@@ -1,0 +1,68 @@
+/**
+ * sshkit's root: yargs (loaded lazily so `--version` costs only Node's own start), one catch that turns
+ * every error into one `sshkit: …` line and the exit status of SPEC.md, and the only process.exit.
+ */
+import { readFileSync } from 'node:fs';
+import { SshkitError, Exit } from './core/errors.js';
+import { requestedStatus } from './output.js';
+
+/** Subcommands, each a thin yargs CommandModule in src/commands/<name>.ts. */
+const COMMANDS = ['keygen', 'fingerprint'];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  return pkg.version as string;
+}
+
+function report(err: unknown): number {
+  if (err instanceof SshkitError) {
+    process.stderr.write(`sshkit: ${err.message}\n`);
+    if (process.env.SSHKIT_DEBUG && err.stack) process.stderr.write(err.stack + '\n');
+    return err.code;
+  }
+  const e = err as Error;
+  process.stderr.write(`sshkit: internal error: ${e && e.message ? e.message : String(err)}\n`);
+  if (process.env.SSHKIT_DEBUG && e && e.stack) process.stderr.write(e.stack + '\n');
+  return Exit.BAD;
+}
+
+async function main(args: string[]): Promise<number> {
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(version() + '\n');
+    return Exit.OK;
+  }
+  const { default: yargs } = await import('yargs');
+  const modules = await Promise.all(COMMANDS.map((name) => import(`./commands/${name}.js`)));
+  let usageError: string | null = null;
+  const parser = yargs(args)
+    .scriptName('sshkit')
+    .usage('$0 <command> [options]')
+    .option('json', { type: 'boolean', describe: 'Machine-readable output (one JSON document on stdout)' })
+    .option('color', { type: 'boolean', describe: 'Colour on a TTY (--no-color to disable; NO_COLOR is honoured)' })
+    .strict()
+    .demandCommand(1, 'a command is required (see --help)')
+    .recommendCommands()
+    .version(version())
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    });
+  for (const mod of modules) parser.command(mod.default);
+  await parser.parseAsync();
+  if (usageError) throw new SshkitError(Exit.BAD, usageError);
+  return requestedStatus();
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.exitCode = report(err);
+  },
+);
+

@@ -1,0 +1,71 @@
+/**
+ * Fingerprints and randomart exactly as OpenSSH prints them (sshkey.c: sshkey_fingerprint,
+ * fingerprint_randomart): SHA256 as unpadded base64, MD5 as colon-separated hex pairs, and the
+ * "drunken bishop" picture over the raw digest.
+ */
+import { createHash } from 'node:crypto';
+import type { KeyInfo } from './key.js';
+
+export type FingerprintHash = 'sha256' | 'md5';
+
+/** The raw digest of a key blob. */
+export function digest(blob: Buffer, hash: FingerprintHash): Buffer {
+  return createHash(hash).update(blob).digest();
+}
+
+/** `SHA256:<base64 without padding>` or `MD5:aa:bb:…`, as ssh-keygen -l prints. */
+export function fingerprint(blob: Buffer, hash: FingerprintHash = 'sha256'): string {
+  const d = digest(blob, hash);
+  if (hash === 'md5') return 'MD5:' + d.toString('hex').replace(/(..)(?!$)/g, '$1:');
+  return 'SHA256:' + d.toString('base64').replace(/=+$/, '');
+}
+
+const FLDBASE = 8;
+const FLDSIZE_Y = FLDBASE + 1;
+const FLDSIZE_X = FLDBASE * 2 + 1;
+const AUGMENT = ' .o+=*BOX@%&#/^SE';
+
+/** C snprintf into a buffer of FLDSIZE_X bytes: at most FLDSIZE_X-1 characters survive. */
+function title(info: KeyInfo): string {
+  const full = `[${info.label} ${info.bits}]`;
+  if (full.length > FLDSIZE_X) return `[${info.label}]`.slice(0, FLDSIZE_X - 1);
+  return full.slice(0, FLDSIZE_X - 1);
+}
+
+function border(label: string): string {
+  const left = Math.floor((FLDSIZE_X - label.length) / 2);
+  return '+' + '-'.repeat(left) + label + '-'.repeat(FLDSIZE_X - left - label.length) + '+';
+}
+
+/**
+ * The randomart picture (no trailing newline), byte-identical to `ssh-keygen -lv`.
+ * `hash` names the digest in the lower border ([SHA256] or [MD5]).
+ */
+export function randomart(blob: Buffer, info: KeyInfo, hash: FingerprintHash = 'sha256'): string {
+  const raw = digest(blob, hash);
+  const len = AUGMENT.length - 1;
+  const field: number[][] = Array.from({ length: FLDSIZE_X }, () => new Array<number>(FLDSIZE_Y).fill(0));
+  let x = Math.floor(FLDSIZE_X / 2);
+  let y = Math.floor(FLDSIZE_Y / 2);
+  for (const byte of raw) {
+    let input = byte;
+    for (let b = 0; b < 4; b++) {
+      x += input & 0x1 ? 1 : -1;
+      y += input & 0x2 ? 1 : -1;
+      x = Math.min(Math.max(x, 0), FLDSIZE_X - 1);
+      y = Math.min(Math.max(y, 0), FLDSIZE_Y - 1);
+      if (field[x][y] < len - 2) field[x][y]++;
+      input >>= 2;
+    }
+  }
+  field[Math.floor(FLDSIZE_X / 2)][Math.floor(FLDSIZE_Y / 2)] = len - 1;
+  field[x][y] = len;
+  const rows = [border(title(info))];
+  for (let yy = 0; yy < FLDSIZE_Y; yy++) {
+    let row = '|';
+    for (let xx = 0; xx < FLDSIZE_X; xx++) row += AUGMENT[Math.min(field[xx][yy], len)];
+    rows.push(row + '|');
+  }
+  rows.push(border(`[${hash.toUpperCase()}]`));
+  return rows.join('\n');
+}

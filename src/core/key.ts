@@ -1,0 +1,197 @@
+/**
+ * Public keys. A key *is* its wire blob (RFC 4253 §6.6; PROTOCOL.certkeys for certificates): identity,
+ * equality and fingerprints are computed from the blob, never from a comment or a parsed object.
+ * This module is the one strict parser of public-key blobs and of the `type base64 [comment]` text form;
+ * everything else (authorized_keys, known_hosts, allowed_signers, the server) goes through it.
+ */
+import { ParseError } from './errors.js';
+import { WireReader, WireWriter } from './wire.js';
+
+/** A public key: canonical wire blob, its type name (first string of the blob) and a comment. */
+export interface PublicKey {
+  readonly type: string;
+  readonly blob: Buffer;
+  readonly comment: string;
+}
+
+/** What ssh-keygen shows of a key: `bits` (sshkey_size) and `label` (sshkey_type: ED25519, RSA-CERT…). */
+export interface KeyInfo {
+  readonly type: string;
+  readonly label: string;
+  readonly bits: number;
+  /** For certificates, the wire type of the certified key (e.g. ssh-ed25519). */
+  readonly baseType: string;
+  readonly isCert: boolean;
+}
+
+const CURVES: Record<string, { name: string; bits: number; point: number }> = {
+  'ecdsa-sha2-nistp256': { name: 'nistp256', bits: 256, point: 65 },
+  'ecdsa-sha2-nistp384': { name: 'nistp384', bits: 384, point: 97 },
+  'ecdsa-sha2-nistp521': { name: 'nistp521', bits: 521, point: 133 },
+  'sk-ecdsa-sha2-nistp256@openssh.com': { name: 'nistp256', bits: 256, point: 65 },
+};
+
+const LABELS: Record<string, string> = {
+  'ssh-ed25519': 'ED25519',
+  'ssh-rsa': 'RSA',
+  'ssh-dss': 'DSA',
+  'ecdsa-sha2-nistp256': 'ECDSA',
+  'ecdsa-sha2-nistp384': 'ECDSA',
+  'ecdsa-sha2-nistp521': 'ECDSA',
+  'sk-ecdsa-sha2-nistp256@openssh.com': 'ECDSA-SK',
+  'sk-ssh-ed25519@openssh.com': 'ED25519-SK',
+};
+
+/** OpenSSH refuses RSA moduli below this (SSH_RSA_MINIMUM_MODULUS_SIZE) and above 16384. */
+export const RSA_MIN_BITS = 1024;
+const RSA_MAX_BITS = 16384;
+
+const CERT_SUFFIX = '-cert-v01@openssh.com';
+
+/** The plain key type a type name stands for (strips the certificate suffix). */
+export function baseKeyType(type: string): string {
+  return type.endsWith(CERT_SUFFIX) ? type.slice(0, -CERT_SUFFIX.length) : type;
+}
+
+/** Is `type` a key or certificate type this parser understands? */
+export function isKnownKeyType(type: string): boolean {
+  return baseKeyType(type) in LABELS;
+}
+
+/** Bit length of an unsigned big-endian magnitude. */
+export function bitLength(mag: Buffer): number {
+  let i = 0;
+  while (i < mag.length && mag[i] === 0) i++;
+  if (i === mag.length) return 0;
+  return (mag.length - i - 1) * 8 + (32 - Math.clz32(mag[i]));
+}
+
+/**
+ * Reads the type-specific public fields of a plain key of `type` and returns its size in bits.
+ * Strict like sshkey_from_blob: key lengths, curve names and RSA sizes are checked.
+ */
+export function readKeyFields(type: string, r: WireReader): number {
+  switch (type) {
+    case 'ssh-ed25519':
+    case 'sk-ssh-ed25519@openssh.com': {
+      if (r.string().length !== 32) throw new ParseError('invalid ed25519 public key length');
+      if (type !== 'ssh-ed25519') r.string(); // application
+      return 256;
+    }
+    case 'ssh-rsa': {
+      r.mpint(); // e
+      const bits = bitLength(r.mpint());
+      if (bits < RSA_MIN_BITS) throw new ParseError(`RSA key too small (${bits} bits)`);
+      if (bits > RSA_MAX_BITS) throw new ParseError(`RSA key too large (${bits} bits)`);
+      return bits;
+    }
+    case 'ssh-dss': {
+      const bits = bitLength(r.mpint());
+      r.mpint();
+      r.mpint();
+      r.mpint();
+      return bits;
+    }
+    default: {
+      const curve = CURVES[type];
+      if (!curve) throw new ParseError(`unknown key type ${JSON.stringify(type)}`);
+      const name = r.text();
+      if (name !== curve.name) throw new ParseError(`curve ${JSON.stringify(name)} does not match key type ${type}`);
+      const q = r.string();
+      if (q.length !== curve.point || q[0] !== 0x04) throw new ParseError('invalid ECDSA public point');
+      if (type.startsWith('sk-')) r.string(); // application
+      return curve.bits;
+    }
+  }
+}
+
+/** Validates a public key (or certificate) blob in full and describes it. */
+export function inspectBlob(blob: Buffer): KeyInfo {
+  const r = new WireReader(blob, 'public key');
+  const type = r.text();
+  const baseType = baseKeyType(type);
+  const label = LABELS[baseType];
+  if (!label) throw new ParseError(`unknown key type ${JSON.stringify(type)}`);
+  if (type === baseType) {
+    const bits = readKeyFields(type, r);
+    r.end();
+    return { type, label, bits, baseType, isCert: false };
+  }
+  r.string(); // nonce
+  const bits = readKeyFields(baseType, r);
+  r.u64(); // serial
+  r.u32(); // cert type
+  r.string(); // key id
+  r.string(); // principals
+  r.u64(); // valid after
+  r.u64(); // valid before
+  r.string(); // critical options
+  r.string(); // extensions
+  r.string(); // reserved
+  inspectBlob(r.string()); // signature key must itself be a valid plain key
+  r.string(); // signature
+  r.end();
+  return { type, label: `${label}-CERT`, bits, baseType, isCert: true };
+}
+
+const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Strict base64 (RFC 4648, padded, as OpenSSH's b64_pton requires). */
+export function decodeBase64(text: string, what = 'base64'): Buffer {
+  if (text.length % 4 !== 0 || !B64.test(text)) throw new ParseError(`invalid ${what}`);
+  return Buffer.from(text, 'base64');
+}
+
+/** A key from its blob: validates it, takes its type from the blob. */
+export function keyFromBlob(blob: Buffer, comment = ''): PublicKey {
+  const info = inspectBlob(blob);
+  return { type: info.type, blob, comment };
+}
+
+/**
+ * Reads `type base64` at the start of `text` (after leading blanks), like OpenSSH's sshkey_read:
+ * the type token must name the blob's own type. Returns the key and the offset just past the base64,
+ * or null when `text` does not start with a known key type (so callers can try options or hosts first).
+ * A known type followed by a bad blob is an error, not null.
+ */
+export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: number } | null {
+  let i = from;
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  let j = i;
+  while (j < text.length && text[j] !== ' ' && text[j] !== '\t') j++;
+  const type = text.slice(i, j);
+  if (!isKnownKeyType(type)) return null;
+  while (text[j] === ' ' || text[j] === '\t') j++;
+  let k = j;
+  while (k < text.length && text[k] !== ' ' && text[k] !== '\t') k++;
+  if (k === j) throw new ParseError(`missing key data after ${type}`);
+  const blob = decodeBase64(text.slice(j, k), 'base64 key data');
+  const key = keyFromBlob(blob);
+  if (key.type !== type) throw new ParseError(`key type mismatch: line says ${type}, key is ${key.type}`);
+  return { key, end: k };
+}
+
+/** Parses a one-line OpenSSH public key `type base64 [comment]` (the .pub form). */
+export function parsePublicKeyLine(line: string): PublicKey {
+  const text = line.replace(/\r?\n$/, '');
+  const got = readKeyPrefix(text);
+  if (!got) throw new ParseError('not a public key line');
+  const comment = text.slice(got.end).replace(/^[ \t]+/, '');
+  return { ...got.key, comment };
+}
+
+/** Formats the .pub line; an empty comment leaves no trailing space (SPEC). */
+export function formatPublicKey(key: PublicKey): string {
+  const b64 = key.blob.toString('base64');
+  return key.comment ? `${key.type} ${b64} ${key.comment}` : `${key.type} ${b64}`;
+}
+
+/** Identity is bytes: do two keys have the same blob? */
+export function sameKey(a: PublicKey, b: PublicKey): boolean {
+  return a.blob.equals(b.blob);
+}
+
+/** Plain-key blob from type and already-encoded fields (used when unwrapping certificates). */
+export function plainKeyBlob(type: string, fields: Buffer): Buffer {
+  return new WireWriter().string(type).raw(fields).toBuffer();
+}

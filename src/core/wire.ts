@@ -1,0 +1,141 @@
+/**
+ * Strict SSH wire encoding (RFC 4251 §5): uint32, string, mpint, name-list. The reader refuses to read
+ * past its end and `end()` refuses leftover bytes, as x/crypto/ssh's parsers do: a blob that parses
+ * must be exactly one well-formed value.
+ */
+import { ParseError } from './errors.js';
+
+export class WireReader {
+  private off = 0;
+  constructor(
+    private readonly buf: Buffer,
+    private readonly what = 'blob',
+  ) {}
+
+  get remaining(): number {
+    return this.buf.length - this.off;
+  }
+
+  private need(n: number): void {
+    if (n > this.buf.length - this.off) throw new ParseError(`${this.what}: truncated`);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.off++];
+  }
+
+  bool(): boolean {
+    return this.u8() !== 0;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32BE(this.off);
+    this.off += 4;
+    return v;
+  }
+
+  u64(): bigint {
+    this.need(8);
+    const v = this.buf.readBigUInt64BE(this.off);
+    this.off += 8;
+    return v;
+  }
+
+  /** A length-prefixed byte string (a view into the underlying buffer, not a copy). */
+  string(): Buffer {
+    const n = this.u32();
+    this.need(n);
+    const v = this.buf.subarray(this.off, this.off + n);
+    this.off += n;
+    return v;
+  }
+
+  /** A string that must be printable UTF-8 text (algorithm names, namespaces, principals). */
+  text(): string {
+    return this.string().toString('utf8');
+  }
+
+  /** An mpint (RFC 4251): two's complement; we reject negative values and non-minimal encodings. */
+  mpint(): Buffer {
+    const v = this.string();
+    if (v.length > 0 && v[0] & 0x80) throw new ParseError(`${this.what}: negative mpint`);
+    if (v.length > 1 && v[0] === 0 && !(v[1] & 0x80)) throw new ParseError(`${this.what}: non-minimal mpint`);
+    return v;
+  }
+
+  /** Raw bytes without a length prefix. */
+  raw(n: number): Buffer {
+    this.need(n);
+    const v = this.buf.subarray(this.off, this.off + n);
+    this.off += n;
+    return v;
+  }
+
+  /** Everything left, consumed. */
+  rest(): Buffer {
+    const v = this.buf.subarray(this.off);
+    this.off = this.buf.length;
+    return v;
+  }
+
+  /** Asserts the value was consumed exactly. */
+  end(): void {
+    if (this.off !== this.buf.length) throw new ParseError(`${this.what}: ${this.buf.length - this.off} trailing bytes`);
+  }
+}
+
+/** Builds wire-encoded values; `toBuffer()` concatenates once. */
+export class WireWriter {
+  private parts: Buffer[] = [];
+
+  u8(v: number): this {
+    this.parts.push(Buffer.from([v & 0xff]));
+    return this;
+  }
+
+  u32(v: number): this {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(v >>> 0);
+    this.parts.push(b);
+    return this;
+  }
+
+  u64(v: bigint): this {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(v);
+    this.parts.push(b);
+    return this;
+  }
+
+  string(v: Buffer | string): this {
+    const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+    this.u32(b.length);
+    this.parts.push(b);
+    return this;
+  }
+
+  /** An unsigned big-endian magnitude written as a minimal, non-negative mpint. */
+  mpint(magnitude: Buffer): this {
+    let i = 0;
+    while (i < magnitude.length && magnitude[i] === 0) i++;
+    let v = magnitude.subarray(i);
+    if (v.length > 0 && v[0] & 0x80) v = Buffer.concat([Buffer.from([0]), v]);
+    return this.string(v);
+  }
+
+  raw(v: Buffer): this {
+    this.parts.push(v);
+    return this;
+  }
+
+  toBuffer(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+/** One `string` field, wire-encoded. */
+export function wireString(v: Buffer | string): Buffer {
+  return new WireWriter().string(v).toBuffer();
+}
