@@ -1,0 +1,38 @@
+/**
+ * Benchmark helpers: time commands side by side (sshkit and the OpenSSH reference in the same run),
+ * report medians and the ratio. Wall-clock timing here, never in tests.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const SSHKIT = join(ROOT, 'bin', 'sshkit');
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Runs a command `rounds` times and returns the median wall time in ms (fails loudly on non-zero exit). */
+export function timeCommand(cmd: string, args: string[], rounds: number, input?: string | Buffer): number {
+  const times: number[] = [];
+  const env = { ...process.env, NO_COLOR: '1' };
+  delete env.NODE_EXTRA_CA_CERTS;
+  for (let i = 0; i < rounds; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { input, env, maxBuffer: 1 << 30, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const t1 = process.hrtime.bigint();
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    times.push(Number(t1 - t0) / 1e6);
+  }
+  return median(times);
+}
+
+/** One row of a side-by-side table: `label  sshkit ms  reference ms  ratio`. */
+export function row(label: string, ours: number, ref: number, refName: string): void {
+  const ratio = ours / ref;
+  process.stdout.write(
+    `${label.padEnd(44)} sshkit ${ours.toFixed(1).padStart(8)} ms   ${refName} ${ref.toFixed(1).padStart(8)} ms   ratio ${ratio.toFixed(2)}x${ratio <= 1 ? '' : ' (slower)'}\n`,
+  );
+}
