@@ -17,7 +17,7 @@ export function median(xs: number[]): number {
 /** Runs a command `rounds` times and returns the median wall time in ms (fails loudly on non-zero exit). */
 export function timeCommand(cmd: string, args: string[], rounds: number, input?: string | Buffer): number {
   const times: number[] = [];
-  const env = { ...process.env, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.NODE_EXTRA_CA_CERTS;
   for (let i = 0; i < rounds; i++) {
     const t0 = process.hrtime.bigint();
