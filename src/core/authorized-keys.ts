@@ -1,0 +1,185 @@
+/**
+ * authorized_keys (sshd(8) AUTHORIZED_KEYS FILE FORMAT): `[options] keytype base64 [comment]` per line.
+ * Parsing is strict per line and forgiving per file, as auth2-pubkeyfile.c: a bad line is reported as
+ * `file:line` and skipped, the others keep working. Keys are indexed by their blob so a lookup costs
+ * the same with 100,000 keys as with one (../shared/PERF.md lesson 2).
+ */
+import { ParseError } from './errors.js';
+import { readKeyPrefix, type PublicKey } from './key.js';
+import { fieldEnd, parseOptions, type RawOption } from './options.js';
+
+/** Structured authorized_keys options. Flags follow sshd: `restrict` turns every permission off. */
+export interface KeyOptions {
+  /** Forced command (`command="…"`). */
+  command?: string;
+  /** Host/address patterns the client must match (`from="…"`). */
+  from?: string;
+  /** Seconds since the epoch after which the key is refused (`expiry-time="…"`). */
+  expiryTime?: number;
+  /** Allowed certificate principals (`principals="…"`, with cert-authority). */
+  principals?: string;
+  /** The key is a CA for user certificates. */
+  certAuthority: boolean;
+  pty: boolean;
+  portForwarding: boolean;
+  agentForwarding: boolean;
+  x11Forwarding: boolean;
+  userRc: boolean;
+  /** `environment="NAME=value"` entries, kept for logging; sshkit does not set them. */
+  environment: string[];
+  /** Options understood by sshd that sshkit accepts but does not act on (logged by the server). */
+  ignored: string[];
+}
+
+/** One usable line of an authorized_keys file. */
+export interface AuthorizedKey {
+  readonly key: PublicKey;
+  readonly options: KeyOptions;
+  readonly line: number;
+}
+
+/** A line that could not be used: its number and why (for `file:line: why` reports). */
+export interface LineError {
+  readonly line: number;
+  readonly message: string;
+}
+
+const FLAGS: Record<string, keyof KeyOptions> = {
+  'no-pty': 'pty',
+  'no-port-forwarding': 'portForwarding',
+  'no-agent-forwarding': 'agentForwarding',
+  'no-x11-forwarding': 'x11Forwarding',
+  'no-user-rc': 'userRc',
+};
+const POSITIVE: Record<string, keyof KeyOptions> = {
+  pty: 'pty',
+  'port-forwarding': 'portForwarding',
+  'agent-forwarding': 'agentForwarding',
+  'x11-forwarding': 'x11Forwarding',
+  'user-rc': 'userRc',
+};
+const NOT_ACTED_ON = new Set(['permitopen', 'permitlisten', 'tunnel', 'no-touch-required', 'touch-required', 'verify-required']);
+
+function defaults(): KeyOptions {
+  return { certAuthority: false, pty: true, portForwarding: true, agentForwarding: true, x11Forwarding: true, userRc: true, environment: [], ignored: [] };
+}
+
+/** `expiry-time` is YYYYMMDD[HHMM[SS]] in local time, or with a trailing Z in UTC (sshd(8)). */
+export function parseTimeSpec(spec: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(Z)?$/.exec(spec);
+  if (!m) throw new ParseError(`invalid time ${JSON.stringify(spec)}`);
+  const [y, mo, d, h = '0', mi = '0', s = '0'] = m.slice(1, 7);
+  const parts = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)] as const;
+  const ms = m[7] ? Date.UTC(...parts) : new Date(...parts).getTime();
+  const check = m[7] ? new Date(ms).getUTCDate() : new Date(ms).getDate();
+  if (Number.isNaN(ms) || check !== Number(d) || Number(mo) < 1 || Number(mo) > 12) throw new ParseError(`invalid time ${JSON.stringify(spec)}`);
+  return Math.floor(ms / 1000);
+}
+
+/** Turns raw options into KeyOptions; unknown names are an error for the line (sshd does the same). */
+export function interpretOptions(raw: RawOption[]): KeyOptions {
+  const o = defaults();
+  const needValue = (opt: RawOption): string => {
+    if (opt.value === undefined) throw new ParseError(`option ${opt.name} needs a value`);
+    return opt.value;
+  };
+  for (const opt of raw) {
+    if (opt.name in FLAGS || opt.name in POSITIVE || opt.name === 'restrict' || opt.name === 'cert-authority') {
+      if (opt.value !== undefined) throw new ParseError(`option ${opt.name} takes no value`);
+    }
+    if (opt.name === 'restrict') {
+      o.pty = o.portForwarding = o.agentForwarding = o.x11Forwarding = o.userRc = false;
+    } else if (opt.name in FLAGS) {
+      (o as any)[FLAGS[opt.name]] = false;
+    } else if (opt.name in POSITIVE) {
+      (o as any)[POSITIVE[opt.name]] = true;
+    } else if (opt.name === 'cert-authority') {
+      o.certAuthority = true;
+    } else if (opt.name === 'command') {
+      if (o.command !== undefined) throw new ParseError('duplicate command= option');
+      o.command = needValue(opt);
+    } else if (opt.name === 'from') {
+      if (o.from !== undefined) throw new ParseError('duplicate from= option');
+      o.from = needValue(opt);
+    } else if (opt.name === 'principals') {
+      if (o.principals !== undefined) throw new ParseError('duplicate principals= option');
+      o.principals = needValue(opt);
+    } else if (opt.name === 'expiry-time') {
+      const t = parseTimeSpec(needValue(opt));
+      o.expiryTime = o.expiryTime === undefined ? t : Math.min(o.expiryTime, t);
+    } else if (opt.name === 'environment') {
+      const v = needValue(opt);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) throw new ParseError(`invalid environment ${JSON.stringify(v)}`);
+      o.environment.push(v);
+    } else if (NOT_ACTED_ON.has(opt.name)) {
+      o.ignored.push(opt.name);
+    } else {
+      throw new ParseError(`unsupported option ${JSON.stringify(opt.name)}`);
+    }
+  }
+  return o;
+}
+
+/**
+ * Parses one authorized_keys line (not blank, not a comment). As sshd: try a key first; failing that,
+ * the line starts with options, then the key. The trailing comment is the key's comment.
+ */
+export function parseAuthorizedKeysLine(line: string, lineNo = 0): AuthorizedKey {
+  try {
+    let got = readKeyPrefix(line);
+    let optionsField = '';
+    if (!got) {
+      let start = 0;
+      while (line[start] === ' ' || line[start] === '\t') start++;
+      const end = fieldEnd(line, start);
+      optionsField = line.slice(start, end);
+      got = readKeyPrefix(line, end);
+      if (!got) throw new ParseError(end >= line.length ? 'no key found' : 'unknown key type or invalid options');
+    }
+    const options = interpretOptions(optionsField ? parseOptions(optionsField) : []);
+    const comment = line.slice(got.end).replace(/^[ \t]+/, '').replace(/[\r\n]+$/, '');
+    return { key: { ...got.key, comment }, options, line: lineNo };
+  } catch (err) {
+    if (err instanceof ParseError) throw new ParseError(err.message, lineNo);
+    throw err;
+  }
+}
+
+/** An authorized_keys file parsed into an index by key blob, plus the lines it had to skip. */
+export class KeyIndex {
+  private readonly byBlob = new Map<string, AuthorizedKey[]>();
+  /** Lines that could not be used, with their numbers. */
+  readonly errors: LineError[] = [];
+  size = 0;
+
+  add(entry: AuthorizedKey): void {
+    const id = entry.key.blob.toString('base64');
+    const list = this.byBlob.get(id);
+    if (list) list.push(entry);
+    else this.byBlob.set(id, [entry]);
+    this.size++;
+  }
+
+  /** Every line that lists exactly this key blob (several lines may list one key with other options). */
+  lookup(blob: Buffer): AuthorizedKey[] {
+    return this.byBlob.get(blob.toString('base64')) ?? [];
+  }
+}
+
+/** Parses a whole authorized_keys text; bad lines go to `errors` (never the whole file). */
+export function parseAuthorizedKeys(text: string): KeyIndex {
+  const index = new KeyIndex();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].replace(/\r$/, '');
+    const trimmed = line.replace(/^[ \t]+/, '');
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    try {
+      index.add(parseAuthorizedKeysLine(line, i + 1));
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      index.errors.push({ line: i + 1, message: err.message });
+    }
+  }
+  return index;
+}

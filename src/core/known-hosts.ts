@@ -1,0 +1,126 @@
+/**
+ * known_hosts (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT): `[@marker] hostpatterns keytype base64 [comment]`.
+ * Host patterns are comma lists with wildcards and `!` negation, `[host]:port` for non-22 ports, or a
+ * hashed `|1|salt|hmac` entry (HMAC-SHA1 of the host name keyed by the salt). Markers: @cert-authority,
+ * @revoked.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ParseError } from './errors.js';
+import { decodeBase64, readKeyPrefix, type PublicKey } from './key.js';
+import { fieldEnd } from './options.js';
+import { matchPatternList } from './pattern.js';
+
+export type HostMarker = 'cert-authority' | 'revoked' | null;
+
+/** One known_hosts entry. */
+export interface KnownHost {
+  readonly marker: HostMarker;
+  /** The host-patterns field as written (hashed or plain). */
+  readonly hosts: string;
+  readonly key: PublicKey;
+  readonly line: number;
+}
+
+/** The name known_hosts uses for a host and port: `host` on 22, `[host]:port` otherwise. */
+export function hostName(host: string, port = 22): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/** Parses one non-blank, non-comment known_hosts line. */
+export function parseKnownHostsLine(line: string, lineNo = 0): KnownHost {
+  try {
+    let i = 0;
+    while (line[i] === ' ' || line[i] === '\t') i++;
+    let marker: HostMarker = null;
+    if (line[i] === '@') {
+      const end = fieldEnd(line, i);
+      const m = line.slice(i + 1, end);
+      if (m !== 'cert-authority' && m !== 'revoked') throw new ParseError(`unknown marker @${m}`);
+      marker = m;
+      i = end;
+      while (line[i] === ' ' || line[i] === '\t') i++;
+    }
+    const end = fieldEnd(line, i);
+    const hosts = line.slice(i, end);
+    if (!hosts) throw new ParseError('missing host patterns');
+    const got = readKeyPrefix(line, end);
+    if (!got) throw new ParseError('no key found after host patterns');
+    if (hosts.startsWith('|')) parseHashed(hosts);
+    const comment = line.slice(got.end).replace(/^[ \t]+/, '').replace(/[\r\n]+$/, '');
+    return { marker, hosts, key: { ...got.key, comment }, line: lineNo };
+  } catch (err) {
+    if (err instanceof ParseError) throw new ParseError(err.message, lineNo);
+    throw err;
+  }
+}
+
+function parseHashed(field: string): { salt: Buffer; hash: Buffer } {
+  const parts = field.split('|');
+  if (parts.length !== 4 || parts[0] !== '' || parts[1] !== '1') throw new ParseError('invalid hashed host entry');
+  const salt = decodeBase64(parts[2], 'hashed host salt');
+  const hash = decodeBase64(parts[3], 'hashed host hash');
+  if (salt.length !== 20 || hash.length !== 20) throw new ParseError('invalid hashed host entry');
+  return { salt, hash };
+}
+
+/** `|1|salt|hmac` for a host name, as `ssh-keygen -H` writes (salt: 20 random bytes). */
+export function hashHostName(name: string, salt: Buffer): string {
+  const mac = createHmac('sha1', salt).update(name).digest();
+  return `|1|${salt.toString('base64')}|${mac.toString('base64')}`;
+}
+
+/** Does the entry's host field name this host (already in `hostName` form)? Negations win. */
+export function hostMatches(entry: KnownHost, name: string): boolean {
+  if (entry.hosts.startsWith('|')) {
+    const { salt, hash } = parseHashed(entry.hosts);
+    return timingSafeEqual(createHmac('sha1', salt).update(name).digest(), hash);
+  }
+  return matchPatternList(name, entry.hosts, true) === 'match';
+}
+
+/** A parsed known_hosts file: entries and the lines it skipped. */
+export interface KnownHostsFile {
+  readonly entries: KnownHost[];
+  readonly errors: { line: number; message: string }[];
+}
+
+export function parseKnownHosts(text: string): KnownHostsFile {
+  const entries: KnownHost[] = [];
+  const errors: { line: number; message: string }[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    const t = line.replace(/^[ \t]+/, '');
+    if (t === '' || t.startsWith('#')) return;
+    try {
+      entries.push(parseKnownHostsLine(line, i + 1));
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      errors.push({ line: i + 1, message: err.message });
+    }
+  });
+  return { entries, errors };
+}
+
+/** The verdict on a host key, as ssh(1)'s check_host_key: revoked beats everything, then a match. */
+export type HostKeyVerdict =
+  | { status: 'ok'; entry: KnownHost }
+  | { status: 'revoked'; entry: KnownHost }
+  | { status: 'changed'; entries: KnownHost[] }
+  | { status: 'unknown' };
+
+/**
+ * Checks `key` for host `host` on `port`. Plain keys only; certificate host keys are checked against
+ * @cert-authority entries by the caller. Keys compare by blob.
+ */
+export function checkHostKey(file: KnownHostsFile, host: string, port: number, key: PublicKey): HostKeyVerdict {
+  const name = hostName(host, port);
+  const forHost = file.entries.filter((e) => hostMatches(e, name));
+  const revoked = forHost.find((e) => e.marker === 'revoked' && e.key.blob.equals(key.blob));
+  if (revoked) return { status: 'revoked', entry: revoked };
+  const plain = forHost.filter((e) => e.marker === null);
+  const same = plain.find((e) => e.key.blob.equals(key.blob));
+  if (same) return { status: 'ok', entry: same };
+  const sameType = plain.filter((e) => e.key.type === key.type);
+  if (sameType.length > 0) return { status: 'changed', entries: sameType };
+  return { status: 'unknown' };
+}
