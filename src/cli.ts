@@ -32,7 +32,9 @@ async function main(args: string[]): Promise<number> {
     return Exit.OK;
   }
   const { default: yargs } = await import('yargs');
-  const modules = await Promise.all(COMMANDS.map((name) => import(`./commands/${name}.js`)));
+  // Only the invoked command's module is loaded (startup cost); all of them for --help or a typo.
+  const wanted = COMMANDS.includes(args[0]) ? [args[0]] : COMMANDS;
+  const modules = await Promise.all(wanted.map((name) => import(`./commands/${name}.js`)));
   let usageError: string | null = null;
   const parser = yargs(args)
     .scriptName('sshkit')

@@ -69,3 +69,42 @@ export function randomart(blob: Buffer, info: KeyInfo, hash: FingerprintHash = '
   rows.push(border(`[${hash.toUpperCase()}]`));
   return rows.join('\n');
 }
+
+/** Length of a well-formed UTF-8 sequence starting at `i` of a latin1 (byte) string, or 0. */
+function utf8Length(s: string, i: number): number {
+  const b = s.charCodeAt(i);
+  const n = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 && b <= 0xdf ? 2 : 0;
+  if (n === 0 || (n === 3 && b > 0xef)) return 0;
+  for (let k = 1; k < n; k++) {
+    const c = s.charCodeAt(i + k);
+    if (!(c >= 0x80 && c <= 0xbf)) return 0;
+  }
+  return n;
+}
+
+/**
+ * Makes a comment safe to print the way OpenSSH's mprintf does in a UTF-8 locale: printable ASCII, tab,
+ * CR and well-formed UTF-8 pass; other bytes become `\ooo`. Input and output are latin1 byte strings.
+ */
+export function safeText(bytes: string): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; ) {
+    const c = bytes.charCodeAt(i);
+    if ((c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0d) {
+      out += bytes[i++];
+    } else if (c >= 0x80 && utf8Length(bytes, i) > 0) {
+      const n = utf8Length(bytes, i);
+      out += bytes.slice(i, i + n);
+      i += n;
+    } else {
+      out += '\\' + c.toString(8).padStart(3, '0');
+      i++;
+    }
+  }
+  return out;
+}
+
+/** `256 SHA256:… comment (ED25519)` — the line `ssh-keygen -l` prints (comment as latin1 bytes). */
+export function fingerprintLine(blob: Buffer, info: KeyInfo, comment: string, hash: FingerprintHash = 'sha256'): string {
+  return `${info.bits} ${fingerprint(blob, hash)} ${comment ? safeText(comment) : 'no comment'} (${info.label})`;
+}

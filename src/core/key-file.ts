@@ -1,0 +1,117 @@
+/**
+ * "Every key in a file", the way `ssh-keygen -l -f` reads one: a private key (its public part), an
+ * RFC 4716 or PEM public key, or lines of public keys, authorized_keys (options), known_hosts (host
+ * patterns, markers) or allowed_signers (principals, options). Text is handled as latin1 so that every
+ * byte survives to the output exactly (ssh-keygen prints comments as bytes, escaping only unsafe ones).
+ */
+import { ParseError } from './errors.js';
+import { decodeBase64, keyFromBlob, readKeyPrefix, type PublicKey } from './key.js';
+import { fieldEnd } from './options.js';
+import { isPrivateKeyText } from './private-key.js';
+
+/** A key found at a line of a file; `comment` is what ssh-keygen -l would show (latin1 bytes). */
+export interface FoundKey {
+  readonly line: number;
+  readonly key: PublicKey;
+  readonly comment: string;
+}
+
+export interface ScanResult {
+  readonly keys: FoundKey[];
+  readonly errors: { line: number; message: string }[];
+}
+
+/** What kind of text this is, judged by its first non-blank line (ssh-keygen looks at line 1). */
+export function classify(text: string): 'private' | 'rfc4716' | 'pem-public' | 'lines' {
+  const first = /^[ \t\r\n]*([^\r\n]*)/.exec(text)?.[1] ?? '';
+  if (first.startsWith('---- BEGIN SSH2 PUBLIC KEY ----')) return 'rfc4716';
+  if (/^-----BEGIN (RSA )?PUBLIC KEY-----/.test(first)) return 'pem-public';
+  if (first.includes('PRIVATE KEY') && isPrivateKeyText(text)) return 'private';
+  return 'lines';
+}
+
+/** Reads one key line in any of the line formats; the comment follows ssh-keygen -l's rules. */
+export function scanKeyLine(line: string, lineNo: number): FoundKey {
+  let got = readKeyPrefix(line);
+  let lead = '';
+  if (!got) {
+    let pos = 0;
+    while (line[pos] === ' ' || line[pos] === '\t') pos++;
+    const end = fieldEnd(line, pos);
+    lead = line.slice(pos, end);
+    // ssh-keygen's test for an SSH1 `bits e n` key: a leading number is never skipped as options/hosts
+    if (/^[+-]?\d+$/.test(lead) && Number(lead) !== 0) throw new ParseError('not a public key (SSH1 key?)', lineNo);
+    got = readKeyPrefix(line, end);
+    if (!got && end < line.length) {
+      // a second leading field: `@marker hosts key` (known_hosts) or `principals options key` (allowed_signers)
+      let p2 = end;
+      while (line[p2] === ' ' || line[p2] === '\t') p2++;
+      const end2 = fieldEnd(line, p2);
+      got = readKeyPrefix(line, end2);
+      if (got && lead.startsWith('@')) lead = line.slice(p2, end2);
+    }
+    if (!got) throw new ParseError('not a public key', lineNo);
+  }
+  let rest = got.end;
+  while (line[rest] === ' ' || line[rest] === '\t') rest++;
+  const trailing = line.slice(rest);
+  return { line: lineNo, key: got.key, comment: trailing !== '' ? trailing : lead };
+}
+
+/** Scans line-oriented key text; blank lines and `#` comments are skipped, bad lines reported. */
+export function scanKeyLines(text: string): ScanResult {
+  const keys: FoundKey[] = [];
+  const errors: { line: number; message: string }[] = [];
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    let p = 0;
+    while (line[p] === ' ' || line[p] === '\t') p++;
+    if (p === line.length || line[p] === '#' || (line[p] === '\r' && p === line.length - 1)) continue;
+    try {
+      keys.push(scanKeyLine(line, i + 1));
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      errors.push({ line: i + 1, message: err.message });
+    }
+  }
+  return { keys, errors };
+}
+
+/** RFC 4716 "SSH2 PUBLIC KEY" blocks: headers (Comment: may be quoted, `\` continues a line) + base64. */
+export function parseRfc4716(text: string): ScanResult {
+  const keys: FoundKey[] = [];
+  const lines = text.split(/\r?\n/);
+  let i = 0;
+  while (i < lines.length) {
+    if (lines[i].trim() === '') {
+      i++;
+      continue;
+    }
+    const start = i + 1;
+    if (lines[i].trim() !== '---- BEGIN SSH2 PUBLIC KEY ----') throw new ParseError('expected ---- BEGIN SSH2 PUBLIC KEY ----', i + 1);
+    i++;
+    let comment = '';
+    let body = '';
+    let ended = false;
+    while (i < lines.length) {
+      let l = lines[i++];
+      if (l.trim() === '---- END SSH2 PUBLIC KEY ----') {
+        ended = true;
+        break;
+      }
+      if (body === '' && /^[A-Za-z0-9-]{1,64}:/.test(l)) {
+        while (l.endsWith('\\') && i < lines.length) l = l.slice(0, -1) + lines[i++];
+        const colon = l.indexOf(':');
+        if (l.slice(0, colon).toLowerCase() === 'comment') comment = l.slice(colon + 1).trim().replace(/^"(.*)"$/, '$1');
+        continue;
+      }
+      body += l.trim();
+    }
+    if (!ended) throw new ParseError('missing ---- END SSH2 PUBLIC KEY ----', start);
+    const blob = decodeBase64(body, 'base64 key data');
+    keys.push({ line: start, key: keyFromBlob(blob, comment), comment });
+  }
+  return { keys, errors: [] };
+}
