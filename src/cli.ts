@@ -35,7 +35,6 @@ async function main(args: string[]): Promise<number> {
   // Only the invoked command's module is loaded (startup cost); all of them for --help or a typo.
   const wanted = COMMANDS.includes(args[0]) ? [args[0]] : COMMANDS;
   const modules = await Promise.all(wanted.map((name) => import(`./commands/${name}.js`)));
-  let usageError: string | null = null;
   const parser = yargs(args)
     .scriptName('sshkit')
     .usage('$0 <command> [options]')
@@ -50,12 +49,10 @@ async function main(args: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      usageError = msg;
+      throw err ?? new SshkitError(Exit.BAD, msg);
     });
   for (const mod of modules) parser.command(mod.default);
   await parser.parseAsync();
-  if (usageError) throw new SshkitError(Exit.BAD, usageError);
   return requestedStatus();
 }
 
