@@ -138,6 +138,28 @@ describe('multi-key files match ssh-keygen -l', () => {
     assert.equal(got.stdout, reference(['-v', '-f', path('known_hosts')]));
   });
 
+  test('certificates (ssh-keygen -s): ED25519-CERT, RSA-CERT, ECDSA-CERT lines and randomart titles', () => {
+    for (const name of ['ed25519', 'rsa2048', 'ecdsa256']) {
+      const r = openssh('ssh-keygen', ['-q', '-s', path('ecdsa384'), '-I', `id-${name}`, '-n', 'alice,bob', path(`${name}.pub`)]);
+      assert.equal(r.status, 0, r.stderr);
+      for (const flags of [[], ['-v']]) {
+        const got = ours([...flags, path(`${name}-cert.pub`)]);
+        assert.equal(got.status, 0, got.stderr);
+        assert.equal(got.stdout, reference([...flags, '-f', path(`${name}-cert.pub`)]));
+      }
+    }
+  });
+
+  test('allowed_signers: principals as the comment (as ssh-keygen); with options the key is still found', () => {
+    const { type, b64 } = pub('ed25519');
+    writeFileSync(path('allowed_plain'), `alice@example.com,bob@example.com ${type} ${b64}\n`);
+    assert.equal(ours([path('allowed_plain')]).stdout, reference(['-f', path('allowed_plain')]));
+    writeFileSync(path('allowed_opts'), `alice@example.com namespaces="git,file",valid-after="20200101" ${type} ${b64}\n`);
+    const got = ours([path('allowed_opts')]);
+    assert.equal(got.status, 0, got.stderr);
+    assert.equal(got.stdout, reference(['-f', path('ed25519.pub')]).replace('ed25519@test', 'alice@example.com'));
+  });
+
   test('stdin (-) reads the same as a file', () => {
     const text = readFileSync(path('rsa2048.pub'), 'utf8');
     assert.equal(ours(['-'], text).stdout, reference(['-f', path('rsa2048.pub')]));

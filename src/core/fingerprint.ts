@@ -4,13 +4,13 @@
  * "drunken bishop" picture over the raw digest.
  */
 import { createHash } from 'node:crypto';
-import type { KeyInfo } from './key.js';
+import { plainKeyBlob, type KeyInfo } from './key.js';
 
 export type FingerprintHash = 'sha256' | 'md5';
 
-/** The raw digest of a key blob. */
+/** The raw digest of a key blob (of the certified key, for a certificate, as OpenSSH). */
 export function digest(blob: Buffer, hash: FingerprintHash): Buffer {
-  return createHash(hash).update(blob).digest();
+  return createHash(hash).update(plainKeyBlob(blob)).digest();
 }
 
 /** `SHA256:<base64 without padding>` or `MD5:aa:bb:…`, as ssh-keygen -l prints. */

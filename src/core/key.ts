@@ -191,7 +191,19 @@ export function sameKey(a: PublicKey, b: PublicKey): boolean {
   return a.blob.equals(b.blob);
 }
 
-/** Plain-key blob from type and already-encoded fields (used when unwrapping certificates). */
-export function plainKeyBlob(type: string, fields: Buffer): Buffer {
-  return new WireWriter().string(type).raw(fields).toBuffer();
+/**
+ * The plain public key inside a blob: the blob itself for a plain key; for a certificate, the certified
+ * key re-encoded as a plain key (sshkey_fingerprint hashes this form, so a certificate's fingerprint
+ * is its key's).
+ */
+export function plainKeyBlob(blob: Buffer): Buffer {
+  const r = new WireReader(blob, 'public key');
+  const type = r.text();
+  const base = baseKeyType(type);
+  if (base === type) return blob;
+  r.string(); // nonce
+  const start = blob.length - r.remaining;
+  readKeyFields(base, r);
+  const fields = blob.subarray(start, blob.length - r.remaining);
+  return new WireWriter().string(base).raw(fields).toBuffer();
 }
