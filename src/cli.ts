@@ -51,7 +51,7 @@ async function main(args: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new SshkitError(Exit.BAD, msg);
+      throw err ?? new SshkitError(Exit.BAD, msg.replace(/\s*\n\s*/g, ' '));
     });
   for (const mod of modules) parser.command(mod.default);
   await parser.parseAsync();
