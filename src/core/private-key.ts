@@ -1,12 +1,16 @@
 /**
  * Private key files: OpenSSH (`openssh-key-v1`, PROTOCOL.key; bcrypt KDF encryption), PEM (PKCS#1/SEC1,
- * optionally OpenSSL-encrypted) and PKCS#8. Decoding is sshpk's job; this module adds the strict
- * framing, the typed errors and the passphrase-free public part of OpenSSH keys.
+ * optionally OpenSSL-encrypted) and PKCS#8 (optionally PBES2-encrypted) — what ssh-keygen writes with
+ * its default format, `-m PEM` and `-m PKCS8`. OpenSSH keys are decoded by sshpk; PEM and PKCS#8 keys
+ * by Node's crypto (OpenSSL), whose errors are synchronous and precise — sshpk's PEM decryption throws a
+ * wrong passphrase from a stream callback, where no caller can catch it. Either way the caller gets an
+ * sshpk PrivateKey, and every failure is one typed line: passphrase missing, passphrase wrong, or bad file.
  * sshpk is loaded on first use, so commands that only read public keys never pay for it.
  */
+import { createPrivateKey } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as SshpkNs from 'sshpk';
-import { bad, ParseError } from './errors.js';
+import { Exit, ParseError, SshkitError } from './errors.js';
 import { keyFromBlob, type PublicKey } from './key.js';
 import { WireReader } from './wire.js';
 
@@ -17,8 +21,26 @@ export function sshpk(): typeof SshpkNs {
   return (sshpkMod ??= require('sshpk') as typeof SshpkNs);
 }
 
+/**
+ * A passphrase problem with an encrypted key: `missing` (none given) or `incorrect` (it did not
+ * decrypt the key). Exit 2, as SPEC lists "wrong passphrase" under bad input.
+ */
+export class PassphraseError extends SshkitError {
+  constructor(
+    readonly reason: 'missing' | 'incorrect',
+    message: string,
+  ) {
+    super(Exit.BAD, message);
+    this.name = 'PassphraseError';
+  }
+}
+
 const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----/;
 const OPENSSH_MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
+/** Ciphers sshpk decrypts correctly (it mishandles the AEAD ones: no tag check). */
+const OPENSSH_CIPHERS = new Set(['aes128-ctr', 'aes192-ctr', 'aes256-ctr', 'aes128-cbc', 'aes192-cbc', 'aes256-cbc', '3des-cbc']);
+/** AEAD ciphers append a 16-byte tag after the private section (PROTOCOL.key). */
+const AEAD_CIPHERS = new Set(['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com']);
 
 /** Does this text look like a private key file (any supported armor)? */
 export function isPrivateKeyText(text: string): boolean {
@@ -41,6 +63,10 @@ function armorBody(text: string, label: string): Buffer | null {
 export function isEncrypted(text: string): boolean {
   const o = armorBody(text, 'OPENSSH PRIVATE KEY');
   if (o) return parseOpensshEnvelope(o).cipher !== 'none';
+  return isEncryptedPem(text);
+}
+
+function isEncryptedPem(text: string): boolean {
   return /Proc-Type:\s*4,ENCRYPTED/.test(text) || text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
 }
 
@@ -63,7 +89,9 @@ function parseOpensshEnvelope(raw: Buffer): OpensshEnvelope {
   if (n !== 1) throw new ParseError(`private key file holds ${n} keys; expected 1`);
   const publicBlob = r.string();
   r.string(); // private section (possibly encrypted)
+  if (AEAD_CIPHERS.has(cipher)) r.raw(16); // authentication tag
   r.end();
+  if ((cipher === 'none') !== (kdf === 'none')) throw new ParseError(`private key: cipher ${cipher} with kdf ${kdf}`);
   return { cipher, kdf, publicBlob };
 }
 
@@ -80,26 +108,73 @@ export function publicFromPrivate(text: string): PublicKey | null {
   return keyFromBlob(Buffer.from(k.toPublic().toBuffer('rfc4253')), k.comment && k.comment !== '(unnamed)' ? k.comment : '');
 }
 
-/**
- * Decodes a private key (any supported format). Errors are one line: a missing passphrase for an
- * encrypted key, a wrong passphrase, or an unparsable file.
- */
-export function loadPrivateKey(text: string | Buffer, passphrase?: string | Buffer): SshpkNs.PrivateKey {
-  const str = typeof text === 'string' ? text : text.toString('utf8');
-  if (!isPrivateKeyText(str)) throw new ParseError('not a private key');
-  const encrypted = isEncrypted(str);
-  if (encrypted && (passphrase === undefined || passphrase.length === 0)) {
-    throw bad('key is encrypted: a passphrase is required (-P or --passphrase-file)');
+function firstLine(err: unknown): string {
+  const e = err as Error;
+  return String((e && e.message) || err).split('\n')[0];
+}
+
+/** An openssh-key-v1 key; encrypted ones are decrypted by sshpk (bcrypt_pbkdf + the named cipher). */
+function loadOpenssh(str: string, env: OpensshEnvelope, passphrase: Buffer | undefined, name: string): SshpkNs.PrivateKey {
+  if (env.cipher !== 'none') {
+    if (env.kdf !== 'bcrypt') throw new ParseError(`${name}: unsupported KDF ${JSON.stringify(env.kdf)}`);
+    if (!OPENSSH_CIPHERS.has(env.cipher)) throw new ParseError(`${name}: unsupported cipher ${JSON.stringify(env.cipher)}`);
+    if (!passphrase) throw missingPassphrase(name);
+  }
+  let key: SshpkNs.PrivateKey;
+  try {
+    key = sshpk().parsePrivateKey(str, 'openssh', env.cipher !== 'none' ? { passphrase: passphrase as any } : {});
+  } catch (err) {
+    if (env.cipher !== 'none' && /incorrect passphrase/i.test(firstLine(err))) throw incorrectPassphrase(name);
+    throw new ParseError(`${name}: invalid private key: ${firstLine(err)}`);
+  }
+  // The decrypted key must be the key the envelope advertises (OpenSSH checks this too).
+  if (!Buffer.from(key.toPublic().toBuffer('rfc4253')).equals(env.publicBlob)) {
+    throw new ParseError(`${name}: private key does not match its public key`);
+  }
+  return key;
+}
+
+/** PEM (PKCS#1, SEC1) or PKCS#8, plain or encrypted, decoded by OpenSSL, handed to sshpk as PKCS#8. */
+function loadPem(str: string, passphrase: Buffer | undefined, name: string): SshpkNs.PrivateKey {
+  const encrypted = isEncryptedPem(str);
+  if (encrypted && !passphrase) throw missingPassphrase(name);
+  let pkcs8: string;
+  try {
+    const k = createPrivateKey(encrypted ? { key: str, format: 'pem', passphrase } : { key: str, format: 'pem' });
+    pkcs8 = k.export({ type: 'pkcs8', format: 'pem' }) as string;
+  } catch (err) {
+    const code = String((err as NodeJS.ErrnoException).code ?? '');
+    if (code.includes('UNSUPPORTED')) throw new ParseError(`${name}: unsupported key or encryption: ${firstLine(err)}`);
+    // A wrong passphrase shows as bad padding or, rarely, as garbage DER after decryption.
+    if (encrypted) throw incorrectPassphrase(name);
+    throw new ParseError(`${name}: invalid private key: ${firstLine(err)}`);
   }
   try {
-    return sshpk().parsePrivateKey(str, 'auto', encrypted ? { passphrase: passphrase as any } : {});
+    return sshpk().parsePrivateKey(pkcs8, 'pkcs8');
   } catch (err) {
-    const e = err as Error;
-    if (e.name === 'KeyEncryptedError') throw bad('key is encrypted: a passphrase is required');
-    if (encrypted && /passphrase|decrypt|bad decrypt|padding|check/i.test(e.message)) {
-      throw bad('incorrect passphrase supplied to decrypt private key');
-    }
-    if (encrypted) throw bad('incorrect passphrase supplied to decrypt private key');
-    throw new ParseError(`invalid private key: ${e.message.split('\n')[0]}`);
+    throw new ParseError(`${name}: unsupported private key: ${firstLine(err)}`);
   }
+}
+
+function missingPassphrase(name: string): PassphraseError {
+  return new PassphraseError('missing', `${name}: encrypted, a passphrase is required (-P or --passphrase-file)`);
+}
+
+function incorrectPassphrase(name: string): PassphraseError {
+  return new PassphraseError('incorrect', `${name}: incorrect passphrase`);
+}
+
+/**
+ * Decodes a private key (any supported format). Errors are one line each, `name: why`: a
+ * PassphraseError `missing` (encrypted, no or empty passphrase) or `incorrect`, or a ParseError for a
+ * file that is not a (supported) private key. A passphrase given for an unencrypted key is ignored,
+ * as ssh-keygen does.
+ */
+export function loadPrivateKey(text: string | Buffer, passphrase?: string | Buffer, name = 'private key'): SshpkNs.PrivateKey {
+  const str = typeof text === 'string' ? text : text.toString('utf8');
+  if (!isPrivateKeyText(str)) throw new ParseError(`${name}: not a private key`);
+  const pass = passphrase === undefined || passphrase.length === 0 ? undefined : Buffer.from(passphrase as any);
+  const o = armorBody(str, 'OPENSSH PRIVATE KEY');
+  if (o) return loadOpenssh(str, parseOpensshEnvelope(o), pass, name);
+  return loadPem(str, pass, name);
 }
