@@ -60,6 +60,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const file = toStdout ? '-' : (argv.file ?? (await import('node:path')).join((await import('node:os')).homedir(), '.ssh', `id_${spec.kind}`));
   const passphrase = argv.passphraseFile !== undefined ? await readPassphraseFile(argv.passphraseFile) : (argv.passphrase ?? '');
   const comment = argv.comment ?? (await defaultComment());
+  kg.checkGenerateOptions(spec, { comment, passphrase, format });
   if (!toStdout && !argv.force) kg.refuseExisting(file);
 
   // The human report mirrors ssh-keygen's stdout; with -f - it goes to stderr, stdout holds the key.

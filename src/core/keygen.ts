@@ -83,6 +83,21 @@ export interface GenerateOptions {
   readonly format?: PrivateFormat;
 }
 
+/**
+ * Validates the options before any work (so a refusal prints nothing else): a one-line comment, and
+ * the format actually written with its passphrase rule. Returns the passphrase bytes (none: plain key).
+ */
+export function checkGenerateOptions(spec: KeySpec, opts: GenerateOptions): { pass: Buffer | undefined; format: PrivateFormat } {
+  if (/[\r\n]/.test(opts.comment)) throw bad('comment: must be one line (no line breaks)');
+  const pass = opts.passphrase === undefined || opts.passphrase.length === 0 ? undefined : Buffer.from(opts.passphrase as any);
+  const format: PrivateFormat = spec.kind === 'ed25519' ? 'openssh' : (opts.format ?? 'openssh');
+  // ssh-keygen refuses 1–4 character passphrases for PEM/PKCS#8 (SSH_ERR_PASSPHRASE_TOO_SHORT, an OpenSSL rule).
+  if (pass && format !== 'openssh' && pass.length < 5) {
+    throw bad(`passphrase: too short for -m ${format} (minimum five characters, as ssh-keygen)`);
+  }
+  return { pass, format };
+}
+
 function newKeyObject(spec: KeySpec): KeyObject {
   switch (spec.kind) {
     case 'ed25519':
@@ -99,13 +114,7 @@ function newKeyObject(spec: KeySpec): KeyObject {
  * and the public key; PEM and PKCS#8 cannot hold one (so `ssh-keygen -y` shows none for them).
  */
 export function generateKey(spec: KeySpec, opts: GenerateOptions): GeneratedKey {
-  if (/[\r\n]/.test(opts.comment)) throw bad('comment: must be one line (no line breaks)');
-  const pass = opts.passphrase === undefined || opts.passphrase.length === 0 ? undefined : Buffer.from(opts.passphrase as any);
-  const format: PrivateFormat = spec.kind === 'ed25519' ? 'openssh' : (opts.format ?? 'openssh');
-  // ssh-keygen refuses 1–4 character passphrases for PEM/PKCS#8 (SSH_ERR_PASSPHRASE_TOO_SHORT, an OpenSSL rule).
-  if (pass && format !== 'openssh' && pass.length < 5) {
-    throw bad(`passphrase: too short for -m ${format} (minimum five characters, as ssh-keygen)`);
-  }
+  const { pass, format } = checkGenerateOptions(spec, opts);
   const priv = newKeyObject(spec);
   const key = sshpk().parsePrivateKey(priv.export({ type: 'pkcs8', format: 'pem' }) as string, 'pkcs8');
   key.comment = opts.comment;
