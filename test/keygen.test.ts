@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo, hostname } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic, writeFilesAtomic } from '../src/core/atomic-write.js';
 import { openssh, sshkit, sshkitAsync, tempDir, testEnv, type RunResult } from './helpers.js';
 
 const { dir, cleanup } = tempDir('sshkit-keygen-');
@@ -319,5 +320,49 @@ describe('bad input: exit 2, one line, nothing left behind', () => {
     } finally {
       chmodSync(d, 0o700);
     }
+  });
+});
+
+describe('atomic writes (src/core/atomic-write.ts)', () => {
+  test('exact modes whatever the umask; no temp files left', () => {
+    const d = freshDir();
+    const old = process.umask(0o077);
+    try {
+      writeFilesAtomic([
+        { path: join(d, 'a'), data: 'secret', mode: 0o600 },
+        { path: join(d, 'a.pub'), data: 'public', mode: 0o644 },
+      ]);
+    } finally {
+      process.umask(old);
+    }
+    assert.equal(mode(join(d, 'a')), 0o600);
+    assert.equal(mode(join(d, 'a.pub')), 0o644);
+    assert.deepEqual(readdirSync(d).sort(), ['a', 'a.pub']);
+  });
+
+  test('without overwrite an existing file is never replaced, and the pair is rolled back', () => {
+    const d = freshDir();
+    writeFileSync(join(d, 'b.pub'), 'keep');
+    assert.throws(
+      () =>
+        writeFilesAtomic([
+          { path: join(d, 'b'), data: 'new', mode: 0o600 },
+          { path: join(d, 'b.pub'), data: 'new', mode: 0o644 },
+        ]),
+      /b\.pub: File exists/,
+    );
+    assert.deepEqual(readdirSync(d), ['b.pub']); // b was created, then removed again; no temp files
+    assert.equal(readFileSync(join(d, 'b.pub'), 'utf8'), 'keep');
+  });
+
+  test('overwrite replaces in one step; a missing parent is made 0700', () => {
+    const d = freshDir();
+    const p = join(d, 'sub', 'deeper', 'c');
+    writeFileAtomic(p, 'one', 0o600);
+    writeFileAtomic(p, 'two', 0o600, true);
+    assert.equal(readFileSync(p, 'utf8'), 'two');
+    assert.equal(mode(join(d, 'sub')), 0o700);
+    assert.equal(mode(join(d, 'sub', 'deeper')), 0o700);
+    assert.deepEqual(readdirSync(join(d, 'sub', 'deeper')), ['c']);
   });
 });
