@@ -299,6 +299,7 @@ describe('bad input: exit 2, one line, nothing left behind', () => {
     ['passphrase file missing', (d) => ['--passphrase-file', join(d, 'nope'), '-f', join(d, 'k')], /nope: No such file/],
     ['-N with --passphrase-file', (d) => ['-N', 'x', '--passphrase-file', join(d, 'pw'), '-f', join(d, 'k')], /mutually exclusive/],
     ['PEM passphrase under 5 chars (as ssh-keygen)', (d) => ['-t', 'rsa', '-m', 'pem', '-N', 'abcd', '-f', join(d, 'k')], /too short/],
+    ['-f with an empty name', () => ['-f', ''], /-f: empty file name/],
     ['-f - with --json', (d) => ['-f', '-', '--json'], /--json/],
     ['parent is a file', (d) => (writeFileSync(join(d, 'plain'), ''), ['-f', join(d, 'plain', 'k')]), /Not a directory|File exists/],
   ];

@@ -56,6 +56,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const spec = kg.keySpec(argv.type, argv.bits);
   const format = kg.privateFormat(argv.format);
   const toStdout = argv.file === '-';
+  if (argv.file === '') throw bad('-f: empty file name');
   if (toStdout && out.json) throw bad('--json: cannot be combined with -f - (the private key goes to stdout)');
   const file = toStdout ? '-' : (argv.file ?? (await import('node:path')).join((await import('node:os')).homedir(), '.ssh', `id_${spec.kind}`));
   const passphrase = argv.passphraseFile !== undefined ? await readPassphraseFile(argv.passphraseFile) : (argv.passphrase ?? '');
