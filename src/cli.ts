@@ -51,7 +51,9 @@ async function main(args: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new SshkitError(Exit.BAD, msg.replace(/\s*\n\s*/g, ' '));
+      // yargs' own parse errors (YError) are usage errors; anything else is the handler's own error.
+      if (err && err.name !== 'YError') throw err;
+      throw new SshkitError(Exit.BAD, (msg ?? err?.message ?? 'usage error').replace(/\s*\n\s*/g, ' '));
     });
   for (const mod of modules) parser.command(mod.default);
   await parser.parseAsync();
