@@ -1,0 +1,225 @@
+/**
+ * allowed_signers (ssh-keygen(1) "ALLOWED SIGNERS"): `principals [options] keytype base64 [comment]`
+ * per line, and the decision "may this key sign as this principal in this namespace at this time",
+ * made line by line as OpenSSH's sshsig.c check_allowed_keys_line does: the first line that grants
+ * wins; a line that does not parse or does not grant is reported (`file:line: why`) and skipped.
+ * Principals are a pattern list (`*`, `?`, `!` negation; case-sensitive) matched by pattern.ts.
+ * Options: `cert-authority`, `namespaces="pattern-list"`, `valid-after="time"`, `valid-before="time"`,
+ * split by options.ts (the sshd option grammar, shared with authorized_keys).
+ */
+import { ParseError } from './errors.js';
+import { isCertificateBlob, checkCertificate, parseCertificate } from './certificate.js';
+import { readKeyPrefix, type PublicKey } from './key.js';
+import { fieldEnd, parseOptions } from './options.js';
+import { matchPattern, matchPatternList } from './pattern.js';
+
+/** Options of an allowed_signers line; times are seconds since the epoch. */
+export interface SignerOptions {
+  readonly certAuthority: boolean;
+  readonly namespaces?: string;
+  readonly validAfter?: number;
+  readonly validBefore?: number;
+}
+
+/** One parsed allowed_signers line. */
+export interface AllowedSigner {
+  readonly line: number;
+  /** The principals pattern list, as written (unquoted). */
+  readonly principals: string;
+  readonly options: SignerOptions;
+  readonly key: PublicKey;
+}
+
+/**
+ * OpenSSH's parse_absolute_time (misc.c): YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, UTC with a trailing
+ * `Z` or `UTC` (any case), local time otherwise. Out-of-range fields are refused; returns seconds.
+ */
+export function parseAbsoluteTime(text: string): number {
+  let s = text;
+  let utc = false;
+  if (s.length > 1 && /z$/i.test(s)) {
+    utc = true;
+    s = s.slice(0, -1);
+  } else if (s.length > 3 && /utc$/i.test(s)) {
+    utc = true;
+    s = s.slice(0, -3);
+  }
+  if (!/^\d+$/.test(s) || ![8, 12, 14].includes(s.length)) throw new ParseError(`invalid time ${JSON.stringify(text)}`);
+  const n = (a: number, b: number) => Number(s.slice(a, b));
+  const [y, mo, d, h, mi, se] = [n(0, 4), n(4, 6), n(6, 8), s.length > 8 ? n(8, 10) : 0, s.length > 8 ? n(10, 12) : 0, s.length > 12 ? n(12, 14) : 0];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 61) throw new ParseError(`invalid time ${JSON.stringify(text)}`);
+  const ms = utc ? Date.UTC(y, mo - 1, d, h, mi, se) : new Date(y, mo - 1, d, h, mi, se).getTime();
+  if (!Number.isFinite(ms) || ms < 0) throw new ParseError(`invalid time ${JSON.stringify(text)}`);
+  return Math.floor(ms / 1000);
+}
+
+/** OpenSSH's format_absolute_time: local `YYYY-MM-DDTHH:MM:SS`, as its messages print times. */
+export function formatAbsoluteTime(secs: number): string {
+  const t = new Date(secs * 1000);
+  const p = (v: number, w = 2) => String(v).padStart(w, '0');
+  return `${p(t.getFullYear(), 4)}-${p(t.getMonth() + 1)}-${p(t.getDate())}T${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}`;
+}
+
+/** The principals field: a blank-delimited token, or a double-quoted one (OpenSSH strdelimw). */
+function principalsField(line: string, from: number): { value: string; end: number } {
+  if (line[from] === '"') {
+    const close = line.indexOf('"', from + 1);
+    if (close < 0) throw new ParseError('invalid line (unterminated quote)');
+    return { value: line.slice(from + 1, close), end: close + 1 };
+  }
+  let i = from;
+  while (i < line.length && line[i] !== ' ' && line[i] !== '\t') i++;
+  return { value: line.slice(from, i), end: i };
+}
+
+function signerOptions(field: string | undefined): SignerOptions {
+  const opts: { certAuthority: boolean; namespaces?: string; validAfter?: number; validBefore?: number } = { certAuthority: false };
+  if (field === undefined) return opts;
+  for (const o of parseOptions(field)) {
+    if (o.name === 'cert-authority') {
+      if (o.value !== undefined) throw new ParseError('bad options: cert-authority takes no value');
+      opts.certAuthority = true;
+      continue;
+    }
+    const key = ({ namespaces: 'namespaces', 'valid-after': 'validAfter', 'valid-before': 'validBefore' } as const)[o.name as 'namespaces'];
+    if (!key) throw new ParseError(`bad options: unknown key option ${JSON.stringify(o.name)}`);
+    if (o.value === undefined) throw new ParseError(`bad options: ${o.name} needs a value`);
+    if (opts[key] !== undefined) throw new ParseError(`bad options: multiple "${o.name}" clauses`);
+    if (key === 'namespaces') opts.namespaces = o.value;
+    else {
+      let t: number;
+      try {
+        t = parseAbsoluteTime(o.value);
+      } catch {
+        throw new ParseError(`bad options: invalid "${o.name}" time`);
+      }
+      if (t === 0) throw new ParseError(`bad options: invalid "${o.name}" time`);
+      if (key === 'validAfter') opts.validAfter = t;
+      else opts.validBefore = t;
+    }
+  }
+  return opts;
+}
+
+/**
+ * Parses one line. Returns null for blank and `#` lines, and (when `principal` is given) for lines whose
+ * principals do not match it — those are skipped before their key is parsed, as OpenSSH does.
+ */
+export function parseAllowedSignersLine(text: string, lineNo: number, principal?: string): AllowedSigner | null {
+  const line = text.replace(/[\r\n]+$/, '');
+  let i = 0;
+  while (line[i] === ' ' || line[i] === '\t') i++;
+  if (i === line.length || line[i] === '#') return null;
+  const pf = principalsField(line, i);
+  let pos = pf.end;
+  while (line[pos] === ' ' || line[pos] === '\t') pos++;
+  if (pf.value === '' || pos >= line.length) throw new ParseError('invalid line', lineNo);
+  if (principal !== undefined && matchPatternList(principal, pf.value) !== 'match') return null;
+  try {
+    let got = readKeyPrefix(line, pos);
+    let optField: string | undefined;
+    if (!got) {
+      const end = fieldEnd(line, pos);
+      optField = line.slice(pos, end);
+      let k = end;
+      while (line[k] === ' ' || line[k] === '\t') k++;
+      if (k >= line.length) throw new ParseError('missing key');
+      got = readKeyPrefix(line, k);
+      if (!got) throw new ParseError('invalid key');
+    }
+    return { line: lineNo, principals: pf.value, options: signerOptions(optField), key: got.key };
+  } catch (err) {
+    if (err instanceof ParseError) throw new ParseError(err.message, lineNo);
+    throw err;
+  }
+}
+
+/** Who asks: the signer's key (or certificate) blob, and optionally principal, namespace; `now` in seconds. */
+export interface SignerQuery {
+  readonly key: Buffer;
+  readonly principal?: string;
+  readonly namespace?: string;
+  readonly now: number;
+}
+
+/** A grant: the line and the principals it allows (the written list, or a certificate's matching principals). */
+export interface Grant {
+  readonly line: number;
+  readonly principals: string[];
+  readonly signer: AllowedSigner;
+}
+
+/** The decision over a whole file: a grant, or the reasons each considered line gave (`LINE: why`). */
+export type SignersResult = { ok: true; grant: Grant } | { ok: false; reasons: { line: number; reason: string }[] };
+
+/** Checks one parsed line against a query (check_allowed_keys_line); a string is why it does not grant. */
+function checkLine(s: AllowedSigner, q: SignerQuery): string[] | string | null {
+  let principals: string[];
+  if (!s.options.certAuthority && s.key.blob.equals(q.key)) {
+    principals = s.principals.split(',');
+  } else if (s.options.certAuthority && isCertificateBlob(q.key)) {
+    const cert = parseCertificate(q.key);
+    if (!cert.signatureKey.equals(s.key.blob)) return null;
+    const base = { now: q.now, type: 'user' as const, criticalOptions: 'ignore' as const };
+    if (q.principal !== undefined) {
+      const c = checkCertificate(cert, { ...base, principal: q.principal });
+      if (!c.ok) return `certificate not authorized: ${c.reason}`;
+      principals = [q.principal];
+    } else {
+      // cert_filter_principals: the certificate's principals that match a pattern of the line
+      principals = [];
+      if (checkCertificate(cert, base).ok) {
+        for (const p of s.principals.split(',')) {
+          if (p === '') break;
+          for (const cp of cert.principals) if (matchPattern(cp, p)) principals.push(cp);
+        }
+      }
+      if (principals.length === 0) return 'no valid principals found';
+    }
+  } else {
+    return null;
+  }
+  const o = s.options;
+  if (o.namespaces !== undefined && q.namespace !== undefined && matchPatternList(q.namespace, o.namespaces) !== 'match') {
+    return `key is not permitted for use in signature namespace "${q.namespace}"`;
+  }
+  if (o.validAfter !== undefined && q.now < o.validAfter) {
+    return `key is not yet valid: verify time ${formatAbsoluteTime(q.now)} < valid-after ${formatAbsoluteTime(o.validAfter)}`;
+  }
+  if (o.validBefore !== undefined && q.now > o.validBefore) {
+    return `key has expired: verify time ${formatAbsoluteTime(q.now)} > valid-before ${formatAbsoluteTime(o.validBefore)}`;
+  }
+  return principals;
+}
+
+/**
+ * Decides a query against an allowed_signers text (sshsig_check_allowed_keys / sshsig_find_principals):
+ * lines are tried in order, the first that grants wins. Bad lines and refusals are collected as reasons.
+ * With no principal this answers find-principals (namespace then usually omitted, as ssh-keygen does).
+ */
+export function checkAllowedSigners(text: string, q: SignerQuery): SignersResult {
+  const reasons: { line: number; reason: string }[] = [];
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    let s: AllowedSigner | null;
+    try {
+      s = parseAllowedSignersLine(lines[n], n + 1, q.principal);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      reasons.push({ line: n + 1, reason: err.message });
+      continue;
+    }
+    if (!s) continue;
+    let got: string[] | string | null;
+    try {
+      got = checkLine(s, q);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      got = err.message;
+    }
+    if (got === null) continue;
+    if (typeof got === 'string') reasons.push({ line: n + 1, reason: got });
+    else return { ok: true, grant: { line: n + 1, principals: got, signer: s } };
+  }
+  return { ok: false, reasons };
+}
