@@ -1,0 +1,123 @@
+/**
+ * `sshkit serve [--host 127.0.0.1] [--port 2222] [--authorized PATH] [--host-key FILE]... [--passwords FILE]
+ * [--admin USER]... [--exec builtin|os] [--max-auth-tries 6] [--login-grace-time 30] [--max-startups 100]
+ * [--idle-timeout 0] [--log-format text|json]` (SPEC "sshkit serve"). Starts the server, prints how to
+ * connect on stdout, logs on stderr (the first event after the host keys is `listening` with the real
+ * port, so `--port 0` works), and on SIGINT/SIGTERM stops accepting, ends sessions and exits 0.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { GlobalFlags } from '../output.js';
+
+interface Args extends GlobalFlags {
+  host: string;
+  port: number;
+  authorized?: string;
+  hostKey?: string[];
+  passwords?: string;
+  admin?: string[];
+  exec: string;
+  maxAuthTries: number;
+  loginGraceTime: number;
+  maxStartups: number;
+  idleTimeout: number;
+  logFormat: string;
+}
+
+function count(name: string, v: number, min = 0): number {
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name}: expected a whole number ≥ ${min}, got ${v}`);
+  return v;
+}
+
+async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
+  const { bad } = await import('../core/errors.js');
+  const { Output } = await import('../output.js');
+  const os = await import('node:os');
+  const { join } = await import('node:path');
+  const out = new Output(argv);
+  let limits;
+  try {
+    limits = {
+      maxAuthTries: count('max-auth-tries', argv.maxAuthTries, 1),
+      loginGraceTime: count('login-grace-time', argv.loginGraceTime),
+      maxStartups: count('max-startups', argv.maxStartups, 1),
+      idleTimeout: count('idle-timeout', argv.idleTimeout),
+    };
+    count('port', argv.port);
+    if (argv.port > 65535) throw new Error(`--port: ${argv.port} is not a TCP port`);
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+  const { startSshServer } = await import('../server/server.js');
+  const { Logger } = await import('../server/log.js');
+  const logFormat = argv.logFormat as 'text' | 'json';
+  const log = new Logger(logFormat);
+  const authorized = argv.authorized ?? join(os.homedir(), '.ssh', 'authorized_keys');
+  let server;
+  try {
+    server = await startSshServer({
+      host: argv.host,
+      port: argv.port,
+      authorized,
+      hostKeys: argv.hostKey ?? [],
+      passwords: argv.passwords,
+      admins: argv.admin ?? [],
+      exec: argv.exec as 'builtin' | 'os',
+      limits,
+      logFormat,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') throw bad(`${argv.host}:${argv.port}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`);
+    throw err;
+  }
+  const fps = server.hostKeys.map((k) => k.fingerprint);
+  log.event('listening', { host: server.host, port: server.port, fingerprint: fps.join(','), authorized, exec: argv.exec, passwords: argv.passwords ?? 'off' });
+  if (!out.json) {
+    let user = 'USER';
+    try {
+      user = os.userInfo().username;
+    } catch {
+      /* keep USER */
+    }
+    const hostPart = server.host.includes(':') ? `[${server.host}]` : server.host;
+    out.line(`sshkit serve: listening on ${hostPart}:${server.port}`);
+    for (const k of server.hostKeys) out.line(`  host key: ${k.fingerprint} (${k.type})`);
+    out.line(`  connect:  ssh -p ${server.port} ${user}@${server.host}`);
+  } else {
+    out.data({ host: server.host, port: server.port, hostKeys: server.hostKeys.map((k) => ({ type: k.type, fingerprint: k.fingerprint, file: k.file })) });
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      log.event('shutdown', { signal: sig });
+      server.stop().then(() => {
+        log.event('stopped', {});
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+const command: CommandModule<GlobalFlags, Args> = {
+  command: 'serve',
+  describe: 'Run an SSH server (public-key and password auth, builtin shell, admin REPL)',
+  builder: (y: Argv<GlobalFlags>) =>
+    y
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
+      .option('port', { type: 'number', default: 2222, describe: 'TCP port (0: pick a free one)' })
+      .option('authorized', { type: 'string', describe: 'authorized_keys file; %u = user name (default ~/.ssh/authorized_keys)' })
+      .option('host-key', { type: 'string', array: true, describe: 'Host private key file (repeatable; default: generated ~/.config/sshkit/host_ed25519)' })
+      .option('passwords', { type: 'string', describe: 'user:scrypt-hash lines (make one with sshkit passwd); enables password auth' })
+      .option('admin', { type: 'string', array: true, describe: 'User allowed to open the admin REPL (repeatable)' })
+      .option('exec', { choices: ['builtin', 'os'], default: 'builtin', describe: 'builtin commands, or real commands via /bin/sh -c' })
+      .option('max-auth-tries', { type: 'number', default: 6, describe: 'Failed auth attempts before disconnecting' })
+      .option('login-grace-time', { type: 'number', default: 30, describe: 'Seconds to authenticate (0: no limit)' })
+      .option('max-startups', { type: 'number', default: 100, describe: 'Concurrent unauthenticated connections' })
+      .option('idle-timeout', { type: 'number', default: 0, describe: 'Seconds without session traffic before disconnecting (0: never)' })
+      .option('log-format', { choices: ['text', 'json'], default: 'text', describe: 'Log lines on stderr' }) as unknown as Argv<Args>,
+  handler: run,
+};
+export default command;

@@ -1,0 +1,104 @@
+/**
+ * Password files for `sshkit serve --passwords` (SPEC: "`user:hash` lines (scrypt), compared in
+ * constant time"). A hash is a self-describing PHC-style string, `$scrypt$ln=15,r=8,p=1$SALT$HASH`
+ * (salt and hash in unpadded base64), so its cost can be raised later without breaking old lines.
+ * Checking runs Node's asynchronous scrypt (libuv thread pool), so a slow hash never stalls other
+ * connections; unknown users are checked against a dummy hash so timing does not reveal who exists.
+ */
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { ParseError } from './errors.js';
+import type { LineError } from './authorized-keys.js';
+
+/** scrypt cost: N = 2^ln (ln=15: 32 MiB, ≈ 80 ms on one core — OWASP's floor for interactive logins). */
+export interface ScryptParams {
+  readonly ln: number;
+  readonly r: number;
+  readonly p: number;
+}
+
+export const DEFAULT_SCRYPT: ScryptParams = { ln: 15, r: 8, p: 1 };
+const KEY_LEN = 32;
+
+interface ParsedHash extends ScryptParams {
+  readonly salt: Buffer;
+  readonly hash: Buffer;
+}
+
+function b64(b: Buffer): string {
+  return b.toString('base64').replace(/=+$/, '');
+}
+
+function derive(password: string | Buffer, salt: Buffer, prm: ScryptParams, len: number): Promise<Buffer> {
+  const N = 2 ** prm.ln;
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, len, { N, r: prm.r, p: prm.p, maxmem: 256 * N * prm.r + (1 << 20) }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+/** Parses `$scrypt$ln=…,r=…,p=…$salt$hash` strictly (bounded costs, so a hostile file cannot exhaust memory). */
+export function parsePasswordHash(text: string): ParsedHash {
+  const m = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,})\$([A-Za-z0-9+/]{43,})$/.exec(text);
+  if (!m) throw new ParseError('not an scrypt hash ($scrypt$ln=N,r=R,p=P$salt$hash)');
+  const [ln, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (ln < 10 || ln > 20 || r < 1 || r > 32 || p < 1 || p > 16) throw new ParseError('scrypt parameters out of range');
+  return { ln, r, p, salt: Buffer.from(m[4], 'base64'), hash: Buffer.from(m[5], 'base64') };
+}
+
+/** Makes a hash line value for `password` with a fresh 16-byte salt. */
+export async function hashPassword(password: string, prm: ScryptParams = DEFAULT_SCRYPT): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await derive(password, salt, prm, KEY_LEN);
+  return `$scrypt$ln=${prm.ln},r=${prm.r},p=${prm.p}$${b64(salt)}$${b64(hash)}`;
+}
+
+/** Does `password` match `stored`? The final comparison is constant-time (timingSafeEqual). */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const h = parsePasswordHash(stored);
+  const got = await derive(password, h.salt, h, h.hash.length);
+  return got.length === h.hash.length && timingSafeEqual(got, h.hash);
+}
+
+/** A parsed passwords file: user → hash, and the lines that could not be used. */
+export interface PasswordFile {
+  readonly users: Map<string, string>;
+  readonly errors: LineError[];
+}
+
+/** Parses `user:hash` lines (blank lines and `#` comments skipped); a bad line is reported, not fatal. */
+export function parsePasswordFile(text: string): PasswordFile {
+  const users = new Map<string, string>();
+  const errors: LineError[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '').trim();
+    if (line === '' || line.startsWith('#')) return;
+    const colon = line.indexOf(':');
+    try {
+      if (colon <= 0) throw new ParseError('expected user:hash');
+      const user = line.slice(0, colon);
+      const hash = line.slice(colon + 1);
+      parsePasswordHash(hash);
+      if (users.has(user)) throw new ParseError(`duplicate user ${JSON.stringify(user)}`);
+      users.set(user, hash);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      errors.push({ line: i + 1, message: err.message });
+    }
+  });
+  return { users, errors };
+}
+
+let dummy: string | null = null;
+
+/**
+ * Checks a login: the user's hash if listed, else a dummy hash of the same cost (so an unknown user
+ * takes as long as a wrong password). Never true for an unlisted user.
+ */
+export async function checkLogin(file: PasswordFile, user: string, password: string): Promise<boolean> {
+  const stored = file.users.get(user);
+  if (stored === undefined) {
+    dummy ??= await hashPassword(randomBytes(12).toString('hex'));
+    await verifyPassword(password, dummy);
+    return false;
+  }
+  return verifyPassword(password, stored);
+}

@@ -1,0 +1,161 @@
+/**
+ * What sshkit changes in ssh2 1.17's server protocol (the only file that touches ssh2 internals).
+ * Each item is a pitfall seen on a stock ssh2 server; see README "sshkit serve: hardening":
+ *  - algorithm policy: modern kex, AEAD/ETM only, compression `none`/`zlib@openssh.com` (plain `zlib`
+ *    inflates before auth: a 195 KB packet became 200 MB), host-key algorithms without SHA-1 `ssh-rsa`;
+ *  - EXT_INFO: ssh2's `server-sig-algs` lacks a comma (`…nistp521rsa-sha2-512…`), so a client limited
+ *    to rsa-sha2-512 fails; sshkit sends its own list (the algorithms auth.ts accepts) instead;
+ *  - USERAUTH_REQUEST before SERVICE_REQUEST/ACCEPT: disconnect (protocol error), as RFC 4252 §4 expects
+ *    the service to be accepted first;
+ *  - an unknown auth method: ssh2 disconnects; RFC 4252 §5 wants USERAUTH_FAILURE, which sshkit sends
+ *    (and counts as a failed attempt, as sshd does);
+ *  - the raw publickey request: ssh2 strips the signature blob's algorithm name and re-encodes ECDSA
+ *    signatures as ASN.1, so the exact bytes (algorithm as sent, SSH signature blob) are captured here
+ *    and handed to core signature.ts — the same verify path as `verify-signature`.
+ */
+import { createRequire } from 'node:module';
+import { WireReader, WireWriter } from '../core/wire.js';
+
+const require = createRequire(import.meta.url);
+
+/** Algorithms offered (README lists them). Filtered against what this ssh2 build supports. */
+export function algorithmPolicy(): Record<string, string[]> {
+  const c = require('ssh2/lib/protocol/constants.js');
+  const only = (want: string[], have: string[]) => want.filter((a) => have.includes(a));
+  return {
+    kex: only(['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521'], c.SUPPORTED_KEX),
+    cipher: only(['chacha20-poly1305@openssh.com', 'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes256-ctr'], c.SUPPORTED_CIPHER),
+    hmac: only(['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com'], c.SUPPORTED_MAC),
+    compress: ['none', 'zlib@openssh.com'],
+    serverHostKey: ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'],
+  };
+}
+
+/** Signature algorithms announced in server-sig-algs (RFC 8308): those auth.ts accepts. */
+export const SERVER_SIG_ALGS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'];
+
+const MSG_EXT_INFO = 7;
+const MSG_USERAUTH_REQUEST = 50;
+const DISCONNECT_PROTOCOL_ERROR = 2;
+const KNOWN_METHODS = new Set(['none', 'password', 'publickey', 'hostbased', 'keyboard-interactive']);
+
+/** The exact publickey request bytes, keyed by ssh2's per-request key Buffer (`ctx.key.data`). */
+export interface RawPublicKey {
+  readonly algorithm: string;
+  readonly signature?: Buffer;
+  /** Set when the request had bytes after its fields (a strict parser refuses it). */
+  readonly malformed?: boolean;
+}
+const rawRequests = new WeakMap<Buffer, RawPublicKey>();
+
+/** The raw request behind an ssh2 publickey auth context (undefined if it was not captured). */
+export function rawPublicKey(keyData: Buffer): RawPublicKey | undefined {
+  return rawRequests.get(keyData);
+}
+
+let patched = false;
+/** Makes ssh2's USERAUTH_REQUEST parser leave the packet's payload where the per-connection hook can read it. */
+function patchTable(): void {
+  if (patched) return;
+  patched = true;
+  const table = require('ssh2/lib/protocol/handlers.js') as Array<(self: any, payload: Buffer) => void>;
+  const orig = table[MSG_USERAUTH_REQUEST];
+  table[MSG_USERAUTH_REQUEST] = (self, payload) => {
+    self.__sshkitPayload = payload;
+    try {
+      orig(self, payload);
+    } finally {
+      self.__sshkitPayload = undefined;
+    }
+  };
+}
+
+function parsePublicKeyPayload(payload: Buffer): RawPublicKey {
+  const r = new WireReader(payload, 'userauth request');
+  r.u8();
+  r.string(); // user
+  r.string(); // service
+  r.string(); // method
+  const hasSig = r.bool();
+  const algorithm = r.text();
+  r.string(); // key blob
+  const signature = hasSig ? Buffer.from(r.string()) : undefined;
+  return { algorithm, signature, malformed: r.remaining !== 0 };
+}
+
+/** Hooks the server calls back into. */
+export interface ProtocolHooks {
+  /** An unknown method was refused with USERAUTH_FAILURE (count it as an attempt). */
+  onUnknownMethod(user: string, method: string): void;
+  /** The methods to list in a USERAUTH_FAILURE. */
+  methods(): string[];
+  /** A protocol violation closed the connection. */
+  onViolation(reason: string): void;
+}
+
+function sendExtInfo(proto: any): void {
+  const { sendPacket } = require('ssh2/lib/protocol/utils.js');
+  const body = new WireWriter().u8(MSG_EXT_INFO).u32(1).string('server-sig-algs').string(SERVER_SIG_ALGS.join(',')).toBuffer();
+  const p = proto._packetRW.write.allocStart;
+  const packet = proto._packetRW.write.alloc(body.length);
+  packet.set(body, p);
+  sendPacket(proto, proto._packetRW.write.finalize(packet));
+}
+
+/**
+ * Installs the per-connection fixes on an ssh2 server-side client. Call from the server's
+ * 'connection' event (before the key exchange completes).
+ */
+export function hardenConnection(client: any, hooks: ProtocolHooks): void {
+  patchTable();
+  const proto = client._protocol;
+  const handlers = proto._handlers;
+
+  // EXT_INFO with a correct server-sig-algs, sent where ssh2 would send its own (after the first NEWKEYS).
+  const origDone = proto._onHandshakeComplete;
+  let first = true;
+  proto._onHandshakeComplete = (...args: unknown[]) => {
+    const ext = first && proto._kex && proto._kex.remoteExtInfoEnabled;
+    if (ext) proto._kex.remoteExtInfoEnabled = false;
+    first = false;
+    if (ext) sendExtInfo(proto);
+    return origDone(...args);
+  };
+
+  let serviceAccepted = false;
+  const origService = handlers.SERVICE_REQUEST;
+  handlers.SERVICE_REQUEST = (p: unknown, service: string) => {
+    origService(p, service);
+    if (service === 'ssh-userauth') serviceAccepted = true;
+  };
+
+  const origAuth = handlers.USERAUTH_REQUEST;
+  handlers.USERAUTH_REQUEST = (p: any, user: string, service: string, method: string, data: any) => {
+    if (!serviceAccepted) {
+      hooks.onViolation('USERAUTH_REQUEST before ssh-userauth service was accepted');
+      proto.disconnect(DISCONNECT_PROTOCOL_ERROR);
+      client._sock?.destroy();
+      return;
+    }
+    if (!KNOWN_METHODS.has(method)) {
+      // ssh2 already queued the method name; answer it now if nothing else is waiting, else give up.
+      if (proto._authsQueue.length === 1 && !client.authenticated) {
+        proto.authFailure(hooks.methods());
+        hooks.onUnknownMethod(user, method);
+      } else {
+        hooks.onViolation(`auth method ${method} pipelined behind a pending request`);
+        proto.disconnect(DISCONNECT_PROTOCOL_ERROR);
+        client._sock?.destroy();
+      }
+      return;
+    }
+    if (method === 'publickey' && data && data.key && p.__sshkitPayload) {
+      try {
+        rawRequests.set(data.key, parsePublicKeyPayload(p.__sshkitPayload));
+      } catch {
+        rawRequests.set(data.key, { algorithm: '', malformed: true });
+      }
+    }
+    origAuth(p, user, service, method, data);
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * `sshkit serve` assembled (SPEC "sshkit serve"): a plain TCP listener (limits.ts admits sockets) feeding
+ * ssh2's Server (protocol.ts hardens each connection), auth through auth.ts (core) and
+ * password-source.ts, sessions through session.ts. This is the only file that wires ssh2 events.
+ */
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import type { AdminApi } from './admin-repl.js';
+import { AuthorizedKeys } from './authorized.js';
+import { authorizePublicKey, type Grant } from './auth.js';
+import { loadHostKeys, type HostKey } from './host-keys.js';
+import { DEFAULT_LIMITS, Gate, type Guard, type Limits } from './limits.js';
+import { Logger, type LogFormat, type LogSink } from './log.js';
+import { PasswordSource } from './password-source.js';
+import { algorithmPolicy, hardenConnection, rawPublicKey } from './protocol.js';
+import { handleSession } from './session.js';
+
+/** Everything `sshkit serve` takes (SPEC flags). */
+export interface ServeOptions {
+  host: string;
+  port: number;
+  /** authorized_keys path pattern (`%u` for per-user files). */
+  authorized: string;
+  hostKeys: string[];
+  passwords?: string;
+  admins: string[];
+  exec: 'builtin' | 'os';
+  limits: Limits;
+  logFormat: LogFormat;
+  logSink?: LogSink;
+}
+
+/** A started server. */
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  readonly hostKeys: HostKey[];
+  readonly api: AdminApi;
+  /** Stops accepting, ends sessions, disconnects everyone; resolves when all sockets are closed. */
+  stop(): Promise<void>;
+}
+
+interface Conn {
+  id: number;
+  socket: Socket;
+  guard: Guard;
+  address: string;
+  port: number;
+  since: number;
+  user?: string;
+  method?: string;
+  fingerprint?: string;
+  failures: number;
+  client?: any;
+  ends: Set<() => void>;
+}
+
+const DISCONNECT_NO_MORE_AUTH_METHODS = 14;
+
+/** Starts the server and resolves once it listens (the `listening` log line is written by the caller). */
+export async function startSshServer(opts: ServeOptions): Promise<RunningServer> {
+  const log = new Logger(opts.logFormat, opts.logSink);
+  const hostKeys = await loadHostKeys(opts.hostKeys, log);
+  const authorized = new AuthorizedKeys(opts.authorized, log);
+  if (!authorized.perUser) authorized.load(opts.authorized); // parse once at start, log bad lines now
+  const passwords = opts.passwords ? new PasswordSource(opts.passwords, log) : null;
+  const methods = passwords ? ['publickey', 'password'] : ['publickey'];
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const conns = new Map<number, Conn>();
+  const bySocket = new WeakMap<Socket, Conn>();
+  const stats = { connections: 0, authOk: 0, authFail: 0, sessions: 0, started: Date.now() };
+  let nextConn = 1;
+
+  const gate = new Gate(limits, (socket, why) => {
+    const c = bySocket.get(socket);
+    log.event('cut', { conn: c?.id, address: socket.remoteAddress, reason: why, user: c?.user });
+  });
+
+  const api: AdminApi = {
+    sessions: () =>
+      [...conns.values()].map((c) => ({ id: c.id, user: c.user ?? null, address: c.address, method: c.method ?? null, key: c.fingerprint ?? null, since: new Date(c.since).toISOString() })),
+    kick: (id: number) => {
+      const c = conns.get(Number(id));
+      if (!c) return false;
+      log.event('kick', { conn: c.id, user: c.user });
+      for (const end of c.ends) end();
+      c.client ? c.client.end() : c.socket.destroy();
+      return true;
+    },
+    reload: () => {
+      const n = authorized.reload();
+      passwords?.refresh(true);
+      return `reloaded ${authorized.perUser ? `${n} per-user files` : opts.authorized}${passwords ? ` and ${opts.passwords}` : ''}`;
+    },
+    stats: () => ({
+      ...stats,
+      uptimeSeconds: Math.round((Date.now() - stats.started) / 1000),
+      open: conns.size,
+      unauthenticated: gate.unauthenticated,
+      keys: authorized.keyCount(),
+      ...gate.counters,
+      rssMiB: Math.round(process.memoryUsage().rss / 1048576),
+    }),
+  };
+
+  const { Server } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
+  const ssh = new Server({
+    hostKeys: hostKeys.map((k) => k.privateText),
+    algorithms: algorithmPolicy() as any,
+    ident: 'sshkit',
+  });
+
+  const fail = (c: Conn, ctx: any, fields: Record<string, unknown>) => {
+    stats.authFail++;
+    c.failures++;
+    log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'fail' } as any);
+    if (c.failures >= limits.maxAuthTries) {
+      log.event('cut', { conn: c.id, user: ctx.username, reason: 'max-auth-tries' });
+      c.client._protocol.disconnect(DISCONNECT_NO_MORE_AUTH_METHODS);
+      c.socket.end();
+      return;
+    }
+    ctx.reject(methods);
+  };
+
+  const succeed = (c: Conn, ctx: any, grant: Grant, fields: Record<string, unknown>) => {
+    stats.authOk++;
+    c.user = ctx.username;
+    c.method = ctx.method;
+    c.fingerprint = fields.fingerprint as string | undefined;
+    (c as any).grant = grant;
+    log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'ok', ignored: grant.ignored.join(',') || undefined } as any);
+    ctx.accept();
+  };
+
+  const onAuth = (c: Conn, ctx: any) => {
+    if (ctx.method === 'none') return ctx.reject(methods);
+    if (ctx.method === 'publickey') {
+      const raw = rawPublicKey(ctx.key.data);
+      if (!raw || raw.malformed) return fail(c, ctx, { method: 'publickey', reason: 'malformed request' });
+      const d = authorizePublicKey(authorized.forUser(ctx.username), {
+        user: ctx.username,
+        algorithm: raw.algorithm,
+        keyBlob: ctx.key.data,
+        signature: raw.signature,
+        signedData: raw.signature ? ctx.blob : undefined,
+        address: c.address,
+      });
+      const fields = { method: 'publickey', key: d.keyType, fingerprint: d.fingerprint, algorithm: raw.algorithm };
+      if (d.result === 'fail') return fail(c, ctx, { ...fields, reason: d.reason });
+      if (d.result === 'query-ok') {
+        log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'pk-ok' });
+        return ctx.accept(); // ssh2 answers PK_OK for a request without signature
+      }
+      return succeed(c, ctx, d.grant, { ...fields, line: d.grant.line, cert: d.grant.certKeyId });
+    }
+    if (ctx.method === 'password') {
+      if (!passwords) return fail(c, ctx, { method: 'password', reason: 'password auth disabled' });
+      const pw = typeof ctx.password === 'string' ? ctx.password : '';
+      passwords.check(ctx.username, pw).then(
+        (ok) => {
+          if (c.socket.destroyed) return;
+          if (ok) succeed(c, ctx, { pty: true, line: 0, ignored: [] }, { method: 'password' });
+          else fail(c, ctx, { method: 'password', reason: 'wrong user or password' });
+        },
+        () => !c.socket.destroyed && fail(c, ctx, { method: 'password', reason: 'password check failed' }),
+      );
+      return;
+    }
+    return fail(c, ctx, { method: ctx.method, reason: 'method not offered' });
+  };
+
+  ssh.on('connection', (client: any, info: any) => {
+    const c = bySocket.get(client._sock);
+    if (!c) return client.end();
+    c.client = client;
+    log.event('client', { conn: c.id, version: String(info?.header?.versions?.software ?? '').slice(0, 80) });
+    hardenConnection(client, {
+      methods: () => methods,
+      onUnknownMethod: (user, method) => {
+        c.failures++;
+        stats.authFail++;
+        log.event('auth', { conn: c.id, user, method: method.slice(0, 40), result: 'fail', reason: 'unknown method' });
+      },
+      onViolation: (reason) => log.event('protocol-error', { conn: c.id, reason }),
+    });
+    client.on('error', (err: Error) => log.event('conn-error', { conn: c.id, reason: err.message.slice(0, 200) }));
+    client.on('authentication', (ctx: any) => onAuth(c, ctx));
+    client.on('ready', () => c.guard.authenticated());
+    client.on('session', (accept: () => any) => {
+      stats.sessions++;
+      c.guard.touch();
+      handleSession(accept(), {
+        connId: c.id,
+        user: c.user!,
+        admin: opts.admins.includes(c.user!),
+        grant: (c as any).grant,
+        address: c.address,
+        port: c.port,
+        localPort: c.socket.localPort ?? 0,
+        exec: opts.exec,
+        log,
+        adminApi: api,
+        touch: () => c.guard.touch(),
+        track: (end) => (c.ends.add(end), () => c.ends.delete(end)),
+      });
+    });
+  });
+  ssh.on('error', (err: Error) => log.event('server-error', { reason: err.message }));
+
+  const net: NetServer = createServer((socket) => {
+    socket.on('error', () => undefined);
+    const id = nextConn++;
+    const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const c: Conn = { id, socket, address, port: socket.remotePort ?? 0, since: Date.now(), failures: 0, ends: new Set(), guard: null as any };
+    bySocket.set(socket, c);
+    const guard = gate.admit(socket);
+    if (!guard) return;
+    c.guard = guard;
+    stats.connections++;
+    conns.set(id, c);
+    log.event('connect', { conn: id, address, port: c.port });
+    socket.once('close', () => {
+      conns.delete(id);
+      log.event('disconnect', { conn: id, user: c.user, authenticated: !!c.user, ms: Date.now() - c.since });
+    });
+    ssh.injectSocket(socket);
+  });
+  net.maxConnections = 10000;
+  await new Promise<void>((resolve, reject) => {
+    net.once('error', reject);
+    net.listen(opts.port, opts.host, () => {
+      net.off('error', reject);
+      resolve();
+    });
+  });
+  net.on('error', (err) => log.event('server-error', { reason: err.message }));
+  const addr = net.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= new Promise<void>((resolve) => {
+      net.close();
+      for (const c of conns.values()) for (const end of [...c.ends]) end();
+      const done = () => conns.size === 0 && resolve();
+      setTimeout(() => {
+        for (const c of conns.values()) c.client ? c.client.end() : c.socket.destroy();
+      }, 200).unref();
+      setTimeout(() => {
+        for (const c of conns.values()) c.socket.destroy();
+        resolve();
+      }, 3000).unref();
+      const iv = setInterval(() => {
+        if (conns.size === 0) {
+          clearInterval(iv);
+          done();
+        }
+      }, 20);
+      iv.unref();
+    }));
+
+  return { host: opts.host, port, hostKeys, api, stop };
+}

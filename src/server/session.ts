@@ -1,0 +1,184 @@
+/**
+ * One SSH session channel (RFC 4254 §6): pty-req, window-change, env, signal, then shell or exec.
+ * authorized_keys options are applied here: `command=` (and a certificate's force-command) replaces
+ * whatever the client asked to run, with the original in SSH_ORIGINAL_COMMAND; `no-pty`/`restrict`
+ * refuse pty-req (the client then says "PTY allocation request failed"). Builtin commands or `--exec os`
+ * run the command; the exit status (or signal) is sent before the channel closes.
+ */
+import type { Grant } from './auth.js';
+import type { AdminApi } from './admin-repl.js';
+import type { Logger } from './log.js';
+import { runCommand, type CommandIO } from './commands.js';
+import { runShell } from './shell.js';
+import { killOsCommand, startOsCommand, type OsProcess, type PtySize } from './exec-os.js';
+
+/** Who is in this session and what the server allows. */
+export interface SessionContext {
+  readonly connId: number;
+  readonly user: string;
+  readonly admin: boolean;
+  readonly grant: Grant;
+  readonly address: string;
+  readonly port: number;
+  readonly localPort: number;
+  readonly exec: 'builtin' | 'os';
+  readonly log: Logger;
+  readonly adminApi: AdminApi;
+  /** Marks activity (for --idle-timeout). */
+  touch(): void;
+  /** Registers a way to end this session at shutdown; returns the unregister function. */
+  track(end: () => void): () => void;
+}
+
+let nextSession = 1;
+
+/** Handles an accepted ssh2 session (`accept()` already called). */
+export function handleSession(session: any, ctx: SessionContext): void {
+  const id = nextSession++;
+  let pty: PtySize | null = null;
+  let osProc: OsProcess | null = null;
+  const env: Record<string, string> = {};
+
+  session.on('pty', (accept: () => void, reject: () => void, info: any) => {
+    if (!ctx.grant.pty) {
+      ctx.log.event('pty-refused', { conn: ctx.connId, session: id, user: ctx.user, reason: 'no-pty/restrict' });
+      return reject?.();
+    }
+    pty = { term: String(info.term ?? 'xterm'), rows: info.rows, cols: info.cols };
+    accept?.();
+  });
+  session.on('window-change', (accept: () => void, _reject: () => void, info: any) => {
+    if (pty) {
+      pty = { ...pty, rows: info.rows, cols: info.cols };
+      osProc?.resize(pty);
+    }
+    accept?.();
+  });
+  session.on('env', (accept: () => void, reject: () => void, info: any) => {
+    // As sshd's default AcceptEnv: only the locale passes.
+    if (/^(LANG|LC_[A-Z_]+)$/.test(String(info.key))) {
+      env[info.key] = String(info.val);
+      accept?.();
+    } else reject?.();
+  });
+  session.on('signal', (accept: () => void, _reject: () => void, info: any) => {
+    osProc?.signal(String(info.name));
+    accept?.();
+  });
+  session.on('subsystem', (_a: unknown, reject: () => void) => reject?.());
+  session.on('sftp', (_a: unknown, reject: () => void) => reject?.());
+
+  const start = (channel: any, requested: string | null) => {
+    const started = Date.now();
+    const command = ctx.grant.command ?? requested;
+    const kind = requested === null ? 'shell' : 'exec';
+    const tty = pty !== null;
+    ctx.log.event('session', {
+      conn: ctx.connId,
+      session: id,
+      user: ctx.user,
+      kind,
+      command: command ?? undefined,
+      forced: ctx.grant.command !== undefined || undefined,
+      pty: tty,
+    });
+    let finished = false;
+    const untrack = ctx.track(() => {
+      killOsCommand(osProc!, 'SIGHUP');
+      if (!osProc) {
+        safeWrite(channel.stderr, `${tty ? '\r\n' : ''}sshkit: server shutting down${tty ? '\r\n' : '\n'}`);
+        finish('TERM');
+      }
+    });
+    const finish = (status: number | string) => {
+      if (finished) return;
+      finished = true;
+      untrack();
+      try {
+        if (typeof status === 'number') channel.exit(status);
+        else channel.exit(status, false, '');
+        channel.end();
+      } catch {
+        /* channel already closed by the client */
+      }
+      ctx.log.event('session-end', { conn: ctx.connId, session: id, user: ctx.user, status, ms: Date.now() - started });
+    };
+    channel.on('data', () => ctx.touch());
+    channel.on('error', () => undefined);
+
+    if (ctx.exec === 'os') {
+      const extra: Record<string, string> = {
+        ...env,
+        SSH_CONNECTION: `${ctx.address} ${ctx.port} 127.0.0.1 ${ctx.localPort}`,
+        SSH_CLIENT: `${ctx.address} ${ctx.port} ${ctx.localPort}`,
+        SSHKIT_USER: ctx.user,
+      };
+      if (ctx.grant.command !== undefined && requested !== null) extra.SSH_ORIGINAL_COMMAND = requested;
+      osProc = startOsCommand(command, extra, pty);
+      const child = osProc.child;
+      child.stdout!.on('data', (d: Buffer) => (ctx.touch(), safeWrite(channel, d)));
+      child.stderr!.on('data', (d: Buffer) => (ctx.touch(), safeWrite(channel.stderr, d)));
+      child.stdin!.on('error', () => undefined);
+      channel.pipe(child.stdin!);
+      child.on('error', (err) => {
+        safeWrite(channel.stderr, `sshkit: cannot run command: ${err.message}\n`);
+        finish(127);
+      });
+      child.on('close', (code, sig) => finish(sig ? sig.replace(/^SIG/, '') : (code ?? 0)));
+      channel.on('close', () => killOsCommand(osProc!, 'SIGHUP'));
+      return;
+    }
+
+    const eol = tty ? '\r\n' : '\n';
+    const io: CommandIO = {
+      user: ctx.user,
+      admin: ctx.admin,
+      eol,
+      out: (s) => (ctx.touch(), safeWrite(channel, s)),
+      err: (s) => safeWrite(tty ? channel : channel.stderr, s),
+      startAdmin: async () => {
+        const { startAdminRepl } = await import('./admin-repl.js');
+        ctx.log.event('admin', { conn: ctx.connId, session: id, user: ctx.user });
+        const status = await startAdminRepl(channel, (s) => safeWrite(channel, s), tty, ctx.adminApi, (line) =>
+          ctx.log.event('admin-eval', { conn: ctx.connId, user: ctx.user, code: line.slice(0, 200) }),
+        );
+        channel.resume();
+        return status;
+      },
+    };
+    if (command === null) {
+      runShell(
+        {
+          onData: (h) => {
+            channel.removeAllListeners('data');
+            channel.on('data', () => ctx.touch());
+            if (h) {
+              channel.on('data', h);
+              channel.resume();
+            }
+          },
+          onEnd: (h) => channel.once('end', h),
+          finish: (status) => finish(status),
+        },
+        io,
+        tty,
+      );
+      return;
+    }
+    runCommand(command, io).then(
+      (r) => finish(r === 'quit' ? 0 : r),
+      () => finish(1),
+    );
+  };
+
+  session.on('shell', (accept: () => any) => start(accept(), null));
+  session.on('exec', (accept: () => any, _reject: () => void, info: any) => start(accept(), String(info.command)));
+}
+
+function safeWrite(stream: any, data: string | Buffer): void {
+  try {
+    if (stream && stream.writable) stream.write(data);
+  } catch {
+    /* closed */
+  }
+}
