@@ -129,12 +129,16 @@ export interface SshOptions {
   /** Extra ssh options, e.g. ['-o', 'PubkeyAcceptedAlgorithms=rsa-sha2-512'] or ['-tt']. */
   extra?: string[];
   timeoutMs?: number;
+  /** Environment additions for ssh (e.g. SSH_ASKPASS for password tests). */
+  env?: Record<string, string>;
+  /** BatchMode=yes unless false (password auth needs a prompt: use SSH_ASKPASS with SSH_ASKPASS_REQUIRE=force). */
+  batch?: boolean;
 }
 
 /** The fixed ssh options of every test: batch mode, no known_hosts, no config file. */
 export function sshArgs(port: number, o: SshOptions = {}): string[] {
   return [
-    '-o', 'BatchMode=yes',
+    '-o', `BatchMode=${o.batch === false ? 'no' : 'yes'}`,
     '-o', 'StrictHostKeyChecking=no',
     '-o', 'UserKnownHostsFile=/dev/null',
     '-o', 'LogLevel=ERROR',
@@ -151,7 +155,7 @@ export function sshArgs(port: number, o: SshOptions = {}): string[] {
 /** Runs the real `ssh` against a test server; resolves with its status and output. */
 export function sshRun(port: number, o: SshOptions = {}): Promise<SshResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ssh', sshArgs(port, o), { env: testEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('ssh', sshArgs(port, o), { env: testEnv(o.env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));

@@ -243,21 +243,20 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     (stopping ??= new Promise<void>((resolve) => {
       net.close();
       for (const c of conns.values()) for (const end of [...c.ends]) end();
-      const done = () => conns.size === 0 && resolve();
-      setTimeout(() => {
+      // Give sessions a moment to send exit-status, then disconnect; force-close stragglers after 3 s.
+      const polite = setTimeout(() => {
         for (const c of conns.values()) c.client ? c.client.end() : c.socket.destroy();
-      }, 200).unref();
-      setTimeout(() => {
+      }, 200);
+      const hard = setTimeout(() => {
         for (const c of conns.values()) c.socket.destroy();
-        resolve();
-      }, 3000).unref();
+      }, 3000);
       const iv = setInterval(() => {
-        if (conns.size === 0) {
-          clearInterval(iv);
-          done();
-        }
+        if (conns.size > 0) return;
+        clearInterval(iv);
+        clearTimeout(polite);
+        clearTimeout(hard);
+        resolve();
       }, 20);
-      iv.unref();
     }));
 
   return { host: opts.host, port, hostKeys, api, stop };

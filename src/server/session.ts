@@ -84,8 +84,8 @@ export function handleSession(session: any, ctx: SessionContext): void {
     });
     let finished = false;
     const untrack = ctx.track(() => {
-      killOsCommand(osProc!, 'SIGHUP');
-      if (!osProc) {
+      if (osProc) killOsCommand(osProc, 'SIGHUP');
+      else {
         safeWrite(channel.stderr, `${tty ? '\r\n' : ''}sshkit: server shutting down${tty ? '\r\n' : '\n'}`);
         finish('TERM');
       }
@@ -103,7 +103,6 @@ export function handleSession(session: any, ctx: SessionContext): void {
       }
       ctx.log.event('session-end', { conn: ctx.connId, session: id, user: ctx.user, status, ms: Date.now() - started });
     };
-    channel.on('data', () => ctx.touch());
     channel.on('error', () => undefined);
 
     if (ctx.exec === 'os') {
@@ -119,13 +118,14 @@ export function handleSession(session: any, ctx: SessionContext): void {
       child.stdout!.on('data', (d: Buffer) => (ctx.touch(), safeWrite(channel, d)));
       child.stderr!.on('data', (d: Buffer) => (ctx.touch(), safeWrite(channel.stderr, d)));
       child.stdin!.on('error', () => undefined);
+      channel.on('data', () => ctx.touch());
       channel.pipe(child.stdin!);
       child.on('error', (err) => {
         safeWrite(channel.stderr, `sshkit: cannot run command: ${err.message}\n`);
         finish(127);
       });
       child.on('close', (code, sig) => finish(sig ? sig.replace(/^SIG/, '') : (code ?? 0)));
-      channel.on('close', () => killOsCommand(osProc!, 'SIGHUP'));
+      channel.on('close', () => osProc && killOsCommand(osProc, 'SIGHUP'));
       return;
     }
 
@@ -139,7 +139,7 @@ export function handleSession(session: any, ctx: SessionContext): void {
       startAdmin: async () => {
         const { startAdminRepl } = await import('./admin-repl.js');
         ctx.log.event('admin', { conn: ctx.connId, session: id, user: ctx.user });
-        const status = await startAdminRepl(channel, (s) => safeWrite(channel, s), tty, ctx.adminApi, (line) =>
+        const status = await startAdminRepl(channel, (s) => (ctx.touch(), safeWrite(channel, s)), tty, ctx.adminApi, (line) =>
           ctx.log.event('admin-eval', { conn: ctx.connId, user: ctx.user, code: line.slice(0, 200) }),
         );
         channel.resume();
@@ -150,12 +150,12 @@ export function handleSession(session: any, ctx: SessionContext): void {
       runShell(
         {
           onData: (h) => {
+            // Detaching must pause: a flowing stream with no listener drops what the client types.
             channel.removeAllListeners('data');
-            channel.on('data', () => ctx.touch());
             if (h) {
-              channel.on('data', h);
+              channel.on('data', (d: Buffer) => (ctx.touch(), h(d)));
               channel.resume();
-            }
+            } else channel.pause();
           },
           onEnd: (h) => channel.once('end', h),
           finish: (status) => finish(status),
