@@ -1,0 +1,109 @@
+/**
+ * Which private keys exec authenticates with (SPEC "sshkit exec"; ssh(1) -i and IdentityFile): the
+ * `-i` keys when given, else the default `~/.ssh/id_*` files that exist. Keys are decoded by the core
+ * (private-key.ts) and sign through the core (signature.ts): ssh2 only ever sees public blobs and
+ * finished signatures. Encrypted keys take `--passphrase-file`, else a prompt on the terminal (three
+ * tries, as ssh); with neither, an explicit `-i` key is an error and a default key is skipped.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ParseError } from '../core/errors.js';
+import { fingerprint } from '../core/fingerprint.js';
+import { inspectBlob } from '../core/key.js';
+import { isEncrypted, loadPrivateKey, PassphraseError } from '../core/private-key.js';
+import { createSigner, type Signer } from '../core/signature.js';
+import { execError } from './host-keys.js';
+import { haveTerminal, readPassphrase } from './prompt.js';
+
+/** A usable key: where it came from and the core signer. */
+export interface Identity {
+  readonly path: string;
+  readonly signer: Signer;
+}
+
+export interface IdentityOptions {
+  /** `-i` files; empty means the default files. */
+  keys: string[];
+  /** First line of this file is the passphrase for every encrypted key. */
+  passphraseFile?: string;
+  home: string;
+  warn: (line: string) => void;
+}
+
+/** Default identity files, in ssh 9.2's order of the types sshkit can sign with. */
+export function defaultKeyFiles(home: string): string[] {
+  return ['id_rsa', 'id_ecdsa', 'id_ed25519'].map((n) => join(home, '.ssh', n));
+}
+
+/** One line for messages: `PATH (ED25519 SHA256:…)`. */
+export function describeIdentity(id: Identity): string {
+  return `${id.path} (${inspectBlob(id.signer.publicKey.blob).label} ${fingerprint(id.signer.publicKey.blob)})`;
+}
+
+function readPassphraseFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n')[0].replace(/\r$/, '');
+  } catch (err) {
+    throw execError(`${path}: cannot read the passphrase file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+async function loadOne(path: string, text: string, opts: IdentityOptions, explicit: boolean): Promise<Identity | null> {
+  let encrypted: boolean;
+  try {
+    encrypted = isEncrypted(text);
+  } catch (err) {
+    if (err instanceof ParseError) throw execError(`${path}: ${err.message}`);
+    throw err;
+  }
+  const sign = (pass?: string) => ({ path, signer: createSigner(loadPrivateKey(text, pass, path)) });
+  try {
+    if (!encrypted) return sign();
+    if (opts.passphraseFile !== undefined) return sign(readPassphraseFile(opts.passphraseFile));
+    if (!haveTerminal()) {
+      if (explicit) throw execError(`${path}: encrypted, a passphrase is required (--passphrase-file, or run on a terminal)`);
+      opts.warn(`sshkit: ${path}: encrypted and no passphrase available; key skipped`);
+      return null;
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const pass = await readPassphrase(`Enter passphrase for key '${path}': `);
+      if (pass === null || pass === '') break;
+      try {
+        return sign(pass);
+      } catch (err) {
+        if (!(err instanceof PassphraseError)) throw err;
+        opts.warn(`sshkit: ${path}: incorrect passphrase`);
+      }
+    }
+    if (explicit) throw execError(`${path}: no correct passphrase given`);
+    return null;
+  } catch (err) {
+    if (err instanceof ParseError || err instanceof PassphraseError) throw execError(err.message);
+    throw err;
+  }
+}
+
+/** Loads the identities exec offers, in order. */
+export async function loadIdentities(opts: IdentityOptions): Promise<Identity[]> {
+  const explicit = opts.keys.length > 0;
+  const out: Identity[] = [];
+  for (const path of explicit ? opts.keys : defaultKeyFiles(opts.home)) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!explicit && code === 'ENOENT') continue;
+      throw execError(`${path}: cannot read the identity file: ${code === 'ENOENT' ? 'No such file or directory' : code ?? String(err)}`);
+    }
+    try {
+      const id = await loadOne(path, text, opts, explicit);
+      if (id) out.push(id);
+    } catch (err) {
+      // A default key sshkit cannot use is skipped with a note; a key the user named is an error.
+      if (explicit) throw err;
+      opts.warn(`sshkit: ${(err as Error).message}; key skipped`);
+    }
+  }
+  return out;
+}
