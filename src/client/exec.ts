@@ -154,7 +154,8 @@ export async function execRemote(req: ExecRequest): Promise<ExecResult> {
     const auth = errors.find((e) => e.level === 'client-authentication' && /All configured/.test(e.message));
     if (auth) {
       const offered = [...req.identities.map(describeIdentity), ...(req.agentSocket ? ['the keys of SSH_AUTH_SOCK'] : [])];
-      const methods = authMethods ? ` (${authMethods.join(',')})` : '';
+      // ssh2 reports the server's remaining methods only after a non-agent attempt; we only try publickey.
+      const methods = ` (${(authMethods ?? ['publickey']).join(',')})`;
       return execError(
         `${where}: permission denied${methods}: ` +
           (offered.length ? `no key accepted; offered ${offered.join(', ')}` : 'no identities to offer (no -i, no ~/.ssh/id_* key, no SSH_AUTH_SOCK)'),
