@@ -43,7 +43,6 @@ export async function startAdminRepl(input: Readable, write: (s: string) => void
       terminal: tty,
       useGlobal: false,
       ignoreUndefined: true,
-      eval: undefined,
     });
     // Writable output has no columns; give readline a sane width.
     (output as any).columns = 80;

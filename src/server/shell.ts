@@ -177,7 +177,6 @@ export class LineEditor {
           }
       }
     }
-    if (!this.tty) return out;
     return out;
   }
 }
