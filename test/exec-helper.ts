@@ -15,9 +15,11 @@ export interface ExecRun {
 }
 
 /** `bin/sshkit exec ARGS` with HOME set to `home` (no stray ~/.ssh keys or known_hosts). */
-export function execCli(args: string[], opts: { home: string; input?: string | Buffer; env?: Record<string, string> }): Promise<ExecRun> {
+export function execCli(args: string[], opts: { home: string; input?: string | Buffer; env?: Record<string, string>; agent?: string }): Promise<ExecRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SSHKIT, 'exec', ...args], { env: testEnv({ HOME: opts.home, ...opts.env }) });
+    const env = testEnv({ HOME: opts.home, ...opts.env });
+    if (opts.agent) env.SSH_AUTH_SOCK = opts.agent; // testEnv drops the caller's agent; a test may bring its own
+    const child = spawn(process.execPath, [SSHKIT, 'exec', ...args], { env });
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));

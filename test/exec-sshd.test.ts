@@ -7,7 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { openssh, tempDir } from './helpers.js';
 import { clientKey, execCli, oneLine, sshFingerprint } from './exec-helper.js';
@@ -202,4 +204,41 @@ test('connection refused: 255, one line', async () => {
   const r = await execCli(['-i', good.path, '-p', String(port), '--known-hosts', knownHosts, '127.0.0.1', '--', 'true'], { home });
   assert.equal(r.status, 255);
   assert.match(oneLine(r.stderr), /connect to host 127\.0\.0\.1 port \d+: Connection refused/);
+});
+
+describe('agent, pty and timeouts', () => {
+  test('with no key file, the keys of an ssh-agent at SSH_AUTH_SOCK are used', async () => {
+    const sock = join(tmp.dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+      // (openssh() goes through testEnv, which drops SSH_AUTH_SOCK: call ssh-add directly)
+      const add = spawnSync('ssh-add', [good.path], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
+      assert.equal(add.status, 0, add.stderr);
+      const r = await execCli(['-p', String(sshd.port), '--known-hosts', knownHosts, `${sshd.user}@127.0.0.1`, '--', 'echo', 'agent'], { home, agent: sock });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.toString(), 'agent\n');
+    } finally {
+      agent.kill();
+    }
+  });
+
+  test('-t asks for a pseudo-terminal', async () => {
+    const r = await run(['test -t 0 && test -t 1 && tty'], ['-t']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout.toString(), /^\/dev\/pts\/\d+\r?\n$/);
+  });
+
+  test('--connect-timeout bounds a server that never answers: 255, one line', async () => {
+    const silent = createServer(() => {}); // accepts, never sends a banner
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const r = await execCli(['-i', good.path, '-p', String(port), '--known-hosts', knownHosts, '--connect-timeout', '1', '127.0.0.1', '--', 'true'], { home });
+      assert.equal(r.status, 255);
+      assert.match(oneLine(r.stderr), /timed out during the handshake/);
+    } finally {
+      silent.close();
+    }
+  });
 });
