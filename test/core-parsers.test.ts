@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ParseError } from '../src/core/errors.js';
 import { WireReader, WireWriter } from '../src/core/wire.js';
-import { inspectBlob, parsePublicKeyLine, formatPublicKey, readKeyPrefix } from '../src/core/key.js';
+import { decodeBase64, inspectBlob, parsePublicKeyLine, formatPublicKey, readKeyPrefix } from '../src/core/key.js';
 import { parseOptions } from '../src/core/options.js';
 import { parseAuthorizedKeys, parseAuthorizedKeysLine, parseTimeSpec } from '../src/core/authorized-keys.js';
 import { checkHostKey, hashHostName, hostMatches, hostName, parseKnownHosts } from '../src/core/known-hosts.js';
@@ -190,5 +190,14 @@ describe('known_hosts, compared with ssh-keygen -F', () => {
     const k = parseKnownHosts(`host ${bare(ED)}\n@bogus host ${bare(ED)}\n|1|xx|yy ${bare(ED)}\nhost-only\n`);
     assert.equal(k.entries.length, 1);
     assert.deepEqual(k.errors.map((e) => e.line), [2, 3, 4]);
+  });
+});
+
+describe('base64 is canonical (OpenSSH b64_pton)', () => {
+  test('non-zero bits before the padding are refused, so one blob has one text', () => {
+    assert.deepEqual(decodeBase64('QQ=='), Buffer.from('A'));
+    assert.throws(() => decodeBase64('QR=='), ParseError);
+    assert.deepEqual(decodeBase64('QUI='), Buffer.from('AB'));
+    assert.throws(() => decodeBase64('QUJ='), ParseError);
   });
 });

@@ -120,49 +120,90 @@ export function interpretOptions(raw: RawOption[]): KeyOptions {
   return o;
 }
 
-/**
- * Parses one authorized_keys line (not blank, not a comment). As sshd: try a key first; failing that,
- * the line starts with options, then the key. The trailing comment is the key's comment.
- */
-export function parseAuthorizedKeysLine(line: string, lineNo = 0): AuthorizedKey {
+/** A line split into its parts, validated: the raw options field, the key and where its base64 text is. */
+interface SplitLine {
+  readonly optionsField: string;
+  readonly key: PublicKey;
+  readonly b64: string;
+}
+
+function splitLine(line: string): SplitLine {
+  let got = readKeyPrefix(line);
+  let optionsField = '';
+  if (!got) {
+    let start = 0;
+    while (line[start] === ' ' || line[start] === '\t') start++;
+    const end = fieldEnd(line, start);
+    optionsField = line.slice(start, end);
+    got = readKeyPrefix(line, end);
+    if (!got) throw new ParseError(end >= line.length ? 'no key found' : 'unknown key type or invalid options');
+  }
+  const comment = line.slice(got.end).replace(/^[ \t]+/, '').replace(/[\r\n]+$/, '');
+  return { optionsField, key: { ...got.key, comment }, b64: line.slice(got.dataStart, got.end) };
+}
+
+function withLine<T>(lineNo: number, fn: () => T): T {
   try {
-    let got = readKeyPrefix(line);
-    let optionsField = '';
-    if (!got) {
-      let start = 0;
-      while (line[start] === ' ' || line[start] === '\t') start++;
-      const end = fieldEnd(line, start);
-      optionsField = line.slice(start, end);
-      got = readKeyPrefix(line, end);
-      if (!got) throw new ParseError(end >= line.length ? 'no key found' : 'unknown key type or invalid options');
-    }
-    const options = interpretOptions(optionsField ? parseOptions(optionsField) : []);
-    const comment = line.slice(got.end).replace(/^[ \t]+/, '').replace(/[\r\n]+$/, '');
-    return { key: { ...got.key, comment }, options, line: lineNo };
+    return fn();
   } catch (err) {
     if (err instanceof ParseError) throw new ParseError(err.message, lineNo);
     throw err;
   }
 }
 
-/** An authorized_keys file parsed into an index by key blob, plus the lines it had to skip. */
+/**
+ * Parses one authorized_keys line (not blank, not a comment). As sshd: try a key first; failing that,
+ * the line starts with options, then the key. The trailing comment is the key's comment.
+ */
+export function parseAuthorizedKeysLine(line: string, lineNo = 0): AuthorizedKey {
+  return withLine(lineNo, () => {
+    const s = splitLine(line);
+    return { key: s.key, options: interpretOptions(s.optionsField ? parseOptions(s.optionsField) : []), line: lineNo };
+  });
+}
+
+/** What the index keeps of a line: bytes and strings, not parsed objects (PERF.md lesson 3). */
+interface Stored {
+  readonly line: number;
+  readonly options: string;
+  readonly comment: string;
+}
+
+/**
+ * An authorized_keys file parsed into an index keyed by the canonical base64 of each key blob. Options
+ * are validated when the file is read and interpreted again on lookup, so 100,000 keys cost little
+ * memory and a lookup costs the same as with one key.
+ */
 export class KeyIndex {
-  private readonly byBlob = new Map<string, AuthorizedKey[]>();
+  private readonly byBlob = new Map<string, Stored | Stored[]>();
   /** Lines that could not be used, with their numbers. */
   readonly errors: LineError[] = [];
   size = 0;
 
-  add(entry: AuthorizedKey): void {
-    const id = entry.key.blob.toString('base64');
-    const list = this.byBlob.get(id);
-    if (list) list.push(entry);
-    else this.byBlob.set(id, [entry]);
+  /** Adds one line; throws ParseError (with the line number) for a bad one. */
+  addLine(line: string, lineNo: number): void {
+    const stored = withLine(lineNo, () => {
+      const s = splitLine(line);
+      if (s.optionsField) interpretOptions(parseOptions(s.optionsField));
+      return { id: s.b64, entry: { line: lineNo, options: s.optionsField, comment: s.key.comment } };
+    });
+    const list = this.byBlob.get(stored.id);
+    if (list === undefined) this.byBlob.set(stored.id, stored.entry);
+    else if (Array.isArray(list)) list.push(stored.entry);
+    else this.byBlob.set(stored.id, [list, stored.entry]);
     this.size++;
   }
 
   /** Every line that lists exactly this key blob (several lines may list one key with other options). */
   lookup(blob: Buffer): AuthorizedKey[] {
-    return this.byBlob.get(blob.toString('base64')) ?? [];
+    const found = this.byBlob.get(blob.toString('base64'));
+    if (found === undefined) return [];
+    const type = blob.subarray(4, 4 + blob.readUInt32BE(0)).toString('latin1');
+    return (Array.isArray(found) ? found : [found]).map((s) => ({
+      key: { type, blob: Buffer.from(blob), comment: s.comment },
+      options: interpretOptions(s.options ? parseOptions(s.options) : []),
+      line: s.line,
+    }));
   }
 }
 
@@ -175,7 +216,7 @@ export function parseAuthorizedKeys(text: string): KeyIndex {
     const trimmed = line.replace(/^[ \t]+/, '');
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     try {
-      index.add(parseAuthorizedKeysLine(line, i + 1));
+      index.addLine(line, i + 1);
     } catch (err) {
       if (!(err instanceof ParseError)) throw err;
       index.errors.push({ line: i + 1, message: err.message });

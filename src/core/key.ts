@@ -135,10 +135,19 @@ export function inspectBlob(blob: Buffer): KeyInfo {
 }
 
 const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const B64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
-/** Strict base64 (RFC 4648, padded, as OpenSSH's b64_pton requires). */
+/**
+ * Strict base64 (RFC 4648, padded), as OpenSSH's b64_pton: the unused bits before `=` padding must be
+ * zero, so every blob has exactly one text form and the text can serve as the blob's identity.
+ */
 export function decodeBase64(text: string, what = 'base64'): Buffer {
   if (text.length % 4 !== 0 || !B64.test(text)) throw new ParseError(`invalid ${what}`);
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (pad > 0) {
+    const last = B64_ALPHABET.indexOf(text[text.length - pad - 1]);
+    if (last & (pad === 2 ? 0x0f : 0x03)) throw new ParseError(`invalid ${what} (non-canonical padding)`);
+  }
   return Buffer.from(text, 'base64');
 }
 
@@ -150,11 +159,12 @@ export function keyFromBlob(blob: Buffer, comment = ''): PublicKey {
 
 /**
  * Reads `type base64` at the start of `text` (after leading blanks), like OpenSSH's sshkey_read:
- * the type token must name the blob's own type. Returns the key and the offset just past the base64,
+ * the type token must name the blob's own type. Returns the key, the offsets of the base64 text
+ * (`dataStart`, `end`: that text is canonical, so it identifies the blob),
  * or null when `text` does not start with a known key type (so callers can try options or hosts first).
  * A known type followed by a bad blob is an error, not null.
  */
-export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: number } | null {
+export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: number; dataStart: number } | null {
   let i = from;
   while (text[i] === ' ' || text[i] === '\t') i++;
   let j = i;
@@ -168,7 +178,7 @@ export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: nu
   const blob = decodeBase64(text.slice(j, k), 'base64 key data');
   const key = keyFromBlob(blob);
   if (key.type !== type) throw new ParseError(`key type mismatch: line says ${type}, key is ${key.type}`);
-  return { key, end: k };
+  return { key, end: k, dataStart: j };
 }
 
 /** Parses a one-line OpenSSH public key `type base64 [comment]` (the .pub form). */
