@@ -136,14 +136,18 @@ export class HostKeyPolicy {
       const cas = this.files.flatMap((f) =>
         f.known.entries.filter((e) => e.marker === 'cert-authority' && hostMatches(e, name) && e.key.blob.equals(cert.signatureKey)).map((e) => ({ f, e })),
       );
+      let reason = 'no @cert-authority in known_hosts signed its certificate';
       if (cas.length > 0) {
-        const r = checkCertificate(cert, { now: Math.floor(Date.now() / 1000), type: 'host', principal: host, wildcard: true });
+        // As ssh 9.2's check_host_cert: exact principal (no wildcards; verified against the real ssh),
+        // no principal list means any host, and no critical options at all.
+        const r = checkCertificate(cert, { now: Math.floor(Date.now() / 1000), type: 'host', principal: host, requirePrincipal: false, criticalOptions: [] });
         if (r.ok) return { ok: true };
-        return failed(`${name} offered a certificate signed by the CA of ${where(cas[0].f.path, cas[0].e)}: ${r.reason}`);
+        reason = `its certificate (CA of ${where(cas[0].f.path, cas[0].e)}) is refused: ${r.reason}`;
       }
-      // No CA vouches for it: judge the certified key as a plain key, as ssh does.
-      this.opts.warn(`sshkit: ${name}: no @cert-authority in known_hosts signed its host certificate; checking its plain key`);
-      return this.checkPlain(host, port, cert.key, describe(cert.key));
+      // An untrusted certificate falls back to its plain key, as ssh does.
+      const plain = this.checkPlain(host, port, cert.key, describe(cert.key));
+      if (plain.ok) this.opts.warn(`sshkit: ${name}: ${reason}; its plain key is known`);
+      return plain.ok ? plain : { ok: false, message: `${plain.message}; ${reason}` };
     }
     return this.checkPlain(host, port, blob, what);
   }
