@@ -242,3 +242,24 @@ describe('agent, pty and timeouts', () => {
     }
   });
 });
+
+describe('key types', () => {
+  for (const hostType of ['rsa', 'ecdsa'] as const) {
+    test(`${hostType} host key; rsa (rsa-sha2-*) and ecdsa client keys signed by the core`, async () => {
+      const rsa = clientKey(tmp.dir, `rsa-for-${hostType}`, 'rsa');
+      const ecdsa = clientKey(tmp.dir, `ecdsa-for-${hostType}`, 'ecdsa');
+      const server = await startSshd({ hostKeyType: hostType, authorizedKeys: [rsa.pub, ecdsa.pub] });
+      try {
+        const kh = join(tmp.dir, `kh-${hostType}`);
+        writeFileSync(kh, `[127.0.0.1]:${server.port} ${server.hostKeyPub}\n`);
+        for (const k of [rsa, ecdsa]) {
+          const r = await execCli(['-i', k.path, '-p', String(server.port), '--known-hosts', kh, `${server.user}@127.0.0.1`, '--', 'echo', 'ok'], { home });
+          assert.equal(r.status, 0, r.stderr);
+          assert.equal(r.stdout.toString(), 'ok\n');
+        }
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+});

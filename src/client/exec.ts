@@ -81,6 +81,7 @@ function openSocket(host: string, port: number, timeoutSec?: number): Promise<So
     sock.once('connect', () => {
       clearTimeout(timer);
       sock.removeAllListeners('error');
+      sock.on('error', () => {}); // ssh2 adds its own listener in connect(); nothing may crash in between
       sock.setNoDelay(true);
       resolve(sock);
     });
