@@ -55,10 +55,26 @@ async function main(args: string[]): Promise<number> {
       if (err && err.name !== 'YError') throw err;
       throw new SshkitError(Exit.BAD, (msg ?? err?.message ?? 'usage error').replace(/\s*\n\s*/g, ' '));
     });
+  // getopt's rule: a repeated single-valued option's last value wins (no arrays of passphrases or paths)
+  parser.middleware((argv) => {
+    const o = (parser as unknown as { getOptions(): { array: string[]; string: string[]; number: string[] } }).getOptions();
+    const arrays = new Set(o.array);
+    for (const key of [...o.string, ...o.number]) {
+      const value = argv[key];
+      if (Array.isArray(value) && !arrays.has(key)) argv[key] = value[value.length - 1];
+    }
+  }, true);
   for (const mod of modules) parser.command(mod.default);
   await parser.parseAsync();
   return requestedStatus();
 }
+
+// A reader that went away (`sshkit fingerprint big | head -1`) ends us quietly, as SIGPIPE ends ssh-keygen.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  process.stderr.write(`sshkit: stdout: ${err.message}\n`);
+  process.exit(Exit.BAD);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

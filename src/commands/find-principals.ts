@@ -16,13 +16,14 @@ interface Args extends GlobalFlags {
 async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const { Output, requestStatus } = await import('../output.js');
   const { bad, ParseError } = await import('../core/errors.js');
-  const { readSmallFile, verifyTime } = await import('./verify-signature.js');
+  const { MAX_SIGNATURE, verifyTime } = await import('./verify-signature.js');
+  const { readInput } = await import('../input.js');
   const { readSignature } = await import('../core/sshsig-verify.js');
   const { checkAllowedSigners } = await import('../core/allowed-signers.js');
   const out = new Output(argv);
 
   const now = await verifyTime(argv.verifyTime);
-  const data = await readSmallFile(argv.signature);
+  const data = await readInput(argv.signature, MAX_SIGNATURE);
   let read;
   try {
     read = readSignature(data);
@@ -30,7 +31,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
     if (err instanceof ParseError) throw bad(`${argv.signature === '-' ? '(stdin)' : argv.signature}: ${err.message}`);
     throw err;
   }
-  const text = (await readSmallFile(argv.allowedSigners, 1 << 30)).toString('latin1');
+  const text = (await readInput(argv.allowedSigners)).toString('latin1');
   const r = checkAllowedSigners(text, { key: read.sig.publicKey, now });
   const principals = r.ok ? r.grant.principals.filter((p) => p !== '') : [];
   if (out.json) {

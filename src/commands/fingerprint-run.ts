@@ -1,51 +1,45 @@
 /** The work behind `sshkit fingerprint`, loaded only when that command runs. */
 import { readFileSync } from 'node:fs';
-import { Exit, fsError, ParseError } from '../core/errors.js';
+import { Exit, ParseError, SshkitError } from '../core/errors.js';
 import { fingerprint, fingerprintLine, randomart, type FingerprintHash } from '../core/fingerprint.js';
-import { inspectBlob } from '../core/key.js';
+import { inspectBlob, keyFromBlob, parsePublicKeyText, type PublicKey } from '../core/key.js';
 import { classify, parseRfc4716, scanKeyLines, type FoundKey, type ScanResult } from '../core/key-file.js';
-import { Output, requestStatus, type GlobalFlags } from '../output.js';
+import { inputName, readInput } from '../input.js';
+import { Output, requestStatus } from '../output.js';
+import type { FingerprintArgs } from './fingerprint.js';
 
-interface Args extends GlobalFlags {
-  files: string[];
-  hash: string;
-  visual: boolean;
-}
-
-function readInput(file: string): Buffer {
+/** FILE.pub beside a private key, as sshkey_try_load_public reads it: an empty comment becomes its path. */
+function readPubBeside(file: string): PublicKey | null {
   try {
-    return file === '-' ? readFileSync(0) : readFileSync(file);
-  } catch (err) {
-    throw fsError(file === '-' ? '(stdin)' : file, err);
+    const pub = parsePublicKeyText(readFileSync(file + '.pub', 'latin1'));
+    return { ...pub, comment: pub.comment.replace(/[\r\n].*$/s, '') || file + '.pub' };
+  } catch {
+    return null; // no usable FILE.pub: the private key speaks for itself
   }
 }
 
-/** A private key file: its public part; the comment from FILE.pub (same key) or the unencrypted key. */
+/**
+ * A private key file: its public part, and the comment ssh-keygen would show — FILE.pub's when that
+ * holds the same key (deliberate difference: ssh-keygen trusts a FILE.pub even when it holds another key),
+ * else the one stored in an unencrypted key.
+ */
 async function scanPrivate(file: string, text: string): Promise<ScanResult> {
   const pk = await import('../core/private-key.js');
-  const { parsePublicKeyLine } = await import('../core/key.js');
   let key = pk.publicFromPrivate(text);
   let comment = '';
-  if (file !== '-') {
-    try {
-      const pub = parsePublicKeyLine(readFileSync(file + '.pub', 'latin1').split('\n')[0]);
-      if (!key || pub.blob.equals(key.blob)) {
-        key = pub;
-        comment = pub.comment;
-      }
-    } catch {
-      /* no usable FILE.pub: fall back to the private key itself */
-    }
+  const pub = file === '-' ? null : readPubBeside(file);
+  if (pub && (!key || pub.blob.equals(key.blob))) {
+    key = pub;
+    comment = pub.comment;
   }
   if (!key) throw new ParseError('encrypted private key: its public key cannot be read without the passphrase (and no matching FILE.pub)');
-  if (!comment && !pk.isEncrypted(text)) comment = pk.loadPrivateKey(text).comment ?? '';
+  if (!comment && !pk.isEncrypted(text)) comment = pk.loadPrivateKey(text, undefined, inputName(file)).comment ?? '';
   if (comment === '(unnamed)') comment = '';
   return { keys: [{ line: 1, key, comment }], errors: [] };
 }
 
 async function scanPemPublic(text: string): Promise<ScanResult> {
   const { sshpk } = await import('../core/private-key.js');
-  const { keyFromBlob } = await import('../core/key.js');
   try {
     const k = sshpk().parseKey(text, 'pem');
     return { keys: [{ line: 1, key: keyFromBlob(Buffer.from(k.toBuffer('rfc4253'))), comment: '' }], errors: [] };
@@ -54,8 +48,21 @@ async function scanPemPublic(text: string): Promise<ScanResult> {
   }
 }
 
+/** Certificates count only with a valid CA signature, as OpenSSH's cert_parse. */
+async function dropBadCertificates(result: ScanResult): Promise<ScanResult> {
+  if (!result.keys.some((f) => inspectBlob(f.key.blob).isCert)) return result;
+  const { parseCertificate, verifyCertificateSignature } = await import('../core/certificate.js');
+  const keys: FoundKey[] = [];
+  const errors = [...result.errors];
+  for (const f of result.keys) {
+    if (!inspectBlob(f.key.blob).isCert || verifyCertificateSignature(parseCertificate(f.key.blob), true)) keys.push(f);
+    else errors.push({ line: f.line, message: 'certificate signature is invalid' });
+  }
+  errors.sort((a, b) => a.line - b.line);
+  return { keys, errors };
+}
+
 async function scan(file: string, buf: Buffer): Promise<ScanResult> {
-  if (buf.includes(0)) throw new ParseError('not a key file (binary data)');
   const text = buf.toString('latin1');
   switch (classify(text)) {
     case 'private':
@@ -65,21 +72,21 @@ async function scan(file: string, buf: Buffer): Promise<ScanResult> {
     case 'pem-public':
       return scanPemPublic(text);
     default:
-      return scanKeyLines(text);
+      return dropBadCertificates(scanKeyLines(text));
   }
 }
 
-export async function runFingerprint(argv: Args): Promise<void> {
+/** Every key of every file, printed as `ssh-keygen -l [-v] [-E]`; bad lines reported, exit 2 after. */
+export async function runFingerprint(argv: FingerprintArgs): Promise<void> {
   const out = new Output(argv);
-  const hash = argv.hash as FingerprintHash;
-  const c = await out.colors();
+  const hash = argv.hash.toLowerCase() as FingerprintHash;
   const records: object[] = [];
   let text = '';
   for (const file of argv.files) {
-    const name = file === '-' ? '(stdin)' : file;
+    const name = inputName(file);
     let found: FoundKey[];
     try {
-      const result = await scan(file, readInput(file));
+      const result = await scan(file, await readInput(file));
       if (result.keys.length === 0) {
         const first = result.errors[0];
         throw new ParseError(first ? `no key found (line ${first.line}: ${first.message})` : 'no key found');
@@ -88,12 +95,13 @@ export async function runFingerprint(argv: Args): Promise<void> {
       if (result.errors.length) requestStatus(Exit.BAD);
       found = result.keys;
     } catch (err) {
-      if (!(err instanceof ParseError) && !(err as { code?: number }).code) throw err;
-      const msg = (err as Error).message;
-      out.warn(`sshkit: ${msg.startsWith(name + ':') ? msg : `${name}: ${msg}`}`);
+      if (!(err instanceof SshkitError)) throw err;
+      out.warn(`sshkit: ${err.message.startsWith(name + ':') ? err.message : `${name}: ${err.message}`}`);
       requestStatus(Exit.BAD);
       continue;
     }
+    // colour is decided only after stdin was read: loading chalk touches the terminal's stdin
+    const c = await out.colors();
     for (const f of found) {
       const info = inspectBlob(f.key.blob);
       if (out.json) {

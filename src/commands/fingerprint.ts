@@ -5,21 +5,30 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { GlobalFlags } from '../output.js';
 
-interface Args extends GlobalFlags {
+/** The parsed arguments of `sshkit fingerprint`. */
+export interface FingerprintArgs extends GlobalFlags {
   files: string[];
   hash: string;
   visual: boolean;
 }
 
-const command: CommandModule<GlobalFlags, Args> = {
+const command: CommandModule<GlobalFlags, FingerprintArgs> = {
   command: 'fingerprint [files..]',
   describe: 'Print fingerprints (and randomart) of keys, key files, authorized_keys, known_hosts, allowed_signers',
   builder: (y: Argv<GlobalFlags>) =>
     y
       .positional('files', { type: 'string', array: true, default: ['-'], describe: 'Key files; - for stdin' })
-      .option('hash', { alias: 'E', choices: ['sha256', 'md5'], default: 'sha256', describe: 'Fingerprint hash' })
-      .option('visual', { alias: 'v', type: 'boolean', default: false, describe: 'Show the randomart picture' }) as Argv<Args>,
-  handler: async (argv: ArgumentsCamelCase<Args>) => {
+      .option('hash', {
+        alias: 'E',
+        type: 'string',
+        default: 'sha256',
+        requiresArg: true,
+        coerce: (v: string) => String(v).toLowerCase(),
+        choices: ['sha256', 'md5'],
+        describe: 'Fingerprint hash',
+      })
+      .option('visual', { alias: 'v', type: 'boolean', default: false, describe: 'Show the randomart picture' }) as Argv<FingerprintArgs>,
+  handler: async (argv: ArgumentsCamelCase<FingerprintArgs>) => {
     const { runFingerprint } = await import('./fingerprint-run.js');
     await runFingerprint(argv);
   },

@@ -31,21 +31,6 @@ async function defaultComment(): Promise<string> {
   return `${user}@${os.hostname()}`;
 }
 
-/** The first line of a passphrase file (`-` is stdin), without its line ending. */
-async function readPassphraseFile(path: string): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  const { fsError } = await import('../core/errors.js');
-  let text: string;
-  try {
-    text = readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (err) {
-    throw fsError(path === '-' ? '(stdin)' : path, err);
-  }
-  const nl = text.indexOf('\n');
-  const line = nl < 0 ? text : text.slice(0, nl);
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
-}
-
 async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const { Output } = await import('../output.js');
   const { bad } = await import('../core/errors.js');
@@ -58,8 +43,8 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const toStdout = argv.file === '-';
   if (argv.file === '') throw bad('-f: empty file name');
   if (toStdout && out.json) throw bad('--json: cannot be combined with -f - (the private key goes to stdout)');
-  const file = toStdout ? '-' : (argv.file ?? (await import('node:path')).join((await import('node:os')).homedir(), '.ssh', `id_${spec.kind}`));
-  const passphrase = argv.passphraseFile !== undefined ? await readPassphraseFile(argv.passphraseFile) : (argv.passphrase ?? '');
+  const file = toStdout ? '-' : (argv.file ?? (await import('node:path')).join((await import('../home.js')).homeDir(), '.ssh', `id_${spec.kind}`));
+  const passphrase = argv.passphraseFile !== undefined ? await (await import('../input.js')).readFirstLine(argv.passphraseFile) : (argv.passphrase ?? '');
   const comment = argv.comment ?? (await defaultComment());
   kg.checkGenerateOptions(spec, { comment, passphrase, format });
   if (!toStdout && !argv.force) kg.refuseExisting(file);
@@ -104,14 +89,14 @@ const command: CommandModule<GlobalFlags, Args> = {
   describe: 'Generate a key pair (FILE 0600 and FILE.pub 0644), as ssh-keygen -t does',
   builder: (y: Argv<GlobalFlags>) =>
     y
-      .option('type', { alias: 't', type: 'string', describe: 'Key type: ed25519 (default), ecdsa or rsa' })
-      .option('bits', { alias: 'b', type: 'string', describe: 'Key size: rsa ≥ 2048 (default 3072); ecdsa 256 (default), 384, 521' })
-      .option('comment', { alias: 'C', type: 'string', describe: 'Comment (default user@hostname)' })
+      .option('type', { alias: 't', type: 'string', requiresArg: true, describe: 'Key type: ed25519 (default), ecdsa or rsa' })
+      .option('bits', { alias: 'b', type: 'string', requiresArg: true, describe: 'Key size: rsa ≥ 2048 (default 3072); ecdsa 256 (default), 384, 521' })
+      .option('comment', { alias: 'C', type: 'string', requiresArg: true, describe: 'Comment (default user@hostname)' })
       .option('file', { alias: 'f', type: 'string', nargs: 1, describe: 'Private key file (default ~/.ssh/id_<type>); FILE.pub gets the public key; - for stdout' })
-      .option('passphrase', { alias: 'N', type: 'string', describe: "Passphrase to encrypt the key ('' for none)" })
+      .option('passphrase', { alias: 'N', type: 'string', requiresArg: true, describe: "Passphrase to encrypt the key ('' for none)" })
       .option('passphrase-file', { type: 'string', nargs: 1, describe: 'Read the passphrase from the first line of a file (- for stdin)' })
       .conflicts('passphrase', 'passphrase-file')
-      .option('format', { alias: 'm', type: 'string', describe: 'Private key format: openssh (default), pem, pkcs8 (ed25519 is always openssh)' })
+      .option('format', { alias: 'm', type: 'string', requiresArg: true, describe: 'Private key format: openssh (default), pem, pkcs8 (ed25519 is always openssh)' })
       .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing FILE / FILE.pub' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print nothing' }) as unknown as Argv<Args>,
   handler: run,

@@ -12,20 +12,13 @@ interface Args extends GlobalFlags {
 }
 
 async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
-  const { readFileSync } = await import('node:fs');
-  const { bad, fsError } = await import('../core/errors.js');
+  const { bad } = await import('../core/errors.js');
   const { Output } = await import('../output.js');
   const { hashPassword } = await import('../core/passwords.js');
   const out = new Output(argv);
   if (!/^[^\s:#][^\s:]*$/.test(argv.user)) throw bad(`${argv.user}: not a usable user name (no blanks or ':')`);
-  let text: string;
-  try {
-    text = readFileSync(argv.passwordFile === '-' ? 0 : argv.passwordFile, 'utf8');
-  } catch (err) {
-    throw fsError(argv.passwordFile === '-' ? '(stdin)' : argv.passwordFile, err);
-  }
-  const nl = text.indexOf('\n');
-  const password = (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, '');
+  const { readFirstLine } = await import('../input.js');
+  const password = (await readFirstLine(argv.passwordFile)).toString('utf8');
   if (password === '') throw bad('password: empty (give it on the first line of stdin or --password-file)');
   const line = `${argv.user}:${await hashPassword(password)}`;
   if (out.json) out.data({ user: argv.user, line });

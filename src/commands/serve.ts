@@ -33,6 +33,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const { Output } = await import('../output.js');
   const os = await import('node:os');
   const { join } = await import('node:path');
+  const { homeDir } = await import('../home.js');
   const out = new Output(argv);
   let limits;
   try {
@@ -51,7 +52,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const { Logger } = await import('../server/log.js');
   const logFormat = argv.logFormat as 'text' | 'json';
   const log = new Logger(logFormat);
-  const authorized = argv.authorized ?? join(os.homedir(), '.ssh', 'authorized_keys');
+  const authorized = argv.authorized ?? join(homeDir(), '.ssh', 'authorized_keys');
   let server;
   try {
     server = await startSshServer({

@@ -19,20 +19,11 @@ interface Args extends GlobalFlags {
   files?: string[];
 }
 
-async function readText(path: string): Promise<Buffer> {
-  const { readFileSync } = await import('node:fs');
-  const { fsError } = await import('../core/errors.js');
-  try {
-    return readFileSync(path === '-' ? 0 : path);
-  } catch (err) {
-    throw fsError(path === '-' ? '(stdin)' : path, err);
-  }
-}
-
 /** The private key path and optional public/certificate blob for `-f` (ssh-keygen load_sign_key). */
-async function loadSigner(keyPath: string, pass: string | undefined) {
+async function loadSigner(keyPath: string, pass: string | Buffer | undefined) {
+  const { readInput } = await import('../input.js');
   const { loadPrivateKey } = await import('../core/private-key.js');
-  const { parsePublicKeyLine } = await import('../core/key.js');
+  const { parsePublicKeyText } = await import('../core/key.js');
   const { createSigner } = await import('../core/signature.js');
   const { ParseError } = await import('../core/errors.js');
   let privPath = keyPath;
@@ -41,13 +32,13 @@ async function loadSigner(keyPath: string, pass: string | undefined) {
   if (suffix) {
     privPath = keyPath.slice(0, -suffix.length);
     try {
-      pub = parsePublicKeyLine((await readText(keyPath)).toString('latin1').split('\n')[0]).blob;
+      pub = parsePublicKeyText((await readInput(keyPath)).toString('latin1')).blob;
     } catch (err) {
       if (err instanceof ParseError) throw new ParseError(`${keyPath}: ${err.message}`);
       throw err;
     }
   }
-  const priv = loadPrivateKey(await readText(privPath), pass, privPath);
+  const priv = loadPrivateKey(await readInput(privPath), pass, privPath);
   try {
     return createSigner(priv, pub);
   } catch (err) {
@@ -72,10 +63,10 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   if (files[0] === '-' && out.json) throw bad('--json: cannot be combined with signing stdin (the signature goes to stdout)');
   if (!argv.force) for (const f of files) if (f !== '-' && pathExists(`${f}.sig`)) throw bad(`${f}.sig: already exists (use --force to overwrite)`);
 
-  let pass = argv.passphrase;
+  const { readFirstLine } = await import('../input.js');
+  let pass: string | Buffer | undefined = argv.passphrase;
   if (argv.passphraseFile !== undefined) {
-    const text = (await readText(argv.passphraseFile)).toString('utf8');
-    pass = text.split('\n')[0].replace(/\r$/, '');
+    pass = await readFirstLine(argv.passphraseFile);
   }
   const signer = await loadSigner(argv.file, pass);
   const say = (text: string) => {

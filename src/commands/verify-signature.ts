@@ -19,18 +19,8 @@ interface Args extends GlobalFlags {
   data?: string;
 }
 
-/** Reads a whole (small) file; `-` is stdin. Errors are `path: why` (exit 2). */
-export async function readSmallFile(path: string, limit = 16 << 20): Promise<Buffer> {
-  const { readFileSync, statSync } = await import('node:fs');
-  const { bad, fsError } = await import('../core/errors.js');
-  try {
-    if (path !== '-' && statSync(path).size > limit) throw bad(`${path}: file too large`);
-    return readFileSync(path === '-' ? 0 : path);
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 2) throw err;
-    throw fsError(path === '-' ? '(stdin)' : path, err);
-  }
-}
+/** Signature files over this size are refused as bad input (ssh-keygen's are a few KiB). */
+export const MAX_SIGNATURE = 16 << 20;
 
 /** `--verify-time` in ssh-keygen's forms (YYYYMMDD[HHMM[SS]][Z]), or now. */
 export async function verifyTime(text: string | undefined): Promise<number> {
@@ -45,6 +35,7 @@ export async function verifyTime(text: string | undefined): Promise<number> {
 }
 
 async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
+  const { readInput } = await import('../input.js');
   const { Output, requestStatus } = await import('../output.js');
   const { bad, ParseError } = await import('../core/errors.js');
   const { verifySignatureFile } = await import('../core/sshsig-verify.js');
@@ -56,13 +47,13 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   }
   if (argv.signature === '-' && (argv.data ?? '-') === '-') throw bad('-s: the signature and the data cannot both come from stdin');
   const now = await verifyTime(argv.verifyTime);
-  const signature = await readSmallFile(argv.signature);
+  const signature = await readInput(argv.signature, MAX_SIGNATURE);
   let publicKey: Buffer | undefined;
   if (argv.publicKey !== undefined) {
-    const { parsePublicKeyLine } = await import('../core/key.js');
-    const text = (await readSmallFile(argv.publicKey)).toString('latin1');
+    const { parsePublicKeyText } = await import('../core/key.js');
+    const text = (await readInput(argv.publicKey)).toString('latin1');
     try {
-      publicKey = parsePublicKeyLine(text.split('\n').find((l) => l.trim() !== '' && !l.startsWith('#')) ?? '').blob;
+      publicKey = parsePublicKeyText(text).blob;
     } catch (err) {
       if (err instanceof ParseError) throw bad(`${argv.publicKey}: ${err.message}`);
       throw err;
@@ -72,7 +63,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   if (argv.revoked !== undefined) {
     const { parseRevokedKeys } = await import('../core/revocation.js');
     try {
-      revoked = parseRevokedKeys(await readSmallFile(argv.revoked, 1 << 30));
+      revoked = parseRevokedKeys(await readInput(argv.revoked));
     } catch (err) {
       if (err instanceof ParseError) throw bad(`${argv.revoked}: ${err.message}`);
       throw err;
@@ -81,7 +72,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   }
   const allowed =
     publicKey === undefined
-      ? { text: (await readSmallFile(argv.allowedSigners!, 1 << 30)).toString('latin1'), path: argv.allowedSigners!, principal: argv.identity! }
+      ? { text: (await readInput(argv.allowedSigners!)).toString('latin1'), path: argv.allowedSigners!, principal: argv.identity! }
       : undefined;
   let outcome;
   try {

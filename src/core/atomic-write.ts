@@ -46,6 +46,14 @@ export function pathExists(path: string): boolean {
   }
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Creates the parent folder of `path` with mode 0700 when it is missing (like ssh-keygen's ~/.ssh). */
 export function ensureParentDir(path: string): void {
   const dir = dirname(path);
@@ -124,6 +132,8 @@ export function writeFilesAtomic(files: readonly FileSpec[], overwrite = false):
   const created: string[] = [];
   try {
     for (const f of files) ensureParentDir(f.path);
+    // a target that can never be replaced by a file is refused before anything is moved into place
+    for (const f of files) if (isDirectory(f.path)) throw fsError(f.path, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
     for (const f of files) staged.push(stage(f));
     for (const s of staged) {
       const existed = overwrite && pathExists(s.spec.path);

@@ -6,6 +6,7 @@
  */
 import { ParseError } from './errors.js';
 import { readKeyPrefix, type PublicKey } from './key.js';
+import { eachLine, type LineError } from './lines.js';
 import { fieldEnd, parseOptions, type RawOption } from './options.js';
 
 /** Structured authorized_keys options. Flags follow sshd: `restrict` turns every permission off. */
@@ -38,11 +39,7 @@ export interface AuthorizedKey {
   readonly line: number;
 }
 
-/** A line that could not be used: its number and why (for `file:line: why` reports). */
-export interface LineError {
-  readonly line: number;
-  readonly message: string;
-}
+export type { LineError };
 
 const FLAGS: Record<string, keyof KeyOptions> = {
   'no-pty': 'pty',
@@ -177,7 +174,7 @@ interface Stored {
 export class KeyIndex {
   private readonly byBlob = new Map<string, Stored | Stored[]>();
   /** Lines that could not be used, with their numbers. */
-  readonly errors: LineError[] = [];
+  errors: LineError[] = [];
   size = 0;
 
   /** Adds one line; throws ParseError (with the line number) for a bad one. */
@@ -210,17 +207,6 @@ export class KeyIndex {
 /** Parses a whole authorized_keys text; bad lines go to `errors` (never the whole file). */
 export function parseAuthorizedKeys(text: string): KeyIndex {
   const index = new KeyIndex();
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].replace(/\r$/, '');
-    const trimmed = line.replace(/^[ \t]+/, '');
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    try {
-      index.addLine(line, i + 1);
-    } catch (err) {
-      if (!(err instanceof ParseError)) throw err;
-      index.errors.push({ line: i + 1, message: err.message });
-    }
-  }
+  index.errors = eachLine(text, (line, n) => index.addLine(line, n));
   return index;
 }

@@ -70,21 +70,32 @@ export function randomart(blob: Buffer, info: KeyInfo, hash: FingerprintHash = '
   return rows.join('\n');
 }
 
-/** Length of a well-formed UTF-8 sequence starting at `i` of a latin1 (byte) string, or 0. */
-function utf8Length(s: string, i: number): number {
+/**
+ * The code point of a well-formed UTF-8 sequence at `i` of a latin1 (byte) string and its length, or
+ * null: overlong forms, surrogates and values past U+10FFFF are not well-formed.
+ */
+function utf8At(s: string, i: number): { cp: number; n: number } | null {
   const b = s.charCodeAt(i);
-  const n = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 && b <= 0xdf ? 2 : 0;
-  if (n === 0 || (n === 3 && b > 0xef)) return 0;
+  const n = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+  if (n === 0 || i + n > s.length) return null;
+  let cp = b & (0xff >> (n + 1));
   for (let k = 1; k < n; k++) {
     const c = s.charCodeAt(i + k);
-    if (!(c >= 0x80 && c <= 0xbf)) return 0;
+    if ((c & 0xc0) !== 0x80) return null;
+    cp = (cp << 6) | (c & 0x3f);
   }
-  return n;
+  const min = [0, 0, 0x80, 0x800, 0x10000][n];
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
+  return { cp, n };
 }
+
+/** Code points a terminal must not be handed raw: controls, unassigned, line/paragraph separators. */
+const UNSAFE = /[\p{Cc}\p{Cs}\p{Cn}\p{Zl}\p{Zp}]/u;
 
 /**
  * Makes a comment safe to print the way OpenSSH's mprintf does in a UTF-8 locale: printable ASCII, tab,
- * CR and well-formed UTF-8 pass; other bytes become `\ooo`. Input and output are latin1 byte strings.
+ * CR and well-formed printable UTF-8 pass; every other byte becomes `\ooo`. Input and output are latin1
+ * byte strings.
  */
 export function safeText(bytes: string): string {
   let out = '';
@@ -92,14 +103,17 @@ export function safeText(bytes: string): string {
     const c = bytes.charCodeAt(i);
     if ((c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0d) {
       out += bytes[i++];
-    } else if (c >= 0x80 && utf8Length(bytes, i) > 0) {
-      const n = utf8Length(bytes, i);
-      out += bytes.slice(i, i + n);
-      i += n;
-    } else {
-      out += '\\' + c.toString(8).padStart(3, '0');
-      i++;
+      continue;
     }
+    const u = c >= 0x80 ? utf8At(bytes, i) : null;
+    if (u && !UNSAFE.test(String.fromCodePoint(u.cp))) {
+      out += bytes.slice(i, i + u.n);
+      i += u.n;
+      continue;
+    }
+    const n = u ? u.n : 1;
+    for (let k = 0; k < n; k++) out += '\\' + bytes.charCodeAt(i + k).toString(8).padStart(3, '0');
+    i += n;
   }
   return out;
 }

@@ -6,6 +6,7 @@
  */
 import { ParseError } from './errors.js';
 import { decodeBase64, keyFromBlob, readKeyPrefix, type PublicKey } from './key.js';
+import { eachLine, type LineError } from './lines.js';
 import { fieldEnd } from './options.js';
 import { isPrivateKeyText } from './private-key.js';
 
@@ -16,9 +17,10 @@ export interface FoundKey {
   readonly comment: string;
 }
 
+/** The keys found in a file and the lines that could not be read. */
 export interface ScanResult {
   readonly keys: FoundKey[];
-  readonly errors: { line: number; message: string }[];
+  readonly errors: LineError[];
 }
 
 /** What kind of text this is, judged by its first non-blank line (ssh-keygen looks at line 1). */
@@ -55,27 +57,21 @@ export function scanKeyLine(line: string, lineNo: number): FoundKey {
   let rest = got.end;
   while (line[rest] === ' ' || line[rest] === '\t') rest++;
   const trailing = line.slice(rest);
-  return { line: lineNo, key: got.key, comment: trailing !== '' ? trailing : lead };
+  // as ssh-keygen -l: a trailing `#…` is no comment; then the leading field (options, hosts) stands in
+  return { line: lineNo, key: got.key, comment: trailing !== '' && trailing[0] !== '#' ? trailing : lead };
 }
 
 /** Scans line-oriented key text; blank lines and `#` comments are skipped, bad lines reported. */
 export function scanKeyLines(text: string): ScanResult {
   const keys: FoundKey[] = [];
-  const errors: { line: number; message: string }[] = [];
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    let p = 0;
-    while (line[p] === ' ' || line[p] === '\t') p++;
-    if (p === line.length || line[p] === '#' || (line[p] === '\r' && p === line.length - 1)) continue;
-    try {
-      keys.push(scanKeyLine(line, i + 1));
-    } catch (err) {
-      if (!(err instanceof ParseError)) throw err;
-      errors.push({ line: i + 1, message: err.message });
-    }
-  }
+  const errors = eachLine(
+    text,
+    (line, n) => {
+      if (line.includes('\0')) throw new ParseError('binary data', n);
+      keys.push(scanKeyLine(line, n));
+    },
+    true,
+  );
   return { keys, errors };
 }
 

@@ -42,15 +42,54 @@ const LABELS: Record<string, string> = {
   'sk-ssh-ed25519@openssh.com': 'ED25519-SK',
 };
 
+/** NIST prime curves y² = x³ − 3x + b (mod p), FIPS 186-4 D.1.2. */
+const NIST: Record<string, { p: bigint; b: bigint }> = {
+  nistp256: {
+    p: 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n,
+    b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
+  },
+  nistp384: {
+    p: 2n ** 384n - 2n ** 128n - 2n ** 96n + 2n ** 32n - 1n,
+    b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
+  },
+  nistp521: {
+    p: 2n ** 521n - 1n,
+    b: 0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
+  },
+};
+
+/**
+ * Is the uncompressed point on its curve? OpenSSH (sshkey_ec_validate_public) refuses keys that are
+ * not; a BigInt check costs microseconds, where building an OpenSSL key object costs far more.
+ */
+function onCurve(curve: string, q: Buffer): boolean {
+  const { p, b } = NIST[curve];
+  const n = (q.length - 1) / 2;
+  const x = BigInt('0x' + q.subarray(1, 1 + n).toString('hex'));
+  const y = BigInt('0x' + q.subarray(1 + n).toString('hex'));
+  if (x >= p || y >= p) return false;
+  return (y * y - (x * x * x - 3n * x + b)) % p === 0n;
+}
+
 /** OpenSSH refuses RSA moduli below this (SSH_RSA_MINIMUM_MODULUS_SIZE) and above 16384. */
 export const RSA_MIN_BITS = 1024;
 const RSA_MAX_BITS = 16384;
 
-const CERT_SUFFIX = '-cert-v01@openssh.com';
+/** Certificate types (PROTOCOL.certkeys) and the plain key type each certifies. */
+const CERT_TYPES: Record<string, string> = {
+  'ssh-ed25519-cert-v01@openssh.com': 'ssh-ed25519',
+  'ssh-rsa-cert-v01@openssh.com': 'ssh-rsa',
+  'ssh-dss-cert-v01@openssh.com': 'ssh-dss',
+  'ecdsa-sha2-nistp256-cert-v01@openssh.com': 'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384-cert-v01@openssh.com': 'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521-cert-v01@openssh.com': 'ecdsa-sha2-nistp521',
+  'sk-ssh-ed25519-cert-v01@openssh.com': 'sk-ssh-ed25519@openssh.com',
+  'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com': 'sk-ecdsa-sha2-nistp256@openssh.com',
+};
 
-/** The plain key type a type name stands for (strips the certificate suffix). */
+/** The plain key type a type name stands for (the certified key's type, for a certificate type). */
 export function baseKeyType(type: string): string {
-  return type.endsWith(CERT_SUFFIX) ? type.slice(0, -CERT_SUFFIX.length) : type;
+  return CERT_TYPES[type] ?? type;
 }
 
 /** Is `type` a key or certificate type this parser understands? */
@@ -98,7 +137,7 @@ export function readKeyFields(type: string, r: WireReader): number {
       const name = r.text();
       if (name !== curve.name) throw new ParseError(`curve ${JSON.stringify(name)} does not match key type ${type}`);
       const q = r.string();
-      if (q.length !== curve.point || q[0] !== 0x04) throw new ParseError('invalid ECDSA public point');
+      if (q.length !== curve.point || q[0] !== 0x04 || !onCurve(curve.name, q)) throw new ParseError('invalid ECDSA public point');
       if (type.startsWith('sk-')) r.string(); // application
       return curve.bits;
     }
@@ -175,7 +214,8 @@ export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: nu
   let k = j;
   while (k < text.length && text[k] !== ' ' && text[k] !== '\t') k++;
   if (k === j) throw new ParseError(`missing key data after ${type}`);
-  const blob = decodeBase64(text.slice(j, k), 'base64 key data');
+  // b64_pton skips white space inside the data: a CRLF line's `\r` belongs to no comment
+  const blob = decodeBase64(text.slice(j, k).replace(/[\r\n\v\f]+/g, ''), 'base64 key data');
   const key = keyFromBlob(blob);
   if (key.type !== type) throw new ParseError(`key type mismatch: line says ${type}, key is ${key.type}`);
   return { key, end: k, dataStart: j };
@@ -188,6 +228,16 @@ export function parsePublicKeyLine(line: string): PublicKey {
   if (!got) throw new ParseError('not a public key line');
   const comment = text.slice(got.end).replace(/^[ \t]+/, '');
   return { ...got.key, comment };
+}
+
+/** The key of a .pub file: its first line that is neither blank nor a `#` comment (as sshkey_try_load_public). */
+export function parsePublicKeyText(text: string): PublicKey {
+  for (const line of text.split('\n')) {
+    const t = line.replace(/^[ \t]+/, '');
+    if (t === '' || t === '\r' || t.startsWith('#')) continue;
+    return parsePublicKeyLine(line);
+  }
+  throw new ParseError('no public key found');
 }
 
 /** Formats the .pub line; an empty comment leaves no trailing space (SPEC). */

@@ -7,6 +7,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ParseError } from './errors.js';
 import { decodeBase64, readKeyPrefix, type PublicKey } from './key.js';
+import { eachLine } from './lines.js';
 import { fieldEnd } from './options.js';
 import { matchPatternList } from './pattern.js';
 
@@ -86,18 +87,7 @@ export interface KnownHostsFile {
 
 export function parseKnownHosts(text: string): KnownHostsFile {
   const entries: KnownHost[] = [];
-  const errors: { line: number; message: string }[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '');
-    const t = line.replace(/^[ \t]+/, '');
-    if (t === '' || t.startsWith('#')) return;
-    try {
-      entries.push(parseKnownHostsLine(line, i + 1));
-    } catch (err) {
-      if (!(err instanceof ParseError)) throw err;
-      errors.push({ line: i + 1, message: err.message });
-    }
-  });
+  const errors = eachLine(text, (line, n) => entries.push(parseKnownHostsLine(line, n)));
   return { entries, errors };
 }
 

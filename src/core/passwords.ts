@@ -7,7 +7,7 @@
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { ParseError } from './errors.js';
-import type { LineError } from './authorized-keys.js';
+import { eachLine, type LineError } from './lines.js';
 
 /** scrypt cost: N = 2^ln (ln=15: 32 MiB, ≈ 80 ms on one core — OWASP's floor for interactive logins). */
 export interface ScryptParams {
@@ -67,22 +67,15 @@ export interface PasswordFile {
 /** Parses `user:hash` lines (blank lines and `#` comments skipped); a bad line is reported, not fatal. */
 export function parsePasswordFile(text: string): PasswordFile {
   const users = new Map<string, string>();
-  const errors: LineError[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '').trim();
-    if (line === '' || line.startsWith('#')) return;
+  const errors = eachLine(text, (raw) => {
+    const line = raw.trim();
     const colon = line.indexOf(':');
-    try {
-      if (colon <= 0) throw new ParseError('expected user:hash');
-      const user = line.slice(0, colon);
-      const hash = line.slice(colon + 1);
-      parsePasswordHash(hash);
-      if (users.has(user)) throw new ParseError(`duplicate user ${JSON.stringify(user)}`);
-      users.set(user, hash);
-    } catch (err) {
-      if (!(err instanceof ParseError)) throw err;
-      errors.push({ line: i + 1, message: err.message });
-    }
+    if (colon <= 0) throw new ParseError('expected user:hash');
+    const user = line.slice(0, colon);
+    const hash = line.slice(colon + 1);
+    parsePasswordHash(hash);
+    if (users.has(user)) throw new ParseError(`duplicate user ${JSON.stringify(user)}`);
+    users.set(user, hash);
   });
   return { users, errors };
 }

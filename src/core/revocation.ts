@@ -8,6 +8,7 @@
 import { ParseError } from './errors.js';
 import { isCertificateBlob, parseCertificate } from './certificate.js';
 import { plainKeyBlob, readKeyPrefix } from './key.js';
+import { eachLine } from './lines.js';
 
 const KRL_MAGIC = Buffer.from('SSHKRL\n\0', 'latin1');
 
@@ -23,23 +24,11 @@ export function parseRevokedKeys(data: Buffer): RevokedKeys {
     throw new ParseError('binary KRL files are not supported; list revoked public keys one per line');
   }
   const keys = new Set<string>();
-  const errors: { line: number; message: string }[] = [];
-  data
-    .toString('latin1')
-    .split('\n')
-    .forEach((raw, i) => {
-      const line = raw.replace(/\r$/, '');
-      const t = line.trim();
-      if (t === '' || t.startsWith('#')) return;
-      try {
-        const got = readKeyPrefix(line);
-        if (!got) throw new ParseError('not a public key');
-        keys.add(plainKeyBlob(got.key.blob).toString('base64'));
-      } catch (err) {
-        if (!(err instanceof ParseError)) throw err;
-        errors.push({ line: i + 1, message: err.message });
-      }
-    });
+  const errors = eachLine(data.toString('latin1'), (line) => {
+    const got = readKeyPrefix(line);
+    if (!got) throw new ParseError('not a public key');
+    keys.add(plainKeyBlob(got.key.blob).toString('base64'));
+  });
   return { keys, errors };
 }
 

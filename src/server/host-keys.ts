@@ -7,7 +7,7 @@
  * what it advertises): DSA host keys are refused; one key per type, the first given wins.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homeDir } from '../home.js';
 import { join } from 'node:path';
 import { bad, fsError } from '../core/errors.js';
 import { fingerprint } from '../core/fingerprint.js';
@@ -29,7 +29,7 @@ const OFFERED_TYPES = new Set(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2
 
 /** Where the generated host key lives: `$XDG_CONFIG_HOME/sshkit/host_ed25519`, else `~/.config/sshkit/…`. */
 export function defaultHostKeyPath(): string {
-  const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
+  const base = process.env.XDG_CONFIG_HOME || join(homeDir(), '.config');
   return join(base, 'sshkit', 'host_ed25519');
 }
 

@@ -1,0 +1,36 @@
+/**
+ * The line walk every line-oriented SSH file shares (authorized_keys, known_hosts, revoked keys,
+ * password files, ssh-keygen -l input): blank lines and `#` comments are skipped, and a bad line is
+ * reported with its number while the rest of the file keeps working (auth2-pubkeyfile.c's rule).
+ */
+import { ParseError } from './errors.js';
+
+/** A line that could not be used: its 1-based number and why. */
+export interface LineError {
+  readonly line: number;
+  readonly message: string;
+}
+
+/**
+ * Calls `each` for every line that is neither blank nor a comment, with its 1-based number, and
+ * collects the ParseErrors it throws (any other error propagates). A trailing `\r` is removed unless
+ * `keepCR` (ssh-keygen -l prints it as part of a comment, so the fingerprint command keeps it).
+ */
+export function eachLine(text: string, each: (line: string, lineNo: number) => void, keepCR = false): LineError[] {
+  const errors: LineError[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i];
+    if (!keepCR && line.endsWith('\r')) line = line.slice(0, -1);
+    let p = 0;
+    while (line[p] === ' ' || line[p] === '\t') p++;
+    if (p === line.length || line[p] === '#' || (line[p] === '\r' && p === line.length - 1)) continue;
+    try {
+      each(line, i + 1);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      errors.push({ line: i + 1, message: err.message });
+    }
+  }
+  return errors;
+}
