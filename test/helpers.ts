@@ -25,10 +25,10 @@ function result(r: SpawnSyncReturns<string>): RunResult {
 
 /** Environment for child processes: no colour, no debug, a private HOME unless given. */
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.SSHKIT_DEBUG;
   delete env.SSH_AUTH_SOCK;
-  return env;
+  return Object.assign(env, extra);
 }
 
 /** Runs `bin/sshkit ARGS` synchronously. */

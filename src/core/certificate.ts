@@ -176,7 +176,7 @@ export function checkCertificate(cert: Certificate, opts: CertCheck): CertResult
     if (opts.requirePrincipal !== false) return { ok: false, reason: 'Certificate lacks principal list' };
   } else if (opts.principal !== undefined) {
     const name = opts.principal;
-    const hit = cert.principals.some((p) => (opts.wildcard ? matchPattern(p, name) : p === name));
+    const hit = cert.principals.some((p) => (opts.wildcard ? matchPattern(name, p) : p === name));
     if (!hit) return { ok: false, reason: 'Certificate invalid: name is not a listed principal' };
   }
   const allowed = opts.criticalOptions ?? KNOWN_CRITICAL_OPTIONS;
