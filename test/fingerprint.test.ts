@@ -6,21 +6,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openssh, sshkit, tempDir } from './helpers.js';
+import { KEY_TYPES, openssh, sshkit, tempDir } from './helpers.js';
 
 const { dir, cleanup } = tempDir('sshkit-fp-');
 after(cleanup);
 
-/** Keys made by ssh-keygen: name → [type, bits]. */
-const KEYS: Record<string, string[]> = {
-  ed25519: ['-t', 'ed25519'],
-  ecdsa256: ['-t', 'ecdsa', '-b', '256'],
-  ecdsa384: ['-t', 'ecdsa', '-b', '384'],
-  ecdsa521: ['-t', 'ecdsa', '-b', '521'],
-  rsa2048: ['-t', 'rsa', '-b', '2048'],
-  rsa3072: ['-t', 'rsa', '-b', '3072'],
-  dsa: ['-t', 'dsa'],
-};
+/** Keys made by ssh-keygen: name → its arguments. */
+const KEYS: Record<string, string[]> = { ...KEY_TYPES, dsa: ['-t', 'dsa'] };
 const path = (name: string) => join(dir, name);
 
 function keygen(name: string, args: string[]): void {

@@ -46,15 +46,22 @@ export function sshkit(args: string[], opts: { input?: string | Buffer; env?: Re
 
 /** Runs `bin/sshkit ARGS` asynchronously (for large inputs, servers or parallel runs). */
 export function sshkitAsync(args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<RunResult> {
+  return runAsync(process.execPath, [SSHKIT, ...args], opts);
+}
+
+/** Runs any command asynchronously with the test environment; resolves with its status and output. */
+export function runAsync(cmd: string, args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SSHKIT, ...args], { env: testEnv(opts.env) });
+    const child = spawn(cmd, args, { env: testEnv(opts.env) });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
+    child.stdin.on('error', () => {}); // a child that exits without reading its stdin is fine
+    if (opts.input === undefined) child.stdin.end();
+    else child.stdin.end(opts.input);
   });
 }
 
@@ -62,6 +69,16 @@ export function sshkitAsync(args: string[], opts: { input?: string | Buffer; env
 export function openssh(tool: string, args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): RunResult {
   return result(spawnSync(tool, args, { input: opts.input ?? '', env: testEnv(opts.env), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }));
 }
+
+/** ssh-keygen's arguments for every key type and size the interop tests cover (DSA aside). */
+export const KEY_TYPES: Record<string, string[]> = {
+  ed25519: ['-t', 'ed25519'],
+  ecdsa256: ['-t', 'ecdsa', '-b', '256'],
+  ecdsa384: ['-t', 'ecdsa', '-b', '384'],
+  ecdsa521: ['-t', 'ecdsa', '-b', '521'],
+  rsa2048: ['-t', 'rsa', '-b', '2048'],
+  rsa3072: ['-t', 'rsa', '-b', '3072'],
+};
 
 /** A fresh temporary folder, removed by the returned cleanup function. */
 export function tempDir(prefix = 'sshkit-test-'): { dir: string; cleanup: () => void } {

@@ -6,12 +6,11 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo, hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic, writeFilesAtomic } from '../src/core/atomic-write.js';
-import { openssh, sshkit, sshkitAsync, tempDir, testEnv, type RunResult } from './helpers.js';
+import { openssh, runAsync, sshkit, sshkitAsync, tempDir, type RunResult } from './helpers.js';
 
 const { dir, cleanup } = tempDir('sshkit-keygen-');
 after(cleanup);
@@ -26,16 +25,7 @@ function freshDir(): string {
 
 /** A real OpenSSH tool, asynchronously (so the matrix below runs two at a time). */
 function tool(cmd: string, args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: testEnv({ LC_ALL: 'C.UTF-8' }) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end();
-  });
+  return runAsync(cmd, args, { env: { LC_ALL: 'C.UTF-8' } });
 }
 
 /** `type base64` of a public key line (the comment is not part of the key). */

@@ -11,20 +11,13 @@ import { join } from 'node:path';
 import { ParseError } from '../src/core/errors.js';
 import { checkGenerateOptions, generateKey, keySpec, type PrivateFormat } from '../src/core/keygen.js';
 import { isEncrypted, loadPrivateKey, PassphraseError, publicFromPrivate } from '../src/core/private-key.js';
-import { openssh, tempDir, testEnv } from './helpers.js';
+import { KEY_TYPES, openssh, tempDir, testEnv } from './helpers.js';
 
 const { dir, cleanup } = tempDir('sshkit-privkey-');
 after(cleanup);
 
 const PASS = 'correct horse';
-const TYPES: Record<string, string[]> = {
-  ed25519: ['-t', 'ed25519'],
-  ecdsa256: ['-t', 'ecdsa', '-b', '256'],
-  ecdsa384: ['-t', 'ecdsa', '-b', '384'],
-  ecdsa521: ['-t', 'ecdsa', '-b', '521'],
-  rsa2048: ['-t', 'rsa', '-b', '2048'],
-  rsa3072: ['-t', 'rsa', '-b', '3072'],
-};
+const TYPES = KEY_TYPES;
 /** ssh-keygen's -m names; RFC4716 is its own (openssh-key-v1) format for private keys. */
 const FORMATS = ['RFC4716', 'PEM', 'PKCS8'];
 
