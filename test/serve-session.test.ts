@@ -13,13 +13,14 @@ import { sshArgs, sshRun, startServer, type StartedServer } from './server-helpe
 
 const tmp = tempDir('sshkit-serve-sess-');
 let key: string;
+let adminKey: string;
 let ak: string;
 let srv: StartedServer;
 
 /** Drives `ssh -tt`: for each step waits until the output matches, then sends the text. */
-function interact(port: number, user: string, steps: Array<[RegExp, string]>): Promise<{ status: number | null; out: string }> {
+function interact(port: number, user: string, steps: Array<[RegExp, string]>, withKey = key): Promise<{ status: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ssh', sshArgs(port, { key, user, extra: ['-tt'] }), { env: testEnv() });
+    const child = spawn('ssh', sshArgs(port, { key: withKey, user, extra: ['-tt'] }), { env: testEnv() });
     let out = '';
     let i = 0;
     const t = setTimeout(() => {
@@ -40,9 +41,13 @@ function interact(port: number, user: string, steps: Array<[RegExp, string]>): P
 before(async () => {
   key = join(tmp.dir, 'id');
   assert.equal(openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]).status, 0);
+  adminKey = join(tmp.dir, 'admin');
+  assert.equal(openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', adminKey]).status, 0);
+  const adminFp = openssh('ssh-keygen', ['-l', '-f', adminKey + '.pub']).stdout.split(' ')[1];
   ak = join(tmp.dir, 'authorized_keys');
-  writeFileSync(ak, readFileSync(key + '.pub'));
-  srv = await startServer({ args: ['--authorized', ak, '--admin', 'root'] });
+  writeFileSync(ak, Buffer.concat([readFileSync(key + '.pub'), readFileSync(adminKey + '.pub')]));
+  // one shared authorized file: a user name proves nothing there, so the admin is named by key
+  srv = await startServer({ args: ['--authorized', ak, '--admin', adminFp, '--admin', 'root'] });
 });
 
 after(async () => {
@@ -70,15 +75,34 @@ describe('sshkit serve: sessions', () => {
     assert.equal(r.stdout, 'bob\na b\n');
   });
 
-  test('admin REPL: answers for an --admin user, refused for others', async () => {
-    const r = await sshRun(srv.port, { key, user: 'root', command: 'admin', input: 'server.stats().open\nserver.sessions().map(s => s.user).join()\n' });
+  test('admin REPL: answers for the --admin key, refused for another key even under an --admin user name', async () => {
+    const r = await sshRun(srv.port, { key: adminKey, user: 'carol', command: 'admin', input: 'server.stats().open\nserver.sessions().map(s => s.user).join()\n' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /sshkit> 1\n/);
-    assert.match(r.stdout, /'root'/);
-    const no = await sshRun(srv.port, { key, user: 'alice', command: 'admin', input: 'server.stats()\n' });
-    assert.equal(no.status, 1);
-    assert.match(no.stderr, /admin: permission denied/);
-    assert.doesNotMatch(no.stdout, /sshkit>/);
+    assert.match(r.stdout, /'carol'/);
+    for (const user of ['alice', 'root']) {
+      const no = await sshRun(srv.port, { key, user, command: 'admin', input: 'server.stats()\n' });
+      assert.equal(no.status, 1);
+      assert.match(no.stderr, /admin: permission denied/);
+      assert.doesNotMatch(no.stdout, /sshkit>/);
+    }
+  });
+
+  test('an --admin user name counts with a per-user (%u) authorized file', async () => {
+    const per = join(tmp.dir, 'per-user');
+    mkdirSync(per);
+    writeFileSync(join(per, 'root'), readFileSync(key + '.pub'));
+    writeFileSync(join(per, 'alice'), readFileSync(key + '.pub'));
+    const s = await startServer({ args: ['--authorized', join(per, '%u'), '--admin', 'root'] });
+    try {
+      const r = await sshRun(s.port, { key, user: 'root', command: 'admin', input: 'server.stats().open\n' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /sshkit> 1\n/);
+      const no = await sshRun(s.port, { key, user: 'alice', command: 'admin', input: 'server.stats()\n' });
+      assert.equal(no.status, 1);
+    } finally {
+      await s.stop();
+    }
   });
 
   test('admin REPL on a pty inside the shell, then back to the shell', async () => {
@@ -88,7 +112,7 @@ describe('sshkit serve: sessions', () => {
       [/false[^]*sshkit> (\x1b\[\d+G)?$/, '.exit\r'],
       [/root@sshkit\$ $/, 'whoami\r'],
       [/root\r\n[^]*root@sshkit\$ $/, 'quit\r'],
-    ]);
+    ], adminKey);
     assert.equal(r.status, 0);
   });
 });

@@ -112,7 +112,7 @@ const command: CommandModule<GlobalFlags, Args> = {
       .option('authorized', { type: 'string', describe: 'authorized_keys file; %u = user name (default ~/.ssh/authorized_keys)' })
       .option('host-key', { type: 'string', array: true, describe: 'Host private key file (repeatable; default: generated ~/.config/sshkit/host_ed25519)' })
       .option('passwords', { type: 'string', describe: 'user:scrypt-hash lines (make one with sshkit passwd); enables password auth' })
-      .option('admin', { type: 'string', array: true, describe: 'User allowed to open the admin REPL (repeatable)' })
+      .option('admin', { type: 'string', array: true, describe: 'Who may open the admin REPL (repeatable): a key fingerprint SHA256:…, or a user logging in by password or through a per-user (%u) authorized file' })
       .option('exec', { choices: ['builtin', 'os'], default: 'builtin', describe: 'builtin commands, or real commands via /bin/sh -c' })
       .option('max-auth-tries', { type: 'number', default: 6, describe: 'Failed auth attempts before disconnecting' })
       .option('login-grace-time', { type: 'number', default: 30, describe: 'Seconds to authenticate (0: no limit)' })

@@ -40,6 +40,18 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * May this login open the admin REPL? `--admin` names a key (`SHA256:…` fingerprint) or a user. A user
+ * name counts only where the login proved that user: a password, or a key from a per-user (`%u`)
+ * authorized file. With one shared authorized file any listed key may claim any user name, so there a
+ * name alone must not grant a JavaScript shell inside the server.
+ */
+export function isAdmin(admins: readonly string[], c: { user?: string; method?: string; fingerprint?: string }, perUserKeys: boolean): boolean {
+  if (c.fingerprint && admins.includes(c.fingerprint)) return true;
+  if (!c.user || !admins.includes(c.user)) return false;
+  return c.method === 'password' || (c.method === 'publickey' && perUserKeys);
+}
+
 interface Conn {
   id: number;
   socket: Socket;
@@ -193,7 +205,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       handleSession(accept(), {
         connId: c.id,
         user: c.user!,
-        admin: opts.admins.includes(c.user!),
+        admin: isAdmin(opts.admins, c, authorized.perUser),
         grant: (c as any).grant,
         address: c.address,
         port: c.port,
