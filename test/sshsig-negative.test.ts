@@ -164,3 +164,15 @@ test('find-principals: no match → exit 1 and "No principal matched." (as ssh-k
   assert.equal(ours.status, 1);
   assert.equal(ours.stderr, ref.stderr);
 });
+
+test('a revoked-keys file with an unreadable line fails closed (exit 2), as ssh-keygen refuses too', () => {
+  writeFileSync(p('ok-signers'), `me ${pub}\n`);
+  writeFileSync(p('bad-revoked'), `garbage line\n${other}\n`);
+  const args = ['-f', p('ok-signers'), '-I', 'me', '-n', 'file', '-s', p('data.sig'), '-r', p('bad-revoked')];
+  assert.equal(keygenFrom(['-Y', 'verify', ...args], p('data')), 255, 'ssh-keygen refuses');
+  const ours = sshkit(['verify-signature', ...args], { input: readFileSync(p('data')) });
+  assert.equal(ours.status, 2, ours.stdout + ours.stderr);
+  assert.equal(ours.stdout, '');
+  assert.doesNotMatch(ours.stderr, /Good/);
+  assert.match(ours.stderr, /bad-revoked:1: not a public key\nsshkit: .*bad-revoked: unreadable revoked-keys file/);
+});

@@ -68,7 +68,9 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
       if (err instanceof ParseError) throw bad(`${argv.revoked}: ${err.message}`);
       throw err;
     }
+    // a revocation list that cannot be read in full must not let a signature through
     for (const e of revoked.errors) out.warn(`${argv.revoked}:${e.line}: ${e.message}`);
+    if (revoked.errors.length) throw bad(`${argv.revoked}: unreadable revoked-keys file (${revoked.errors.length} bad line${revoked.errors.length > 1 ? 's' : ''})`);
   }
   const allowed =
     publicKey === undefined

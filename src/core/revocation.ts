@@ -18,7 +18,10 @@ export interface RevokedKeys {
   readonly errors: readonly { line: number; message: string }[];
 }
 
-/** Parses a revoked-keys file. Unreadable lines are returned as errors (OpenSSH skips them silently). */
+/**
+ * Parses a revoked-keys file. Unreadable lines are returned as errors; callers must not go on as if
+ * the list were complete (ssh-keygen's sshkey_in_file aborts, so verification fails: never fail open).
+ */
 export function parseRevokedKeys(data: Buffer): RevokedKeys {
   if (data.length >= KRL_MAGIC.length && data.subarray(0, KRL_MAGIC.length).equals(KRL_MAGIC)) {
     throw new ParseError('binary KRL files are not supported; list revoked public keys one per line');
