@@ -115,8 +115,14 @@ export function handleSession(session: any, ctx: SessionContext): void {
       if (ctx.grant.command !== undefined && requested !== null) extra.SSH_ORIGINAL_COMMAND = requested;
       osProc = startOsCommand(command, extra, pty);
       const child = osProc.child;
-      child.stdout!.on('data', (d: Buffer) => (ctx.touch(), safeWrite(channel, d)));
-      child.stderr!.on('data', (d: Buffer) => (ctx.touch(), safeWrite(channel.stderr, d)));
+      child.stdout!.on('data', (d: Buffer) => {
+        ctx.touch();
+        if (!safeWrite(channel, d)) throttle(channel, child.stdout!);
+      });
+      child.stderr!.on('data', (d: Buffer) => {
+        ctx.touch();
+        if (!safeWrite(channel.stderr, d)) throttle(channel, child.stderr!);
+      });
       child.stdin!.on('error', () => undefined);
       channel.on('data', () => ctx.touch());
       channel.pipe(child.stdin!);
@@ -130,12 +136,30 @@ export function handleSession(session: any, ctx: SessionContext): void {
     }
 
     const eol = tty ? '\r\n' : '\n';
+    // Builtin output answers input: while the client does not read (a write returned false), its input
+    // is not read either, so neither side of the server can buffer without bound.
+    let blocked = false;
+    let attached = false;
+    const block = () => {
+      if (blocked) return;
+      blocked = true;
+      channel.pause();
+      channel.once('drain', () => {
+        blocked = false;
+        if (attached) channel.resume();
+      });
+    };
     const io: CommandIO = {
       user: ctx.user,
       admin: ctx.admin,
       eol,
-      out: (s) => (ctx.touch(), safeWrite(channel, s)),
-      err: (s) => safeWrite(tty ? channel : channel.stderr, s),
+      out: (s) => {
+        ctx.touch();
+        if (!safeWrite(channel, s)) block();
+      },
+      err: (s) => {
+        if (!safeWrite(tty ? channel : channel.stderr, s)) block();
+      },
       startAdmin: async () => {
         const { startAdminRepl } = await import('./admin-repl.js');
         ctx.log.event('admin', { conn: ctx.connId, session: id, user: ctx.user });
@@ -152,9 +176,10 @@ export function handleSession(session: any, ctx: SessionContext): void {
           onData: (h) => {
             // Detaching must pause: a flowing stream with no listener drops what the client types.
             channel.removeAllListeners('data');
+            attached = !!h;
             if (h) {
               channel.on('data', (d: Buffer) => (ctx.touch(), h(d)));
-              channel.resume();
+              if (!blocked) channel.resume();
             } else channel.pause();
           },
           onEnd: (h) => channel.once('end', h),
@@ -175,10 +200,22 @@ export function handleSession(session: any, ctx: SessionContext): void {
   session.on('exec', (accept: () => any, _reject: () => void, info: any) => start(accept(), String(info.command)));
 }
 
-function safeWrite(stream: any, data: string | Buffer): void {
+/** Writes unless the stream is gone; false when the stream's buffer is full (wait for 'drain'). */
+function safeWrite(stream: any, data: string | Buffer): boolean {
   try {
-    if (stream && stream.writable) stream.write(data);
+    if (stream && stream.writable) return stream.write(data) !== false;
   } catch {
     /* closed */
   }
+  return true;
+}
+
+/**
+ * Backpressure: when the client stops reading, `source` is paused until the channel drains, so a client
+ * that never reads cannot make the server buffer without bound. (`drain` comes on the channel for both
+ * its stdout and its stderr stream.)
+ */
+function throttle(channel: any, source: { pause(): unknown; resume(): unknown }): void {
+  source.pause();
+  channel.once('drain', () => source.resume());
 }
