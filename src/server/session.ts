@@ -178,7 +178,14 @@ export function handleSession(session: any, ctx: SessionContext): void {
             channel.removeAllListeners('data');
             attached = !!h;
             if (h) {
-              channel.on('data', (d: Buffer) => (ctx.touch(), h(d)));
+              // fed in small slices: once the client stops reading, the rest waits in the channel
+              channel.on('data', (d: Buffer) => {
+                ctx.touch();
+                for (let i = 0; i < d.length; i += 1024) {
+                  if (blocked) return void channel.unshift(d.subarray(i));
+                  h(d.subarray(i, i + 1024));
+                }
+              });
               if (!blocked) channel.resume();
             } else channel.pause();
           },
@@ -217,5 +224,11 @@ function safeWrite(stream: any, data: string | Buffer): boolean {
  */
 function throttle(channel: any, source: { pause(): unknown; resume(): unknown }): void {
   source.pause();
-  channel.once('drain', () => source.resume());
+  const go = () => {
+    channel.off('drain', go);
+    channel.off('close', go);
+    source.resume(); // after a close the rest drains into nowhere, so the command's end is still seen
+  };
+  channel.on('drain', go);
+  channel.on('close', go);
 }

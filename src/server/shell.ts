@@ -5,6 +5,7 @@
  * line). Without a pty (`ssh -T host`) input is read line by line with no prompt and no echo, so the
  * shell can be scripted. Commands come from commands.ts.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { runCommand, type CommandIO } from './commands.js';
 
 /** One decoded input event of the line editor. */
@@ -199,7 +200,8 @@ export function runShell(ch: ShellChannel, io: CommandIO, tty: boolean): void {
     ch.onData(null);
     ch.finish(status);
   };
-  const listen = () => ch.onData((data) => handle(data.toString('utf8')));
+  const utf8 = new StringDecoder('utf8'); // a character split across packets stays whole
+  const listen = () => ch.onData((data) => handle(utf8.write(data)));
   const handle = (text: string) => {
     for (const ev of editor.feed(text)) {
       queue = queue.then(async () => {
