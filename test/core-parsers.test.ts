@@ -11,7 +11,8 @@ import { ParseError } from '../src/core/errors.js';
 import { WireReader, WireWriter } from '../src/core/wire.js';
 import { decodeBase64, inspectBlob, parsePublicKeyLine, formatPublicKey, readKeyPrefix } from '../src/core/key.js';
 import { parseOptions } from '../src/core/options.js';
-import { parseAuthorizedKeys, parseAuthorizedKeysLine, parseTimeSpec } from '../src/core/authorized-keys.js';
+import { parseAuthorizedKeys, parseAuthorizedKeysLine } from '../src/core/authorized-keys.js';
+import { parseAbsoluteTime } from '../src/core/time.js';
 import { checkHostKey, hashHostName, hostMatches, hostName, parseKnownHosts } from '../src/core/known-hosts.js';
 import { matchPattern, matchPatternList } from '../src/core/pattern.js';
 import { openssh, tempDir } from './helpers.js';
@@ -117,12 +118,13 @@ describe('authorized_keys', () => {
     assert.equal(idx.lookup(parsePublicKeyLine(EC).blob)[0].key.comment, 'ec');
     assert.equal(idx.lookup(parsePublicKeyLine(ED2).blob).length, 0);
   });
-  test('time specs: date, date-time, seconds, Z for UTC; impossible dates refused', () => {
-    assert.equal(parseTimeSpec('20300102Z'), Date.UTC(2030, 0, 2) / 1000);
-    assert.equal(parseTimeSpec('203001020304Z'), Date.UTC(2030, 0, 2, 3, 4) / 1000);
-    assert.equal(parseTimeSpec('20300102030405Z'), Date.UTC(2030, 0, 2, 3, 4, 5) / 1000);
-    assert.equal(parseTimeSpec('20300102'), new Date(2030, 0, 2).getTime() / 1000);
-    for (const s of ['20301301', '20300230', '2030010', 'x']) assert.throws(() => parseTimeSpec(s), ParseError);
+  test('expiry-time uses parse_absolute_time: date, date-time, seconds, Z or UTC; out-of-range fields refused', () => {
+    assert.equal(parseAbsoluteTime('20300102Z'), Date.UTC(2030, 0, 2) / 1000);
+    assert.equal(parseAbsoluteTime('203001020304z'), Date.UTC(2030, 0, 2, 3, 4) / 1000);
+    assert.equal(parseAbsoluteTime('20300102030405UTC'), Date.UTC(2030, 0, 2, 3, 4, 5) / 1000);
+    assert.equal(parseAbsoluteTime('20300102'), new Date(2030, 0, 2).getTime() / 1000);
+    assert.equal(parseAuthorizedKeysLine(`expiry-time="20300102Z" ${bare(ED)}`).options.expiryTime, Date.UTC(2030, 0, 2) / 1000);
+    for (const s of ['20301301', '20300232', '2030010', 'x']) assert.throws(() => parseAbsoluteTime(s), ParseError);
   });
 });
 

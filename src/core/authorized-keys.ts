@@ -4,6 +4,7 @@
  * `file:line` and skipped, the others keep working. Keys are indexed by their blob so a lookup costs
  * the same with 100,000 keys as with one (../shared/PERF.md lesson 2).
  */
+import { parseAbsoluteTime } from './time.js';
 import { ParseError } from './errors.js';
 import { readKeyPrefix, type PublicKey } from './key.js';
 import { eachLine, type LineError } from './lines.js';
@@ -61,18 +62,6 @@ function defaults(): KeyOptions {
   return { certAuthority: false, pty: true, portForwarding: true, agentForwarding: true, x11Forwarding: true, userRc: true, environment: [], ignored: [] };
 }
 
-/** `expiry-time` is YYYYMMDD[HHMM[SS]] in local time, or with a trailing Z in UTC (sshd(8)). */
-export function parseTimeSpec(spec: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(Z)?$/.exec(spec);
-  if (!m) throw new ParseError(`invalid time ${JSON.stringify(spec)}`);
-  const [y, mo, d, h = '0', mi = '0', s = '0'] = m.slice(1, 7);
-  const parts = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)] as const;
-  const ms = m[7] ? Date.UTC(...parts) : new Date(...parts).getTime();
-  const check = m[7] ? new Date(ms).getUTCDate() : new Date(ms).getDate();
-  if (Number.isNaN(ms) || check !== Number(d) || Number(mo) < 1 || Number(mo) > 12) throw new ParseError(`invalid time ${JSON.stringify(spec)}`);
-  return Math.floor(ms / 1000);
-}
-
 /** Turns raw options into KeyOptions; unknown names are an error for the line (sshd does the same). */
 export function interpretOptions(raw: RawOption[]): KeyOptions {
   const o = defaults();
@@ -102,7 +91,7 @@ export function interpretOptions(raw: RawOption[]): KeyOptions {
       if (o.principals !== undefined) throw new ParseError('duplicate principals= option');
       o.principals = needValue(opt);
     } else if (opt.name === 'expiry-time') {
-      const t = parseTimeSpec(needValue(opt));
+      const t = parseAbsoluteTime(needValue(opt));
       o.expiryTime = o.expiryTime === undefined ? t : Math.min(o.expiryTime, t);
     } else if (opt.name === 'environment') {
       const v = needValue(opt);
@@ -193,11 +182,13 @@ export class KeyIndex {
 
   /** Every line that lists exactly this key blob (several lines may list one key with other options). */
   lookup(blob: Buffer): AuthorizedKey[] {
-    const found = this.byBlob.get(blob.toString('base64'));
+    const id = blob.toString('base64');
+    const found = this.byBlob.get(id);
     if (found === undefined) return [];
-    const type = blob.subarray(4, 4 + blob.readUInt32BE(0)).toString('latin1');
+    const stored = Buffer.from(id, 'base64'); // the listed bytes, for the caller's constant-time check
+    const type = stored.subarray(4, 4 + stored.readUInt32BE(0)).toString('latin1');
     return (Array.isArray(found) ? found : [found]).map((s) => ({
-      key: { type, blob: Buffer.from(blob), comment: s.comment },
+      key: { type, blob: stored, comment: s.comment },
       options: interpretOptions(s.options ? parseOptions(s.options) : []),
       line: s.line,
     }));

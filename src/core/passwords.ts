@@ -58,39 +58,54 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return got.length === h.hash.length && timingSafeEqual(got, h.hash);
 }
 
-/** A parsed passwords file: user → hash, and the lines that could not be used. */
+/** A parsed passwords file: user → hash, the lines that could not be used, the cost most lines use. */
 export interface PasswordFile {
   readonly users: Map<string, string>;
   readonly errors: LineError[];
+  /** scrypt cost of the dummy check for unknown users: the file's most common one. */
+  readonly dummyCost?: ScryptParams;
 }
 
 /** Parses `user:hash` lines (blank lines and `#` comments skipped); a bad line is reported, not fatal. */
 export function parsePasswordFile(text: string): PasswordFile {
   const users = new Map<string, string>();
+  const costs = new Map<string, number>();
   const errors = eachLine(text, (raw) => {
     const line = raw.trim();
     const colon = line.indexOf(':');
     if (colon <= 0) throw new ParseError('expected user:hash');
     const user = line.slice(0, colon);
     const hash = line.slice(colon + 1);
-    parsePasswordHash(hash);
+    const h = parsePasswordHash(hash);
     if (users.has(user)) throw new ParseError(`duplicate user ${JSON.stringify(user)}`);
     users.set(user, hash);
+    const key = `${h.ln},${h.r},${h.p}`;
+    costs.set(key, (costs.get(key) ?? 0) + 1);
   });
-  return { users, errors };
+  const common = [...costs].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const dummyCost = common ? (([ln, r, p]) => ({ ln, r, p }))(common.split(',').map(Number)) : DEFAULT_SCRYPT;
+  dummyFor(dummyCost); // made now, so the first unknown user does not pay for it
+  return { users, errors, dummyCost };
 }
 
-let dummy: string | null = null;
+const dummies = new Map<string, Promise<string>>();
+
+/** A hash of a random password at cost `prm`, made once per cost. */
+function dummyFor(prm: ScryptParams): Promise<string> {
+  const key = `${prm.ln},${prm.r},${prm.p}`;
+  let d = dummies.get(key);
+  if (!d) dummies.set(key, (d = hashPassword(randomBytes(12).toString('hex'), prm)));
+  return d;
+}
 
 /**
- * Checks a login: the user's hash if listed, else a dummy hash of the same cost (so an unknown user
- * takes as long as a wrong password). Never true for an unlisted user.
+ * Checks a login: the user's hash if listed, else a dummy hash at the file's most common cost (so an
+ * unknown user takes as long as a typical wrong password). Never true for an unlisted user.
  */
 export async function checkLogin(file: PasswordFile, user: string, password: string): Promise<boolean> {
   const stored = file.users.get(user);
   if (stored === undefined) {
-    dummy ??= await hashPassword(randomBytes(12).toString('hex'));
-    await verifyPassword(password, dummy);
+    await verifyPassword(password, await dummyFor(file.dummyCost ?? DEFAULT_SCRYPT));
     return false;
   }
   return verifyPassword(password, stored);

@@ -20,6 +20,9 @@ function stampOf(st: Stats): string {
 }
 
 /** Usernames that can safely be put into a path (no `/`, no `..`, no NUL): sshd refuses such names too. */
+
+/** Largest authorized_keys file read (100,000 RSA-4096 lines are about 75 MiB). */
+const MAX_AUTHORIZED = 256 << 20;
 export function safeUserForPath(user: string): boolean {
   return user.length > 0 && user.length <= 256 && !/[/\\\0]/.test(user) && user !== '.' && user !== '..';
 }
@@ -59,6 +62,9 @@ export class AuthorizedKeys {
     } catch (err) {
       return this.unavailable(path, (err as NodeJS.ErrnoException).code ?? String(err));
     }
+    // as sshd: only a regular file (a FIFO or a device would block or never end), and not a huge one
+    if (!st.isFile()) return this.unavailable(path, 'not a regular file');
+    if (st.size > MAX_AUTHORIZED) return this.unavailable(path, 'file too large');
     const stamp = stampOf(st);
     const hit = this.cache.get(path);
     if (hit && hit.stamp === stamp && !force) return hit.index;

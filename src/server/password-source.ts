@@ -23,6 +23,8 @@ export class PasswordSource {
     let stamp: string;
     try {
       const st = statSync(this.path);
+      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+      if (st.size > 16 << 20) throw Object.assign(new Error('file too large'), { code: 'file too large' });
       stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
     } catch (err) {
       stamp = 'missing';
