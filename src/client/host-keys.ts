@@ -39,7 +39,7 @@ interface LoadedFile {
   known: KnownHostsFile;
 }
 
-const PIN = /^(SHA256:[A-Za-z0-9+/]{43}|MD5(:[0-9a-f]{2}){16})$/;
+const PIN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 /** Host-key algorithms per key type (ssh2 names), in the order offered when nothing is known. */
 const ALGORITHMS: Record<string, string[]> = {
@@ -69,7 +69,7 @@ export class HostKeyPolicy {
   /** Reads the known_hosts files (a missing one is empty; an unreadable one is an error). */
   static load(opts: HostKeyOptions): HostKeyPolicy {
     for (const pin of opts.pins ?? []) {
-      if (!PIN.test(pin)) throw execError(`--host-fingerprint: ${JSON.stringify(pin)} is not a SHA256:… (or MD5:…) fingerprint`);
+      if (!PIN.test(pin)) throw execError(`--host-fingerprint: ${JSON.stringify(pin)} is not a SHA256:… fingerprint (MD5 pins are not accepted)`);
     }
     const files: LoadedFile[] = [];
     if (!opts.pins?.length) {
@@ -115,7 +115,7 @@ export class HostKeyPolicy {
     }
     const pins = this.opts.pins ?? [];
     if (pins.length > 0) {
-      const seen = [fingerprint(blob, 'sha256'), fingerprint(blob, 'md5')];
+      const seen = [fingerprint(blob, 'sha256')];
       if (pins.some((p) => seen.includes(p))) return { ok: true };
       return { ok: false, message: `host key verification failed: ${name} offered ${what}, which is not --host-fingerprint ${pins.join(', ')}` };
     }

@@ -75,7 +75,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const results: unknown[] = [];
   for (const f of files) {
     say(f === '-' ? 'Signing data on standard input' : `Signing file ${f}`);
-    const digest = await sshsig.hashFile(f, hash);
+    const digest = await sshsig.hashFile(f, hash, process.stdin);
     const armored = sshsig.armorSignature(sshsig.signDigest(signer, argv.namespace, hash, digest));
     if (f === '-') {
       process.stdout.write(armored);

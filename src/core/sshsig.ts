@@ -148,10 +148,10 @@ function readAt(fd: number, buf: Buffer, pos: number | null): Promise<number> {
  * the next chunk while this thread hashes the current one. Memory stays at 2 MiB whatever the size.
  * Regular files are read by position; anything else (pipe, tty, socket) as a stream.
  */
-export async function hashFd(fd: number, hash: SshsigHash): Promise<Buffer> {
+export async function hashFd(fd: number, hash: SshsigHash, stdin?: AsyncIterable<unknown>): Promise<Buffer> {
   const h = createHash(hash);
   if (!fstatSync(fd).isFile()) {
-    const stream = fd === 0 ? process.stdin : createReadStream('', { fd, autoClose: false, highWaterMark: CHUNK });
+    const stream = fd === 0 && stdin ? stdin : createReadStream('', { fd, autoClose: false, highWaterMark: CHUNK });
     for await (const chunk of stream) h.update(chunk as Buffer);
     return h.digest();
   }
@@ -171,9 +171,9 @@ export async function hashFd(fd: number, hash: SshsigHash): Promise<Buffer> {
   return h.digest();
 }
 
-/** H(message) of a file by path (`-` is stdin), streamed by {@link hashFd}; fs errors become `path: why` (exit 2). */
-export async function hashFile(path: string, hash: SshsigHash): Promise<Buffer> {
-  if (path === '-') return hashFd(0, hash);
+/** H(message) of a file by path (`-` is the caller's `stdin` stream), streamed by {@link hashFd}; fs errors become `path: why` (exit 2). */
+export async function hashFile(path: string, hash: SshsigHash, stdin?: AsyncIterable<unknown>): Promise<Buffer> {
+  if (path === '-') return hashFd(0, hash, stdin);
   let fd: number;
   try {
     fd = openSync(path, 'r');
