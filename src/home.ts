@@ -6,6 +6,7 @@
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute } from 'node:path';
 
+/** The home folder for default paths (see the module comment). */
 export function homeDir(): string {
   const h = homedir();
   return h && isAbsolute(h) ? h : userInfo().homedir;

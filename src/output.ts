@@ -4,6 +4,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 
+/** Flags every command takes (SPEC "Everywhere"). */
 export interface GlobalFlags {
   json?: boolean;
   color?: boolean;
@@ -11,13 +12,16 @@ export interface GlobalFlags {
 
 /** Exit status the command asks for once it has finished normally (cli.ts applies it). */
 let pendingStatus = 0;
+/** Asks for a non-zero exit status once the command has finished (the highest request wins). */
 export function requestStatus(code: number): void {
   pendingStatus = Math.max(pendingStatus, code);
 }
+/** The exit status the command asked for (cli.ts applies it). */
 export function requestedStatus(): number {
   return pendingStatus;
 }
 
+/** Where a command writes: results to stdout (text or JSON), diagnostics to stderr. */
 export class Output {
   readonly json: boolean;
   readonly colorOn: boolean;

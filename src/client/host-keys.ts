@@ -21,6 +21,7 @@ import { checkCertificate, isCertificateBlob, parseCertificate } from '../core/c
 /** StrictHostKeyChecking values sshkit accepts (`ask` is not offered: exec never prompts about hosts). */
 export type StrictMode = 'yes' | 'accept-new' | 'no';
 
+/** How exec judges host keys: known_hosts files, the StrictHostKeyChecking mode, or fingerprint pins. */
 export interface HostKeyOptions {
   mode: StrictMode;
   /** known_hosts files to read; new keys are appended to the first. */

@@ -21,6 +21,7 @@ export interface Identity {
   readonly signer: Signer;
 }
 
+/** Where exec finds identities: -i files (else ~/.ssh/id_*), a passphrase file, an ssh-agent socket. */
 export interface IdentityOptions {
   /** `-i` files; empty means the default files. */
   keys: string[];

@@ -23,6 +23,7 @@ export interface HostResult {
   stderr?: string;
 }
 
+/** Runs the command on one target, writing its output to the given streams (injected for tests). */
 export type RunOne = (target: Target, stdout: Writable, stderr: Writable) => Promise<ExecResult>;
 
 /** Writes whole lines of `label: line` to `dest`; `flush` ends a last unterminated line. */
@@ -70,6 +71,7 @@ class Capture extends Writable {
   }
 }
 
+/** How `--hosts` runs: concurrency and whether output is collected for --json. */
 export interface ManyOptions {
   parallel: number;
   json: boolean;

@@ -40,6 +40,7 @@ export interface AuthorizedKey {
   readonly line: number;
 }
 
+/** Re-exported for callers that report bad authorized_keys lines. */
 export type { LineError };
 
 const FLAGS: Record<string, keyof KeyOptions> = {

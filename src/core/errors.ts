@@ -14,6 +14,7 @@ export const Exit = {
   /** `exec`'s own failures (connection, host key, auth), as ssh(1) */
   CONN: 255,
 } as const;
+/** One of the exit statuses above. */
 export type ExitCode = (typeof Exit)[keyof typeof Exit];
 
 /** An error meant for the user: one line, no stack, a known exit status. */

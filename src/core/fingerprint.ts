@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { plainKeyBlob, type KeyInfo } from './key.js';
 
+/** The digests ssh-keygen -E offers for fingerprints. */
 export type FingerprintHash = 'sha256' | 'md5';
 
 /** The raw digest of a key blob (of the certified key, for a certificate, as OpenSSH). */

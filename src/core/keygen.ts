@@ -76,6 +76,7 @@ export interface GeneratedKey {
   readonly encrypted: boolean;
 }
 
+/** What keygen makes: type and size, comment, passphrase and private key format. */
 export interface GenerateOptions {
   readonly comment: string;
   /** Empty or absent: unencrypted (SPEC: no -N or -N '' means unencrypted). */

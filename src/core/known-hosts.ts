@@ -11,6 +11,7 @@ import { eachLine } from './lines.js';
 import { fieldEnd } from './options.js';
 import { matchPatternList } from './pattern.js';
 
+/** A known_hosts line marker (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT), or null for a plain entry. */
 export type HostMarker = 'cert-authority' | 'revoked' | null;
 
 /** One known_hosts entry. */
@@ -85,6 +86,7 @@ export interface KnownHostsFile {
   readonly errors: { line: number; message: string }[];
 }
 
+/** Parses a whole known_hosts text; a bad line is reported with its number and skipped. */
 export function parseKnownHosts(text: string): KnownHostsFile {
   const entries: KnownHost[] = [];
   const errors = eachLine(text, (line, n) => entries.push(parseKnownHostsLine(line, n)));

@@ -16,6 +16,7 @@ export interface ScryptParams {
   readonly p: number;
 }
 
+/** Cost of new hashes (`sshkit passwd`). */
 export const DEFAULT_SCRYPT: ScryptParams = { ln: 15, r: 8, p: 1 };
 const KEY_LEN = 32;
 

@@ -33,6 +33,7 @@ export interface SignerInfo {
   readonly blob: Buffer;
 }
 
+/** The verdict of verify-signature with everything its human and JSON output need. */
 export interface VerifyOutcome {
   readonly ok: boolean;
   readonly sig: Sshsig;

@@ -35,6 +35,7 @@ const RSA_ALLOWED = ['rsa-sha2-512', 'rsa-sha2-256'];
 
 /** The hash algorithms SSHSIG allows; sha512 is ssh-keygen's default. */
 export type SshsigHash = 'sha256' | 'sha512';
+/** Message hashes PROTOCOL.sshsig allows. */
 export const SSHSIG_HASHES: readonly SshsigHash[] = ['sha512', 'sha256'];
 
 /** A parsed SSHSIG blob. */

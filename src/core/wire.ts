@@ -5,6 +5,7 @@
  */
 import { ParseError } from './errors.js';
 
+/** Reads wire-encoded values from one buffer, strictly (see the module comment). */
 export class WireReader {
   private off = 0;
   constructor(

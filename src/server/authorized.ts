@@ -19,10 +19,10 @@ function stampOf(st: Stats): string {
   return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
-/** Usernames that can safely be put into a path (no `/`, no `..`, no NUL): sshd refuses such names too. */
-
 /** Largest authorized_keys file read (100,000 RSA-4096 lines are about 75 MiB). */
 const MAX_AUTHORIZED = 256 << 20;
+
+/** Usernames that can safely be put into a path (no `/`, no `..`, no NUL): sshd refuses such names too. */
 export function safeUserForPath(user: string): boolean {
   return user.length > 0 && user.length <= 256 && !/[/\\\0]/.test(user) && user !== '.' && user !== '..';
 }

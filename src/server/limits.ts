@@ -17,6 +17,7 @@ export interface Limits {
   readonly idleTimeout: number;
 }
 
+/** SPEC's defaults, as sshd's MaxAuthTries and LoginGraceTime. */
 export const DEFAULT_LIMITS: Limits = { maxAuthTries: 6, loginGraceTime: 30, maxStartups: 100, idleTimeout: 0 };
 
 /** Per-connection guard: call `authenticated()` once auth succeeds, `touch()` on session traffic. */

@@ -5,7 +5,9 @@
  * scripts wait for, so its fields (host, port, fingerprints) are stable.
  */
 
+/** Log lines for people (key=value) or machines (one JSON object a line). */
 export type LogFormat = 'text' | 'json';
+/** The fields of one log event. */
 export type LogFields = Record<string, string | number | boolean | undefined | null>;
 
 /** Where lines go (stderr by default; tests may capture). */

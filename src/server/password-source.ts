@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { checkLogin, parsePasswordFile, type PasswordFile } from '../core/passwords.js';
 import type { Logger } from './log.js';
 
+/** The --passwords file, re-read when it changes; a missing or unreadable file denies every password. */
 export class PasswordSource {
   private stamp = '';
   private file: PasswordFile = { users: new Map(), errors: [] };
