@@ -144,8 +144,10 @@ function loadPem(str: string, passphrase: Buffer | undefined, name: string): Ssh
     pkcs8 = k.export({ type: 'pkcs8', format: 'pem' }) as string;
   } catch (err) {
     const code = String((err as NodeJS.ErrnoException).code ?? '');
+    // A wrong passphrase shows as bad padding or as garbage after decryption, which OpenSSL 3's decoders
+    // report as "unsupported" too; only an unknown cipher or algorithm is really unsupported.
+    if (encrypted && !/cipher|algorithm/i.test(firstLine(err))) throw incorrectPassphrase(name);
     if (code.includes('UNSUPPORTED')) throw new ParseError(`${name}: unsupported key or encryption: ${firstLine(err)}`);
-    // A wrong passphrase shows as bad padding or, rarely, as garbage DER after decryption.
     if (encrypted) throw incorrectPassphrase(name);
     throw new ParseError(`${name}: invalid private key: ${firstLine(err)}`);
   }
