@@ -12,7 +12,7 @@ export { formatAbsoluteTime, parseAbsoluteTime } from './time.js';
 import { ParseError } from './errors.js';
 import { isCertificateBlob, checkCertificate, parseCertificate } from './certificate.js';
 import { readKeyPrefix, type PublicKey } from './key.js';
-import { fieldEnd, parseOptions } from './options.js';
+import { leadingField, parseOptions } from './options.js';
 import { matchPattern, matchPatternList } from './pattern.js';
 
 /** Options of an allowed_signers line; times are seconds since the epoch. */
@@ -91,9 +91,9 @@ export function parseAllowedSignersLine(text: string, lineNo: number, principal?
     let got = readKeyPrefix(line, pos);
     let optField: string | undefined;
     if (!got) {
-      const end = fieldEnd(line, pos);
-      optField = line.slice(pos, end);
-      let k = end;
+      const field = leadingField(line, pos);
+      optField = field.text;
+      let k = field.end;
       while (line[k] === ' ' || line[k] === '\t') k++;
       if (k >= line.length) throw new ParseError('missing key');
       got = readKeyPrefix(line, k);

@@ -8,7 +8,7 @@ import { parseAbsoluteTime } from './time.js';
 import { ParseError } from './errors.js';
 import { readKeyPrefix, type PublicKey } from './key.js';
 import { eachLine, type LineError } from './lines.js';
-import { fieldEnd, parseOptions, type RawOption } from './options.js';
+import { leadingField, parseOptions, type RawOption } from './options.js';
 
 /** Structured authorized_keys options. Flags follow sshd: `restrict` turns every permission off. */
 export interface KeyOptions {
@@ -118,12 +118,10 @@ function splitLine(line: string): SplitLine {
   let got = readKeyPrefix(line);
   let optionsField = '';
   if (!got) {
-    let start = 0;
-    while (line[start] === ' ' || line[start] === '\t') start++;
-    const end = fieldEnd(line, start);
-    optionsField = line.slice(start, end);
-    got = readKeyPrefix(line, end);
-    if (!got) throw new ParseError(end >= line.length ? 'no key found' : 'unknown key type or invalid options');
+    const field = leadingField(line);
+    optionsField = field.text;
+    got = readKeyPrefix(line, field.end);
+    if (!got) throw new ParseError(field.end >= line.length ? 'no key found' : 'unknown key type or invalid options');
   }
   const comment = line.slice(got.end).replace(/^[ \t]+/, '').replace(/[\r\n]+$/, '');
   return { optionsField, key: { ...got.key, comment }, b64: line.slice(got.dataStart, got.end) };

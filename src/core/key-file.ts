@@ -7,7 +7,7 @@
 import { ParseError } from './errors.js';
 import { decodeBase64, keyFromBlob, readKeyPrefix, type PublicKey } from './key.js';
 import { eachLine, type LineError } from './lines.js';
-import { fieldEnd } from './options.js';
+import { leadingField } from './options.js';
 import { isPrivateKeyText } from './private-key.js';
 
 /** A key found at a line of a file; `comment` is what ssh-keygen -l would show (latin1 bytes). */
@@ -37,20 +37,16 @@ export function scanKeyLine(line: string, lineNo: number): FoundKey {
   let got = readKeyPrefix(line);
   let lead = '';
   if (!got) {
-    let pos = 0;
-    while (line[pos] === ' ' || line[pos] === '\t') pos++;
-    const end = fieldEnd(line, pos);
-    lead = line.slice(pos, end);
+    const first = leadingField(line);
+    lead = first.text;
     // ssh-keygen's test for an SSH1 `bits e n` key: a leading number is never skipped as options/hosts
     if (/^[+-]?\d+$/.test(lead) && Number(lead) !== 0) throw new ParseError('not a public key (SSH1 key?)', lineNo);
-    got = readKeyPrefix(line, end);
-    if (!got && end < line.length) {
+    got = readKeyPrefix(line, first.end);
+    if (!got && first.end < line.length) {
       // a second leading field: `@marker hosts key` (known_hosts) or `principals options key` (allowed_signers)
-      let p2 = end;
-      while (line[p2] === ' ' || line[p2] === '\t') p2++;
-      const end2 = fieldEnd(line, p2);
-      got = readKeyPrefix(line, end2);
-      if (got && lead.startsWith('@')) lead = line.slice(p2, end2);
+      const second = leadingField(line, first.end);
+      got = readKeyPrefix(line, second.end);
+      if (got && lead.startsWith('@')) lead = second.text;
     }
     if (!got) throw new ParseError('not a public key', lineNo);
   }

@@ -8,7 +8,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ParseError } from './errors.js';
 import { decodeBase64, readKeyPrefix, type PublicKey } from './key.js';
 import { eachLine } from './lines.js';
-import { fieldEnd } from './options.js';
+import { leadingField } from './options.js';
 import { matchPatternList } from './pattern.js';
 
 /** A known_hosts line marker (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT), or null for a plain entry. */
@@ -31,21 +31,17 @@ export function hostName(host: string, port = 22): string {
 /** Parses one non-blank, non-comment known_hosts line. */
 export function parseKnownHostsLine(line: string, lineNo = 0): KnownHost {
   try {
-    let i = 0;
-    while (line[i] === ' ' || line[i] === '\t') i++;
+    let field = leadingField(line);
     let marker: HostMarker = null;
-    if (line[i] === '@') {
-      const end = fieldEnd(line, i);
-      const m = line.slice(i + 1, end);
+    if (field.text.startsWith('@')) {
+      const m = field.text.slice(1);
       if (m !== 'cert-authority' && m !== 'revoked') throw new ParseError(`unknown marker @${m}`);
       marker = m;
-      i = end;
-      while (line[i] === ' ' || line[i] === '\t') i++;
+      field = leadingField(line, field.end);
     }
-    const end = fieldEnd(line, i);
-    const hosts = line.slice(i, end);
+    const hosts = field.text;
     if (!hosts) throw new ParseError('missing host patterns');
-    const got = readKeyPrefix(line, end);
+    const got = readKeyPrefix(line, field.end);
     if (!got) throw new ParseError('no key found after host patterns');
     if (hosts.startsWith('|')) parseHashed(hosts);
     const comment = line.slice(got.end).replace(/^[ \t]+/, '').replace(/[\r\n]+$/, '');

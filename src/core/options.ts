@@ -28,6 +28,14 @@ export function fieldEnd(text: string, from = 0): number {
   return i;
 }
 
+/** The next field of a line after blanks (options, host patterns, principals): its text and its end. */
+export function leadingField(line: string, from = 0): { text: string; end: number } {
+  let start = from;
+  while (line[start] === ' ' || line[start] === '\t') start++;
+  const end = fieldEnd(line, start);
+  return { text: line.slice(start, end), end };
+}
+
 /** Splits an options field into options, strictly: empty names, stray quotes and junk after a value fail. */
 export function parseOptions(field: string): RawOption[] {
   const out: RawOption[] = [];
