@@ -159,3 +159,16 @@ export function hardenConnection(client: any, hooks: ProtocolHooks): void {
     origAuth(p, user, service, method, data);
   };
 }
+
+/** SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4250 §4.2.2), sent when --max-auth-tries is reached. */
+const DISCONNECT_NO_MORE_AUTH_METHODS = 14;
+
+/** Ends a connection with a DISCONNECT saying no more auth methods are available (ssh2 has no public call). */
+export function disconnectNoMoreAuth(client: any): void {
+  client._protocol.disconnect(DISCONNECT_NO_MORE_AUTH_METHODS);
+}
+
+/** The TCP socket under an ssh2 server-side client (to find the connection sshkit accepted). */
+export function socketOf(client: any): unknown {
+  return client._sock;
+}

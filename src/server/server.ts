@@ -12,7 +12,7 @@ import { loadHostKeys, type HostKey } from './host-keys.js';
 import { DEFAULT_LIMITS, Gate, type Guard, type Limits } from './limits.js';
 import { Logger, type LogFormat, type LogSink } from './log.js';
 import { PasswordSource } from './password-source.js';
-import { algorithmPolicy, hardenConnection, rawPublicKey } from './protocol.js';
+import { algorithmPolicy, disconnectNoMoreAuth, hardenConnection, rawPublicKey, socketOf } from './protocol.js';
 import { handleSession } from './session.js';
 
 /** Everything `sshkit serve` takes (SPEC flags). */
@@ -62,12 +62,12 @@ interface Conn {
   user?: string;
   method?: string;
   fingerprint?: string;
+  /** What the successful auth allows (forced command, pty). */
+  grant?: Grant;
   failures: number;
   client?: any;
   ends: Set<() => void>;
 }
-
-const DISCONNECT_NO_MORE_AUTH_METHODS = 14;
 
 /** Starts the server and resolves once it listens (the `listening` log line is written by the caller). */
 export async function startSshServer(opts: ServeOptions): Promise<RunningServer> {
@@ -128,7 +128,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'fail' } as any);
     if (c.failures >= limits.maxAuthTries) {
       log.event('cut', { conn: c.id, user: ctx.username, reason: 'max-auth-tries' });
-      c.client._protocol.disconnect(DISCONNECT_NO_MORE_AUTH_METHODS);
+      disconnectNoMoreAuth(c.client);
       c.socket.end();
       return;
     }
@@ -140,7 +140,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     c.user = ctx.username;
     c.method = ctx.method;
     c.fingerprint = fields.fingerprint as string | undefined;
-    (c as any).grant = grant;
+    c.grant = grant;
     log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'ok', ignored: grant.ignored.join(',') || undefined } as any);
     ctx.accept();
   };
@@ -183,7 +183,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   };
 
   ssh.on('connection', (client: any, info: any) => {
-    const c = bySocket.get(client._sock);
+    const c = bySocket.get(socketOf(client) as Socket);
     if (!c) return client.end();
     c.client = client;
     log.event('client', { conn: c.id, version: String(info?.header?.versions?.software ?? '').slice(0, 80) });
@@ -206,7 +206,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
         connId: c.id,
         user: c.user!,
         admin: isAdmin(opts.admins, c, authorized.perUser),
-        grant: (c as any).grant,
+        grant: c.grant!,
         address: c.address,
         port: c.port,
         localPort: c.socket.localPort ?? 0,
