@@ -3,7 +3,7 @@
  *  - logins/s (connect + kex + ed25519 publickey + exec `echo ok` + close) at concurrency 1, 8, 32,
  *    with p50/p99 latency; the load client is ssh2's Client with TCP_NODELAY (PERF.md lessons 1 and 4);
  *  - the same with 100,000 keys in authorized_keys (the client's key last: sshd's worst case);
- *  - server RSS with N idle authenticated connections (default 500; BENCH_IDLE to change).
+ *  - server RSS with N idle authenticated sessions, a shell channel open on each (default 500; BENCH_IDLE).
  * sshd runs `echo ok` through a shell (a fork per login, its nature); sshkit runs its builtin echo.
  * Each phase is time-boxed (BENCH_SECONDS, default 4 s) so the whole benchmark stays near two minutes.
  */
@@ -101,7 +101,8 @@ function login(port: number, privateKey: Buffer, keep = false): Promise<{ ms: nu
     const t0 = performance.now();
     const conn = new Client();
     conn.on('ready', () => {
-      if (keep) return resolve({ ms: performance.now() - t0, conn });
+      // kept: an idle session, a shell channel open without a pty (sshd starts a shell for it)
+      if (keep) return conn.shell(false, (err) => (err ? reject(err) : resolve({ ms: performance.now() - t0, conn })));
       conn.exec('echo ok', (err, stream) => {
         if (err) return reject(err);
         let out = '';
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
     );
   }
 
-  process.stdout.write(`\nserver RSS with ${IDLE} idle authenticated connections (sshd: all its processes)\n`);
+  process.stdout.write(`\nserver RSS with ${IDLE} idle authenticated sessions, shell channel open (sshd: all its processes)\n`);
   const ra = await idleRss(ours, key);
   const rb = await idleRss(ref, key);
   process.stdout.write(`  sshkit ${f(ra.before)} → ${f(ra.after)} MiB (${ra.opened} open) | sshd ${f(rb.before)} → ${f(rb.after)} MiB (${rb.opened} open) | ratio ${f(ra.after / rb.after, 2)}x\n`);
