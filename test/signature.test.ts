@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openssh, tempDir } from './helpers.js';
+import { KEY_TYPES, openssh, tempDir } from './helpers.js';
 import { createSigner, verifySignature, parseSignatureBlob } from '../src/core/signature.js';
 import { loadPrivateKey } from '../src/core/private-key.js';
 import { parsePublicKeyLine } from '../src/core/key.js';
@@ -20,13 +20,8 @@ import { WireWriter } from '../src/core/wire.js';
 let dir = '';
 let cleanup = () => {};
 const p = (n: string) => join(dir, n);
-const TYPES: [string, string[]][] = [
-  ['ed25519', ['-t', 'ed25519']],
-  ['p256', ['-t', 'ecdsa', '-b', '256']],
-  ['p384', ['-t', 'ecdsa', '-b', '384']],
-  ['p521', ['-t', 'ecdsa', '-b', '521']],
-  ['rsa', ['-t', 'rsa', '-b', '2048']],
-];
+/** Every key type once (RSA at 2048 bits only, to keep the run short). */
+const TYPES = Object.entries(KEY_TYPES).filter(([n]) => n !== 'rsa3072');
 
 before(() => {
   ({ dir, cleanup } = tempDir('sshkit-sig-'));
@@ -44,7 +39,7 @@ for (const [n] of TYPES) {
     const sig = s.sign(data);
     assert.equal(verifySignature(s.publicKey.blob, data, sig), true);
     assert.equal(verifySignature(s.publicKey.blob, Buffer.from('messagE'), sig), false);
-    const otherKey = signer(n === 'ed25519' ? 'rsa' : 'ed25519').publicKey.blob;
+    const otherKey = signer(n === 'ed25519' ? 'rsa2048' : 'ed25519').publicKey.blob;
     assert.equal(verifySignature(otherKey, data, sig), false);
   });
 }
@@ -68,7 +63,7 @@ test('malformed signature blobs are ParseErrors; wrong algorithm names are just 
   assert.throws(() => verifySignature(s.publicKey.blob, data, Buffer.concat([sig, Buffer.from([0])])), ParseError);
   const renamed = new WireWriter().string('ecdsa-sha2-nistp256').string(parseSignatureBlob(sig).bytes).toBuffer();
   assert.equal(verifySignature(s.publicKey.blob, data, renamed), false);
-  const e = signer('p256');
+  const e = signer('ecdsa256');
   const es = parseSignatureBlob(e.sign(data));
   const huge = new WireWriter().string(es.algorithm).string(new WireWriter().mpint(Buffer.alloc(40, 1)).mpint(Buffer.alloc(32, 1)).toBuffer()).toBuffer();
   assert.equal(verifySignature(e.publicKey.blob, data, huge), false);
@@ -76,13 +71,13 @@ test('malformed signature blobs are ParseErrors; wrong algorithm names are just 
 
 test('certificates made by ssh-keygen parse and check like sshkey_cert_check_authority', () => {
   openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', p('ca')]);
-  const r = openssh('ssh-keygen', ['-q', '-s', p('ca'), '-I', 'key-id', '-n', 'alice,bob', '-V', '20200101:20300101', '-O', 'force-command=/bin/true', p('p256.pub')]);
+  const r = openssh('ssh-keygen', ['-q', '-s', p('ca'), '-I', 'key-id', '-n', 'alice,bob', '-V', '20200101:20300101', '-O', 'force-command=/bin/true', p('ecdsa256.pub')]);
   assert.equal(r.status, 0, r.stderr);
-  const cert = parseCertificate(parsePublicKeyLine(readFileSync(p('p256-cert.pub'), 'utf8')).blob);
+  const cert = parseCertificate(parsePublicKeyLine(readFileSync(p('ecdsa256-cert.pub'), 'utf8')).blob);
   assert.equal(cert.keyId, 'key-id');
   assert.deepEqual(cert.principals, ['alice', 'bob']);
   assert.equal(cert.certType, 'user');
-  assert.deepEqual(cert.key, signer('p256').publicKey.blob);
+  assert.deepEqual(cert.key, signer('ecdsa256').publicKey.blob);
   assert.equal(cert.criticalOptions.get('force-command')?.toString(), '/bin/true');
   const now = Date.UTC(2025, 0, 1) / 1000;
   assert.deepEqual(checkCertificate(cert, { now, type: 'user', principal: 'alice' }), { ok: true });
@@ -95,5 +90,5 @@ test('certificates made by ssh-keygen parse and check like sshkey_cert_check_aut
   tampered[tampered.length - 10] ^= 1;
   assert.deepEqual(checkCertificate(parseCertificate(tampered), { now, type: 'user' }), { ok: false, reason: 'Certificate signature invalid' });
   assert.throws(() => parseCertificate(cert.blob.subarray(0, cert.blob.length - 1)), ParseError);
-  assert.throws(() => parseCertificate(signer('p256').publicKey.blob), ParseError);
+  assert.throws(() => parseCertificate(signer('ecdsa256').publicKey.blob), ParseError);
 });

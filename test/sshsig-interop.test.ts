@@ -8,16 +8,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openssh, sshkit, tempDir } from './helpers.js';
+import { KEY_TYPES, openssh, sshkit, tempDir } from './helpers.js';
 
-const KEYS: [string, string[]][] = [
-  ['ed25519', ['-t', 'ed25519']],
-  ['ecdsa256', ['-t', 'ecdsa', '-b', '256']],
-  ['ecdsa384', ['-t', 'ecdsa', '-b', '384']],
-  ['ecdsa521', ['-t', 'ecdsa', '-b', '521']],
-  ['rsa', ['-t', 'rsa', '-b', '2048']],
-];
-const DETERMINISTIC = new Set(['ed25519', 'rsa']);
+/** Every key type once (RSA at 2048 bits only, to keep the run short). */
+const KEYS = Object.entries(KEY_TYPES).filter(([n]) => n !== 'rsa3072');
+const DETERMINISTIC = new Set(['ed25519', 'rsa2048']);
 
 let dir = '';
 let cleanup = () => {};
@@ -146,7 +141,7 @@ test('--public-key mode and --json', () => {
   const ok = sshkit(['verify-signature', '--public-key', p('ecdsa384.pub'), '-n', 'file', '-s', `${d}.sig`, d]);
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(ok.stdout, ref.stdout);
-  assert.equal(sshkit(['verify-signature', '--public-key', p('rsa.pub'), '-n', 'file', '-s', `${d}.sig`, d]).status, 1);
+  assert.equal(sshkit(['verify-signature', '--public-key', p('rsa2048.pub'), '-n', 'file', '-s', `${d}.sig`, d]).status, 1);
   const j = sshkit(['verify-signature', '--json', '-f', p('allowed'), '-I', 'ecdsa384@example.com', '-n', 'file', '-s', `${d}.sig`, d]);
   const doc = JSON.parse(j.stdout);
   assert.equal(doc.result, 'good');
