@@ -1,6 +1,6 @@
 /**
  * sshkit's root: yargs (loaded lazily so `--version` costs only Node's own start), one catch that turns
- * every error into one `sshkit: …` line and the exit status of SPEC.md, and the only process.exit.
+ * every error into one `sshkit: …` line and the exit status of SPEC.md; the only place that exits.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
