@@ -19,11 +19,20 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+interface Sample {
+  /** ms since the server logged the session start */
+  at: number;
+  mib: number;
+}
+
 /**
- * Runs `[yes LINE |] ssh ARGS` with a stdout pipe nobody reads for `ms`, sampling the server's RSS
- * every 250 ms: the pipe fills, ssh stops reading the connection, the channel window closes.
+ * Runs `[yes LINE |] ssh ARGS` with a stdout pipe nobody reads, waits for the server to log the session
+ * (`kind`), then samples the server's RSS every 250 ms for `ms`: the pipe fills, ssh stops reading the
+ * connection, the channel window closes. Samples carry their elapsed time, so a slow machine yields fewer
+ * samples rather than mislabelled ones; the test asserts it got enough. Also returns how many bytes
+ * reached the client's pipe, proving output flowed.
  */
-async function stalledClient(srv: StartedServer, args: string[], yesLine: string | null, ms: number): Promise<number[]> {
+async function stalledClient(srv: StartedServer, args: string[], yesLine: string | null, kind: 'exec' | 'shell', ms: number): Promise<{ samples: Sample[]; received: number }> {
   const ssh = ['ssh', ...sshArgs(srv.port, { key, user: 'alice' }), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const child = spawn('/bin/sh', ['-c', yesLine === null ? `exec ${ssh}` : `yes '${yesLine}' | ${ssh}`], {
     env: testEnv(),
@@ -31,14 +40,26 @@ async function stalledClient(srv: StartedServer, args: string[], yesLine: string
     detached: true,
   });
   child.stdout.pause();
-  const samples: number[] = [];
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    await new Promise((r) => setTimeout(r, 250));
-    samples.push(rssMiB(srv.child.pid!));
+  try {
+    await srv.waitForLog(new RegExp(` session conn=\\d+ session=\\d+ user=alice kind=${kind}\\b`), 20_000);
+    const samples: Sample[] = [];
+    const t0 = Date.now();
+    while (Date.now() - t0 < ms) {
+      await new Promise((r) => setTimeout(r, 250));
+      samples.push({ at: Date.now() - t0, mib: rssMiB(srv.child.pid!) });
+    }
+    return { samples, received: child.stdout.readableLength };
+  } finally {
+    process.kill(-child.pid!, 'SIGKILL');
   }
-  process.kill(-child.pid!, 'SIGKILL');
-  return samples;
+}
+
+/** The largest sample taken in [from, to) ms; fails if there is none. */
+function peakBetween(samples: Sample[], from: number, to: number, what: string): number {
+  const win = samples.filter((s) => s.at >= from && s.at < to).map((s) => s.mib);
+  assert.ok(win.length >= 2, `only ${win.length} RSS samples ${what} (machine too slow?): ${JSON.stringify(samples)}`);
+  assert.ok(win.every((m) => Number.isFinite(m)), `unreadable RSS samples ${what}`);
+  return Math.max(...win);
 }
 
 before(() => {
@@ -53,7 +74,9 @@ test('--exec os: a command writing gigabytes to a client that does not read keep
   const srv = await startServer({ args: ['--authorized', ak, '--exec', 'os'] });
   try {
     const base = rssMiB(srv.child.pid!);
-    const peak = Math.max(...(await stalledClient(srv, ['head -c 3000000000 /dev/zero'], null, 4000)));
+    const { samples, received } = await stalledClient(srv, ['head -c 3000000000 /dev/zero'], null, 'exec', 4000);
+    assert.ok(received > 0, 'no output reached the client: the command never ran');
+    const peak = peakBetween(samples, 0, Infinity, 'while stalled');
     assert.ok(peak - base < 150, `server RSS grew from ${base.toFixed(0)} to ${peak.toFixed(0)} MiB`);
   } finally {
     await srv.stop();
@@ -65,9 +88,10 @@ test('builtin shell: input echoed to a client that does not read keeps the serve
   try {
     // memory levels off once the window is closed (garbage from the first burst stays until a GC);
     // without backpressure it grew by ≈ 300 MiB/s here, to 1.6 GB in 11 s
-    const samples = await stalledClient(srv, ['-tt'], 'echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 14000);
-    const at10s = Math.max(...samples.slice(0, 40));
-    const last = Math.max(...samples.slice(40));
+    const { samples, received } = await stalledClient(srv, ['-tt'], 'echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'shell', 14000);
+    assert.ok(received > 0, 'no output reached the client: the shell never echoed');
+    const at10s = peakBetween(samples, 0, 10_000, 'in the first 10 s');
+    const last = peakBetween(samples, 10_000, Infinity, 'after 10 s');
     assert.ok(last - at10s < 100, `server RSS kept growing: ${at10s.toFixed(0)} MiB at 10 s, ${last.toFixed(0)} MiB by 14 s`);
     assert.ok(last < 600, `server RSS reached ${last.toFixed(0)} MiB`);
   } finally {
