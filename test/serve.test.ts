@@ -1,7 +1,8 @@
 /**
  * `sshkit serve` against the real OpenSSH client (`ssh -o BatchMode=yes`): public-key auth with keys made
  * by the real ssh-keygen, builtin commands over exec, exit statuses, refusals (exit 255), the RSA
- * signature policy (rsa-sha2-512 alone works, SHA-1 ssh-rsa refused), bad authorized_keys lines.
+ * signature policy (rsa-sha2-512 alone works; ssh-rsa is not advertised in server-sig-algs, so the client
+ * cannot negotiate it — serve-auth.test.ts feeds a real SHA-1 signature to the checker), bad authorized_keys lines.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,15 +64,19 @@ describe('sshkit serve: public-key auth with the real ssh client', () => {
       assert.equal(r.status, 0, `${k} ${extra.join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, 'alice\n');
     }
-    assert.match(srv.logs(), /algorithm=rsa-sha2-512 line=3 result=ok/);
+    await srv.waitForLog(/algorithm=rsa-sha2-512 line=3 result=ok/);
   });
 
-  test('SHA-1 ssh-rsa signatures are refused (exit 255)', async () => {
-    const r = await sshRun(srv.port, { key: rsa, command: 'whoami', extra: ['-o', 'PubkeyAcceptedAlgorithms=ssh-rsa'] });
+  test('the client cannot negotiate ssh-rsa: server-sig-algs omits it (exit 255)', async () => {
+    const r = await sshRun(srv.port, { key: rsa, command: 'whoami', extra: ['-vvv', '-o', 'PubkeyAcceptedAlgorithms=ssh-rsa'] });
     assert.equal(r.status, 255);
     assert.match(r.stderr, /Permission denied/);
-    // server-sig-algs does not list ssh-rsa, so OpenSSH does not even try; serve-auth.test.ts feeds a
-    // real SHA-1 signature to the checker directly.
+    const algs = /server-sig-algs=<([^>]*)>/.exec(r.stderr);
+    assert.ok(algs, `no server-sig-algs in ssh -vvv output:\n${r.stderr}`);
+    const list = algs[1].split(',');
+    assert.ok(list.includes('rsa-sha2-512') && list.includes('rsa-sha2-256'), algs[0]);
+    assert.ok(!list.includes('ssh-rsa'), algs[0]);
+    // serve-auth.test.ts feeds a real SHA-1 signature to the checker directly.
     assert.doesNotMatch(srv.logs(), /algorithm=ssh-rsa .*result=ok/);
   });
 
@@ -80,7 +85,8 @@ describe('sshkit serve: public-key auth with the real ssh client', () => {
     assert.equal(r.status, 255);
     assert.match(r.stderr, /Permission denied \(publickey\)/);
     const fp = openssh('ssh-keygen', ['-l', '-f', stranger + '.pub']).stdout.split(' ')[1];
-    assert.ok(srv.logs().includes(`fingerprint=${fp} algorithm=ssh-ed25519 reason="key not authorized" result=fail`));
+    const want = `fingerprint=${fp} algorithm=ssh-ed25519 reason="key not authorized" result=fail`;
+    await srv.waitForLog(new RegExp(want.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
   });
 
   test('a bad authorized_keys line is logged with its number; the other lines work', () => {
