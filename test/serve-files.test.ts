@@ -21,7 +21,7 @@ test('a FIFO at the authorized path denies every key and leaves the server respo
       assert.equal(r.status, 255);
       assert.match(r.stderr, /Permission denied/);
     }
-    assert.match(srv.logs(), /authorized-keys-missing .*reason="?not a regular file/);
+    await srv.waitForLog(/authorized-keys-missing .*reason="?not a regular file/);
   } finally {
     await srv.stop();
   }
