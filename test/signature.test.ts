@@ -20,12 +20,17 @@ import { WireWriter } from '../src/core/wire.js';
 let dir = '';
 let cleanup = () => {};
 const p = (n: string) => join(dir, n);
+/** ssh-keygen that must succeed. */
+function keygen(args: string[]): void {
+  const r = openssh('ssh-keygen', args);
+  assert.equal(r.status, 0, `ssh-keygen ${args.join(' ')}: ${r.stderr}`);
+}
 /** Every key type once (RSA at 2048 bits only, to keep the run short). */
 const TYPES = Object.entries(KEY_TYPES).filter(([n]) => n !== 'rsa3072');
 
 before(() => {
   ({ dir, cleanup } = tempDir('sshkit-sig-'));
-  for (const [n, a] of TYPES) openssh('ssh-keygen', ['-q', ...a, '-N', '', '-f', p(n)]);
+  for (const [n, a] of TYPES) keygen(['-q', ...a, '-N', '', '-f', p(n)]);
 });
 after(() => cleanup());
 
@@ -45,7 +50,7 @@ for (const [n] of TYPES) {
 }
 
 test('RSA: rsa-sha2-256/512 accepted, ssh-rsa (SHA-1) refused unless allowSha1', () => {
-  openssh('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', p('rsapem')]);
+  keygen(['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', p('rsapem')]);
   const s = signer('rsapem');
   assert.equal(parseSignatureBlob(s.sign(data)).algorithm, 'rsa-sha2-512');
   assert.equal(verifySignature(s.publicKey.blob, data, s.sign(data, 'rsa-sha2-256')), true);
@@ -70,7 +75,7 @@ test('malformed signature blobs are ParseErrors; wrong algorithm names are just 
 });
 
 test('certificates made by ssh-keygen parse and check like sshkey_cert_check_authority', () => {
-  openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', p('ca')]);
+  keygen(['-q', '-t', 'ed25519', '-N', '', '-f', p('ca')]);
   const r = openssh('ssh-keygen', ['-q', '-s', p('ca'), '-I', 'key-id', '-n', 'alice,bob', '-V', '20200101:20300101', '-O', 'force-command=/bin/true', p('ecdsa256.pub')]);
   assert.equal(r.status, 0, r.stderr);
   const cert = parseCertificate(parsePublicKeyLine(readFileSync(p('ecdsa256-cert.pub'), 'utf8')).blob);

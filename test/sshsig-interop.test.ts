@@ -38,7 +38,8 @@ before(() => {
   }
   writeFileSync(p('data'), 'The quick brown fox\n'.repeat(1000));
   writeFileSync(p('allowed'), KEYS.map(([n]) => `${n}@example.com,ops-* ${pubText(n)} comment`).join('\n') + '\n');
-  openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', p('ca')]);
+  const ca = openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', p('ca')]);
+  assert.equal(ca.status, 0, ca.stderr);
 });
 after(() => cleanup());
 
@@ -82,20 +83,27 @@ for (const [name] of KEYS) {
 test('sign stdin → stdout matches ssh-keygen -Y sign of stdin (ed25519)', () => {
   const input = readFileSync(p('data'));
   const ref = openssh('ssh-keygen', ['-Y', 'sign', '-f', p('ed25519'), '-n', 'file'], { input });
+  assert.equal(ref.status, 0, ref.stderr);
+  assert.match(ref.stdout, /^-----BEGIN SSH SIGNATURE-----\n/);
   const ours = sshkit(['sign', '-f', p('ed25519'), '-n', 'file'], { input });
   assert.equal(ours.status, 0, ours.stderr);
   assert.equal(ours.stdout, ref.stdout);
 });
 
 test('encrypted key with -P and --passphrase-file; wrong passphrase is exit 2', () => {
-  openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'sekrit', '-f', p('enc')]);
+  const k = openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'sekrit', '-f', p('enc')]);
+  assert.equal(k.status, 0, k.stderr);
   writeFileSync(p('enc.allowed'), `me ${pubText('enc')}\n`);
   writeFileSync(p('pass'), 'sekrit\n');
   const d = p('enc-data');
   writeFileSync(d, 'x');
   assert.equal(sshkit(['sign', '-f', p('enc'), '-n', 'file', '-P', 'sekrit', d]).status, 0);
   assert.equal(keygenVerify(p('enc.allowed'), 'me', 'file', `${d}.sig`, d).status, 0);
-  assert.equal(sshkit(['sign', '-f', p('enc'), '-n', 'file', '--passphrase-file', p('pass'), '--force', d]).status, 0);
+  rmSync(`${d}.sig`); // so the check below sees the --passphrase-file signature, not the -P one
+  const pf = sshkit(['sign', '-f', p('enc'), '-n', 'file', '--passphrase-file', p('pass'), d]);
+  assert.equal(pf.status, 0, pf.stderr);
+  const pfv = keygenVerify(p('enc.allowed'), 'me', 'file', `${d}.sig`, d);
+  assert.equal(pfv.status, 0, pfv.stdout + pfv.stderr);
   const bad = sshkit(['sign', '-f', p('enc'), '-n', 'file', '-P', 'nope', '--force', d]);
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
@@ -122,14 +130,21 @@ test('certificate signer: cert-authority line, verify and find-principals agree 
   assert.equal(sshkit(['sign', '-q', '-f', p('ed25519-cert.pub'), '-n', 'file', d]).status, 0);
   assert.deepEqual(readFileSync(`${d}.sig`), sig);
   writeFileSync(p('ca.allowed'), `al*,carol cert-authority ${pubText('ca')}\n`);
+  // alice: line pattern and certificate both match; bob: in the certificate but not on the line;
+  // carol: on the line but not a principal of the certificate.
+  const statuses: (number | null)[] = [];
   for (const id of ['alice', 'bob', 'carol']) {
     const ref = keygenVerify(p('ca.allowed'), id, 'file', `${d}.sig`, d);
+    statuses.push(ref.status);
     const ours = sshkit(['verify-signature', '-f', p('ca.allowed'), '-I', id, '-n', 'file', '-s', `${d}.sig`, d]);
     assert.equal(ours.status, ref.status === 0 ? 0 : 1, `${id}: ${ours.stderr}`);
     assert.equal(ours.stdout, ref.status === 0 ? ref.stdout : '');
   }
+  assert.deepEqual(statuses, [0, 255, 255], 'ssh-keygen -Y verify statuses for alice, bob, carol');
   const fpRef = openssh('ssh-keygen', ['-Y', 'find-principals', '-f', p('ca.allowed'), '-s', `${d}.sig`]);
+  assert.equal(fpRef.status, 0, fpRef.stderr);
   const fpOurs = sshkit(['find-principals', '-f', p('ca.allowed'), '-s', `${d}.sig`]);
+  assert.equal(fpOurs.status, 0, fpOurs.stderr);
   assert.equal(fpOurs.stdout, fpRef.stdout);
 });
 
@@ -138,6 +153,7 @@ test('--public-key mode and --json', () => {
   writeFileSync(d, 'y');
   keygenSign(p('ecdsa384'), d, 'file', 'sha512');
   const ref = openssh('ssh-keygen', ['-Y', 'check-novalidate', '-n', 'file', '-s', `${d}.sig`], { input: 'y' });
+  assert.equal(ref.status, 0, ref.stderr);
   const ok = sshkit(['verify-signature', '--public-key', p('ecdsa384.pub'), '-n', 'file', '-s', `${d}.sig`, d]);
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(ok.stdout, ref.stdout);
@@ -146,7 +162,9 @@ test('--public-key mode and --json', () => {
   const doc = JSON.parse(j.stdout);
   assert.equal(doc.result, 'good');
   assert.equal(doc.principal, 'ecdsa384@example.com');
-  assert.match(doc.signer.fingerprint, /^SHA256:/);
+  const l = openssh('ssh-keygen', ['-l', '-f', p('ecdsa384.pub')]);
+  assert.equal(l.status, 0, l.stderr);
+  assert.equal(doc.signer.fingerprint, l.stdout.split(' ')[1]);
   const jb = sshkit(['verify-signature', '--json', '-f', p('allowed'), '-I', 'nobody', '-n', 'file', '-s', `${d}.sig`, d]);
   assert.equal(jb.status, 1);
   assert.equal(JSON.parse(jb.stdout).result, 'bad');

@@ -15,6 +15,7 @@ let cleanup = () => {};
 const p = (name: string) => join(dir, name);
 let pub = '';
 let other = '';
+let ca = '';
 
 function armor(blob: Buffer): string {
   const b64 = blob.toString('base64').replace(/(.{70})/g, '$1\n').replace(/\n$/, '');
@@ -34,13 +35,22 @@ function keygenFrom(args: string[], inputFile: string): number | null {
 
 before(() => {
   ({ dir, cleanup } = tempDir('sshkit-sshsig-neg-'));
-  openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', p('k')]);
-  openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', p('other')]);
+  const ok = (args: string[]) => {
+    const r = openssh('ssh-keygen', args);
+    assert.equal(r.status, 0, `ssh-keygen ${args.join(' ')}: ${r.stderr}`);
+  };
+  for (const name of ['k', 'other', 'ca', 'ck']) ok(['-q', '-t', 'ed25519', '-N', '', '-f', p(name)]);
+  ok(['-q', '-s', p('ca'), '-I', 'ck-id', '-n', 'me', p('ck.pub')]); // ck-cert.pub, signed by ca, for "me"
   pub = readFileSync(p('k.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
   other = readFileSync(p('other.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+  ca = readFileSync(p('ca.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
   writeFileSync(p('data'), 'important release artifact\n');
-  const r = openssh('ssh-keygen', ['-Y', 'sign', '-f', p('k'), '-n', 'file', p('data')]);
-  assert.equal(r.status, 0, r.stderr);
+  ok(['-Y', 'sign', '-f', p('k'), '-n', 'file', p('data')]);
+  // The same data signed by a certificate (ca → ck) and by the CA key itself, each with its own .sig.
+  writeFileSync(p('certdata'), readFileSync(p('data')));
+  ok(['-Y', 'sign', '-f', p('ck-cert.pub'), '-n', 'file', p('certdata')]);
+  writeFileSync(p('cadata'), readFileSync(p('data')));
+  ok(['-Y', 'sign', '-f', p('ca'), '-n', 'file', p('cadata')]);
 });
 after(() => cleanup());
 
@@ -52,6 +62,8 @@ interface Case {
   data?: string;
   sig?: () => string;
   revoked?: string;
+  /** A signature file other than data.sig (made in before()). */
+  sigFile?: string;
   reason: RegExp;
 }
 
@@ -76,14 +88,27 @@ const CASES: Case[] = [
   { name: 'negated principal pattern', signers: 'm*,!me ${pub}', reason: /no line allows "me"/ },
   { name: 'revoked key', signers: 'me ${pub}', revoked: '# revoked\n${pub}\n', reason: /revoked/ },
   { name: 'bad options line only', signers: 'me bogus-option ${pub}', reason: /unknown key option/ },
+  {
+    name: 'certificate whose CA is revoked',
+    signers: 'me cert-authority ${ca}',
+    sigFile: 'certdata.sig',
+    revoked: '${ca}\n',
+    reason: /revoked/,
+  },
+  {
+    name: 'plain signature by the CA key, listed only as cert-authority',
+    signers: 'me cert-authority ${ca}',
+    sigFile: 'cadata.sig',
+    reason: /no line allows "me" to sign with ED25519 key/,
+  },
 ];
 
 for (const c of CASES) {
   test(`negative: ${c.name} → ssh-keygen 255, sshkit 1 with a reason`, () => {
-    const fill = (s: string) => s.replace(/\$\{pub\}/g, pub).replace(/\$\{other\}/g, other);
+    const fill = (s: string) => s.replace(/\$\{pub\}/g, pub).replace(/\$\{other\}/g, other).replace(/\$\{ca\}/g, ca);
     const signers = p(`signers-${c.name.replace(/\W/g, '_')}`);
     writeFileSync(signers, fill(c.signers) + '\n');
-    const sigPath = c.sig ? p(`sig-${c.name.replace(/\W/g, '_')}`) : p('data.sig');
+    const sigPath = c.sig ? p(`sig-${c.name.replace(/\W/g, '_')}`) : p(c.sigFile ?? 'data.sig');
     if (c.sig) writeFileSync(sigPath, c.sig());
     const extra: string[] = [];
     if (c.revoked) {
