@@ -79,7 +79,7 @@ describe('sshkit serve: per-user files and authorized_keys options', () => {
     assert.equal((await who('other', b)).stdout, 'other\n');
     assert.equal((await who('nobody')).status, 255);
     assert.equal((await who('../plain')).status, 255);
-    assert.match(srv.logs(), /authorized-keys-missing file=\S+nobody\.keys reason=ENOENT effect="all keys denied"/);
+    await srv.waitForLog(/authorized-keys-missing file=\S+nobody\.keys reason=ENOENT effect="all keys denied"/);
   });
 
   test('from=: CIDR, wildcard and negation', async () => {
@@ -87,13 +87,13 @@ describe('sshkit serve: per-user files and authorized_keys options', () => {
     assert.equal((await who('fromyes')).status, 0);
     assert.equal((await who('frompat')).status, 0);
     assert.equal((await who('fromneg')).status, 255);
-    assert.match(srv.logs(), /user=fromno .*reason="address 127\.0\.0\.1 not permitted by from=/);
+    await srv.waitForLog(/user=fromno .*reason="address 127\.0\.0\.1 not permitted by from=/);
   });
 
   test('expiry-time=: past refused, future accepted', async () => {
     assert.equal((await who('expired')).status, 255);
     assert.equal((await who('notexpired')).status, 0);
-    assert.match(srv.logs(), /user=expired .*reason="key expired \(expiry-time\)"/);
+    await srv.waitForLog(/user=expired .*reason="key expired \(expiry-time\)"/);
   });
 
   test('command= replaces the requested command (exec and shell)', async () => {
@@ -102,7 +102,7 @@ describe('sshkit serve: per-user files and authorized_keys options', () => {
     assert.equal(r.stdout, 'forced here\n');
     const shell = await sshRun(srv.port, { key: a, user: 'forced', extra: ['-T'] });
     assert.equal(shell.stdout, 'forced here\n');
-    assert.match(srv.logs(), /user=forced kind=exec command="echo forced here" forced=true/);
+    await srv.waitForLog(/user=forced kind=exec command="echo forced here" forced=true/);
   });
 
   test('no-pty and restrict refuse a pty (ssh -tt then gives up, as with sshd); without -t the key works', async () => {
@@ -112,8 +112,8 @@ describe('sshkit serve: per-user files and authorized_keys options', () => {
       assert.match(r.stderr, /PTY allocation request failed/);
       assert.equal((await who(user)).stdout, `${user}\n`);
     }
-    assert.match(srv.logs(), /pty-refused conn=\d+ session=\d+ user=nopty reason=no-pty\/restrict/);
-    assert.match(srv.logs(), /user=restricted .*result=ok ignored=environment/);
+    await srv.waitForLog(/pty-refused conn=\d+ session=\d+ user=nopty reason=no-pty\/restrict/);
+    await srv.waitForLog(/user=restricted .*result=ok ignored=environment/);
   });
 
   test('cert-authority: a user certificate for the user logs in; wrong principal refused; principals=', async () => {
@@ -126,7 +126,7 @@ describe('sshkit serve: per-user files and authorized_keys options', () => {
     assert.equal((await who('ops', wrong)).status, 255);
     // the plain key behind a certificate is not itself authorized by a cert-authority line
     assert.equal((await who('certuser', b)).status, 255);
-    assert.match(srv.logs(), /user=certuser method=publickey key=ssh-ed25519-cert-v01@openssh\.com .* line=1 cert=id-certuser result=ok/);
+    await srv.waitForLog(/user=certuser method=publickey key=ssh-ed25519-cert-v01@openssh\.com .* line=1 cert=id-certuser result=ok/);
   });
 
   test('hot reload: a changed file takes effect without restart; a broken line keeps the others working', async () => {
@@ -136,7 +136,7 @@ describe('sshkit serve: per-user files and authorized_keys options', () => {
     userFile('reload', ['ssh-ed25519 AAAA-broken', pub(b)]);
     assert.equal((await who('reload')).status, 255);
     assert.equal((await who('reload', b)).stdout, 'reload\n');
-    assert.match(srv.logs(), /authorized-keys-error file=\S+reload\.keys line=1 /);
+    await srv.waitForLog(/authorized-keys-error file=\S+reload\.keys line=1 /);
   });
 });
 
@@ -156,7 +156,7 @@ describe('sshkit serve: password auth', () => {
     assert.equal(ok.stdout, 'carol\n');
     assert.equal((await pw(pwSrv.port, 'carol', 'wrong')).status, 255);
     assert.equal((await pw(pwSrv.port, 'mallory', 'correct horse')).status, 255);
-    assert.match(pwSrv.logs(), /passwords-error file=\S+passwords line=3 /);
+    await pwSrv.waitForLog(/passwords-error file=\S+passwords line=3 /);
     // both methods at once: the key still works on the same server
     assert.equal((await sshRun(pwSrv.port, { key: a, command: 'whoami' })).status, 0);
   });
