@@ -1,7 +1,8 @@
 /**
  * authorized_keys options and per-user files with the real ssh client: `%u` files, from= (CIDR, patterns,
- * negation), expiry-time=, command=, no-pty, restrict, cert-authority (+ principals=) with certificates
- * made by the real `ssh-keygen -s`, hot reload of a changed file, password auth on and off.
+ * negation, unparsable lists deny), expiry-time=, command=, no-pty, restrict, cert-authority (+ principals=)
+ * with certificates made by the real `ssh-keygen -s` (source-address and force-command critical options;
+ * the CA key itself is no user key), hot reload of a changed file, password auth on and off.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,8 +24,8 @@ const userFile = (user: string, lines: string[]) => {
   writeFileSync(p + '.tmp', lines.join('\n') + '\n');
   renameSync(p + '.tmp', p);
 };
-const cert = (key: string, ca: string, principals: string, out: string) => {
-  const r = openssh('ssh-keygen', ['-q', '-s', ca, '-I', `id-${principals}`, '-n', principals, '-V', '-5m:+1h', key + '.pub']);
+const cert = (key: string, ca: string, principals: string, out: string, options: string[] = []) => {
+  const r = openssh('ssh-keygen', ['-q', '-s', ca, '-I', `id-${principals}`, '-n', principals, '-V', '-5m:+1h', ...options.flatMap((o) => ['-O', o]), key + '.pub']);
   assert.equal(r.status, 0, r.stderr);
   // ssh loads KEY-cert.pub next to KEY: copy the key under a name per certificate
   writeFileSync(out, readFileSync(key));
@@ -48,6 +49,8 @@ before(async () => {
   userFile('fromyes', [`from="10.0.0.0/8,127.0.0.0/8" ${pub(a)}`]);
   userFile('frompat', [`from="127.0.0.*" ${pub(a)}`]);
   userFile('fromneg', [`from="!127.0.0.1,*" ${pub(a)}`]);
+  userFile('frombadcidr', [`from="10.1.2.3/8" ${pub(a)}`]); // host bits set: invalid for the core
+  userFile('frombadmask', [`from="127.0.0.0/33,*" ${pub(a)}`]); // a bad entry must not let `*` grant
   userFile('expired', [`expiry-time="20000101" ${pub(a)}`]);
   userFile('notexpired', [`expiry-time="29990101Z" ${pub(a)}`]);
   userFile('forced', [`command="echo forced here" ${pub(a)}`]);
@@ -55,6 +58,7 @@ before(async () => {
   userFile('restricted', [`restrict,environment="X=1" ${pub(a)}`]);
   userFile('certuser', [`cert-authority ${pub(ca)}`]);
   userFile('ops', [`cert-authority,principals="ops,admins" ${pub(ca)}`]);
+  userFile('certforced', [`cert-authority,command="echo from-line" ${pub(ca)}`]);
   userFile('reload', [`# empty for now`]);
   srv = await startServer({ args: ['--authorized', join(tmp.dir, '%u.keys')] });
   const pw = sshkit(['passwd', 'carol'], { input: 'correct horse\n' });
@@ -127,6 +131,46 @@ describe('sshkit serve: per-user files and authorized_keys options', () => {
     // the plain key behind a certificate is not itself authorized by a cert-authority line
     assert.equal((await who('certuser', b)).status, 255);
     await srv.waitForLog(/user=certuser method=publickey key=ssh-ed25519-cert-v01@openssh\.com .* line=1 cert=id-certuser result=ok/);
+  });
+
+  test('an unparsable from= list denies (never fails open)', async () => {
+    for (const user of ['frombadcidr', 'frombadmask']) {
+      const r = await who(user);
+      assert.equal(r.status, 255, `${user}: ${r.stdout}`);
+      assert.match(r.stderr, /Permission denied \(publickey\)/);
+      await srv.waitForLog(new RegExp(`user=${user} .*reason="address 127\\.0\\.0\\.1 not permitted by from=.*result=fail`));
+    }
+    assert.doesNotMatch(srv.logs(), /user=frombad\w* .*result=ok/);
+  });
+
+  test('cert-authority: the CA key itself is no user key', async () => {
+    const r = await who('certuser', ca);
+    assert.equal(r.status, 255, r.stdout);
+    assert.match(r.stderr, /Permission denied \(publickey\)/);
+    const fp = openssh('ssh-keygen', ['-l', '-f', ca + '.pub']).stdout.split(' ')[1];
+    await srv.waitForLog(new RegExp(`user=certuser method=publickey key=ssh-ed25519 fingerprint=${fp.replace(/[+/]/g, '\\$&')} .*reason="key not authorized" result=fail`));
+  });
+
+  test('cert-authority: source-address critical option is enforced', async () => {
+    const ok = cert(b, ca, 'certuser', join(tmp.dir, 'cert-src-ok'), ['source-address=127.0.0.0/8']);
+    assert.equal((await who('certuser', ok)).stdout, 'certuser\n'); // control: same CA and principal
+    const far = cert(b, ca, 'certuser', join(tmp.dir, 'cert-src-far'), ['source-address=10.0.0.0/8']);
+    const r = await who('certuser', far);
+    assert.equal(r.status, 255, r.stdout);
+    assert.match(r.stderr, /Permission denied \(publickey\)/);
+    await srv.waitForLog(/user=certuser .*reason="certificate source-address does not permit this client" result=fail/);
+  });
+
+  test('cert-authority: a certificate force-command differing from the line\'s command= is refused', async () => {
+    const same = cert(b, ca, 'certforced', join(tmp.dir, 'cert-fc-same'), ['force-command=echo from-line']);
+    const ok = await who('certforced', same);
+    assert.equal(ok.status, 0, ok.stderr); // control: the same command in both is fine
+    assert.equal(ok.stdout, 'from-line\n');
+    const other = cert(b, ca, 'certforced', join(tmp.dir, 'cert-fc-other'), ['force-command=echo from-cert']);
+    const r = await who('certforced', other);
+    assert.equal(r.status, 255, r.stdout);
+    assert.match(r.stderr, /Permission denied \(publickey\)/);
+    await srv.waitForLog(/user=certforced .*reason="forced command in certificate and authorized_keys differ" result=fail/);
   });
 
   test('hot reload: a changed file takes effect without restart; a broken line keeps the others working', async () => {
