@@ -7,6 +7,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { userInfo, hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic, writeFilesAtomic } from '../src/core/atomic-write.js';
@@ -50,6 +51,97 @@ function expectedArmor(type: string, format: string, encrypted: boolean): string
   if (type === 'ed25519' || format === 'openssh') return 'OPENSSH PRIVATE KEY';
   if (format === 'pkcs8') return encrypted ? 'ENCRYPTED PRIVATE KEY' : 'PRIVATE KEY';
   return type === 'rsa' ? 'RSA PRIVATE KEY' : 'EC PRIVATE KEY';
+}
+
+/** The public exponent e of an `ssh-rsa` public key line (blob: string type, mpint e, mpint n). */
+function rsaExponent(line: string): bigint {
+  const blob = Buffer.from(line.split(' ')[1], 'base64');
+  const typeLen = blob.readUInt32BE(0);
+  assert.equal(blob.subarray(4, 4 + typeLen).toString(), 'ssh-rsa');
+  const eLen = blob.readUInt32BE(4 + typeLen);
+  const e = blob.subarray(8 + typeLen, 8 + typeLen + eLen);
+  return e.length === 0 ? 0n : BigInt(`0x${e.toString('hex')}`);
+}
+
+let refRsa: Promise<string> | undefined;
+/** The .pub line of one RSA key made by ssh-keygen in this run (made once, on first use). */
+function referenceRsaPub(): Promise<string> {
+  refRsa ??= (async () => {
+    const f = join(freshDir(), 'ref-rsa');
+    const r = await tool('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', f]);
+    assert.equal(r.status, 0, r.stderr);
+    return readFileSync(`${f}.pub`, 'utf8');
+  })();
+  return refRsa;
+}
+
+/**
+ * What protects an encrypted PEM or PKCS#8 private key: the PEM headers (`Proc-Type`, the `DEK-Info`
+ * cipher; the IV is random), or for PKCS#8 the algorithm OIDs and integers (PBES2, PBKDF2, iteration
+ * count, PRF, cipher) of the EncryptedPrivateKeyInfo header, from `openssl asn1parse` when available.
+ */
+function encryptionOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  if (/^-----BEGIN (RSA|EC) PRIVATE KEY-----/.test(text)) {
+    return text.split('\n').filter((l) => /^(Proc-Type|DEK-Info):/.test(l)).map((l) => l.replace(/^(DEK-Info: [^,]+),.*/, '$1'));
+  }
+  assert.match(text, /^-----BEGIN ENCRYPTED PRIVATE KEY-----\n/);
+  const der = Buffer.from(text.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  if (hasOpenssl()) {
+    const p = spawnSync('openssl', ['asn1parse', '-inform', 'DER'], { input: der, encoding: 'utf8' });
+    assert.equal(p.status, 0, p.stderr);
+    // Everything before the encrypted payload (the last OCTET STRING at depth 1), minus the random salt and IV.
+    const lines = p.stdout.split('\n').filter((l) => / (OBJECT|INTEGER) /.test(l) && !/d=1 /.test(l));
+    return lines.map((l) => l.replace(/^.*(OBJECT|INTEGER)\s*/, '$1 '));
+  }
+  return derHeader(der);
+}
+
+let openssl: boolean | undefined;
+function hasOpenssl(): boolean {
+  openssl ??= spawnSync('openssl', ['version']).status === 0;
+  return openssl;
+}
+
+/** Minimal DER walk (fallback without openssl): OIDs and INTEGERs inside the encryption AlgorithmIdentifier. */
+function derHeader(der: Buffer): string[] {
+  const out: string[] = [];
+  const walk = (buf: Buffer): void => {
+    let off = 0;
+    while (off < buf.length) {
+      const tag = buf[off];
+      let len = buf[off + 1];
+      let hdr = 2;
+      if (len & 0x80) {
+        const n = len & 0x7f;
+        len = buf.subarray(off + 2, off + 2 + n).reduce((a, b) => a * 256 + b, 0);
+        hdr = 2 + n;
+      }
+      const body = buf.subarray(off + hdr, off + hdr + len);
+      if (tag === 0x30) walk(body);
+      else if (tag === 0x06) out.push(`OBJECT ${oid(body)}`);
+      else if (tag === 0x02) out.push(`INTEGER ${body.toString('hex')}`);
+      off += hdr + len;
+    }
+  };
+  const top = der.subarray(der[1] & 0x80 ? 2 + (der[1] & 0x7f) : 2); // inside the outer SEQUENCE
+  const algLen = top[1] & 0x80 ? top.subarray(2, 2 + (top[1] & 0x7f)).reduce((a, b) => a * 256 + b, 0) : top[1];
+  const algHdr = top[1] & 0x80 ? 2 + (top[1] & 0x7f) : 2;
+  walk(top.subarray(algHdr, algHdr + algLen));
+  return out;
+}
+
+function oid(b: Buffer): string {
+  const parts = [Math.floor(b[0] / 40), b[0] % 40];
+  let v = 0;
+  for (const x of b.subarray(1)) {
+    v = v * 128 + (x & 0x7f);
+    if (!(x & 0x80)) {
+      parts.push(v);
+      v = 0;
+    }
+  }
+  return parts.join('.');
 }
 
 interface Case {
@@ -109,6 +201,7 @@ describe('every type, size, format and passphrase: ssh-keygen reads the key back
       const [bits, fp] = l.stdout.split(' ');
       assert.equal(fp, json.fingerprint);
       assert.equal(Number(bits), wantBits);
+      if (c.type === 'rsa') assert.equal(rsaExponent(pub), rsaExponent(await referenceRsaPub()), 'RSA public exponent e');
     });
   }
 });
@@ -141,6 +234,21 @@ test('the private key armor per -m matches what ssh-keygen -m writes', async () 
       assert.equal(r.status, 0, r.stderr);
       assert.equal(readFileSync(f, 'utf8').split('\n')[0], `-----BEGIN ${expectedArmor(type, format, pass !== '')}-----`, f);
     }
+  }
+});
+
+test('PEM and PKCS#8 encryption (cipher, KDF, iterations) is what ssh-keygen -m writes with -N', async () => {
+  const d = freshDir();
+  for (const [type, format] of [['ecdsa', 'pem'], ['ecdsa', 'pkcs8'], ['rsa', 'pem'], ['rsa', 'pkcs8']]) {
+    const ref = join(d, `ref-${type}-${format}`);
+    const r = await tool('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-m', format.toUpperCase(), '-N', 'secret', '-f', ref]);
+    assert.equal(r.status, 0, r.stderr);
+    const file = join(d, `ours-${type}-${format}`);
+    const o = await sshkitAsync(['keygen', '-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-m', format, '-N', 'secret', '-f', file]);
+    assert.equal(o.status, 0, o.stderr);
+    const want = encryptionOf(ref);
+    assert.ok(want.length > 0, `no encryption parameters found in ${ref}`);
+    assert.deepEqual(encryptionOf(file), want, `${type} -m ${format}`);
   }
 });
 
