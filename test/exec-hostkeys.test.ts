@@ -67,6 +67,13 @@ test('a revoked CA refuses its certificates', () => {
   assert.match((r as { message: string }).message, /revoked by .*:2/);
 });
 
+test('a certificate from a trusted CA whose plain host key is @revoked is refused (as ssh)', () => {
+  const { p } = policy(`@cert-authority * ${ca.pub}\n@revoked * ${hostKey.pub}\n`);
+  const r = p.check('127.0.0.1', 22, good);
+  assert.equal(r.ok, false);
+  assert.match((r as { message: string }).message, /revoked by .*:2/);
+});
+
 test('without a CA line the certified key is judged as a plain key (as ssh), with a note', () => {
   const known = policy(`127.0.0.1 ${hostKey.pub}\n`);
   assert.deepEqual(known.p.check('127.0.0.1', 22, good), { ok: true });
@@ -104,11 +111,16 @@ test('the certificate verdicts agree with the real ssh (HostKeyAlias) against ss
   const certFile = join(tmp.dir, 'host-cert.pub');
   const sshd = await startSshd({ authorizedKeys: [user.pub], hostKeys: [hostKey.path], config: [`HostCertificate ${certFile}`] });
   try {
-    const { p, file } = policy(`@cert-authority * ${ca.pub}\n`);
     const cert = blobOf(readFileSync(certFile, 'utf8'));
-    for (const alias of ['web.example.com', 'db.example.com']) {
-      const ssh = openssh('ssh', ['-F', '/dev/null', '-i', user.path, '-p', String(sshd.port), '-o', `UserKnownHostsFile=${file}`, '-o', `HostKeyAlias=${alias}`, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', `${sshd.user}@127.0.0.1`, 'true']);
-      assert.equal(p.check(alias, 22, cert).ok, ssh.status === 0, `${alias}: ssh exited ${ssh.status}: ${ssh.stderr}`);
+    const trusted = `@cert-authority * ${ca.pub}\n`;
+    const revokedPlain = `${trusted}@revoked * ${hostKey.pub}\n`;
+    // web: a listed principal → accepted; db: only the wildcard principal covers it → refused;
+    // web again with the plain host key @revoked → refused.
+    for (const [alias, known, want] of [['web.example.com', trusted, true], ['db.example.com', trusted, false], ['web.example.com', revokedPlain, false]] as const) {
+      const { p, file } = policy(known);
+      const ssh = openssh('ssh', ['-F', '/dev/null', '-i', user.path, '-o', 'IdentitiesOnly=yes', '-p', String(sshd.port), '-o', `UserKnownHostsFile=${file}`, '-o', `HostKeyAlias=${alias}`, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', `${sshd.user}@127.0.0.1`, 'true']);
+      assert.equal(ssh.status === 0, want, `${alias}: ssh exited ${ssh.status}: ${ssh.stderr}`);
+      assert.equal(p.check(alias, 22, cert).ok, want, `${alias}: sshkit's verdict`);
     }
   } finally {
     await sshd.stop();
