@@ -13,10 +13,13 @@ test('--version prints the package version', () => {
   assert.equal(r.stdout, `${version}\n`);
 });
 
-test('--help lists the commands and exits 0', () => {
+test('--help lists every command and exits 0', () => {
   const r = sshkit(['--help']);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /fingerprint/);
+  assert.equal(r.stderr, '');
+  for (const cmd of ['keygen', 'fingerprint', 'sign', 'verify-signature', 'find-principals', 'serve', 'passwd', 'exec']) {
+    assert.match(r.stdout, new RegExp(`^  sshkit ${cmd}(?: |$)`, 'm'), `--help does not list ${cmd}`);
+  }
 });
 
 const usage: [string, string[], RegExp][] = [

@@ -2,6 +2,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { homeDir } from '../src/home.js';
 import { openssh, sshkit, tempDir } from './helpers.js';
@@ -38,6 +39,8 @@ test('an empty or relative HOME never puts default keys under the current folder
     for (const home of ['', 'relative/dir']) {
       process.env.HOME = home;
       assert.ok(isAbsolute(homeDir()), `HOME=${JSON.stringify(home)} gave ${homeDir()}`);
+      // not merely absolute (resolve('relative/dir') would be): the account's home from the passwd database
+      assert.equal(homeDir(), userInfo().homedir, `HOME=${JSON.stringify(home)}`);
     }
   } finally {
     process.env.HOME = saved;
