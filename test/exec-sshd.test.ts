@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -40,7 +40,7 @@ before(async () => {
   hostName = `[127.0.0.1]:${sshd.port}`;
   // known_hosts as the real ssh writes it on first contact.
   knownHosts = join(tmp.dir, 'known_hosts');
-  const r = openssh('ssh', ['-F', '/dev/null', '-i', good.path, '-p', String(sshd.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${knownHosts}`, `${sshd.user}@127.0.0.1`, 'true']);
+  const r = openssh('ssh', ['-F', '/dev/null', '-i', good.path, '-o', 'IdentitiesOnly=yes', '-p', String(sshd.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${knownHosts}`, `${sshd.user}@127.0.0.1`, 'true']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(readFileSync(knownHosts, 'utf8'), /^\[127\.0\.0\.1\]:\d+ ssh-ed25519 /);
 });
@@ -209,9 +209,13 @@ test('connection refused: 255, one line', async () => {
 describe('agent, pty and timeouts', () => {
   test('with no key file, the keys of an ssh-agent at SSH_AUTH_SOCK are used', async () => {
     const sock = join(tmp.dir, 'agent.sock');
-    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    // Without -D, ssh-agent binds the socket and only then forks: when it returns, the socket exists.
+    const started = spawnSync('ssh-agent', ['-s', '-a', sock], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(started.status, 0, started.stderr);
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started.stdout)?.[1]);
+    assert.ok(pid > 0, `no SSH_AGENT_PID in ${JSON.stringify(started.stdout)}`);
     try {
-      for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(existsSync(sock), `ssh-agent returned without creating ${sock}`);
       // (openssh() goes through testEnv, which drops SSH_AUTH_SOCK: call ssh-add directly)
       const add = spawnSync('ssh-add', [good.path], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
       assert.equal(add.status, 0, add.stderr);
@@ -219,7 +223,7 @@ describe('agent, pty and timeouts', () => {
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout.toString(), 'agent\n');
     } finally {
-      agent.kill();
+      process.kill(pid);
     }
   });
 
