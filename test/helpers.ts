@@ -23,9 +23,23 @@ function result(r: SpawnSyncReturns<string>): RunResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+let privateHome: string | undefined;
+/**
+ * One empty HOME per test process, made on first use and removed when the process exits, so that no
+ * child (sshkit, ssh, ssh-keygen) reads or writes the real ~/.ssh of whoever runs the tests.
+ */
+function testHome(): string {
+  if (privateHome === undefined) {
+    const home = mkdtempSync(join(tmpdir(), 'sshkit-home-'));
+    privateHome = home;
+    process.on('exit', () => rmSync(home, { recursive: true, force: true }));
+  }
+  return privateHome;
+}
+
 /** Environment for child processes: no colour, no debug, a private HOME unless given. */
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOME: testHome() };
   delete env.SSHKIT_DEBUG;
   delete env.SSH_AUTH_SOCK;
   return Object.assign(env, extra);
