@@ -11,10 +11,19 @@ import { spawnSync } from 'node:child_process';
 import { userInfo, hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic, writeFilesAtomic } from '../src/core/atomic-write.js';
-import { openssh, runAsync, sshkit, sshkitAsync, tempDir, type RunResult } from './helpers.js';
+import { openssh, runAsync, sshkit, sshkitAsync, SSHKIT, tempDir, testEnv, type RunResult } from './helpers.js';
 
 const { dir, cleanup } = tempDir('sshkit-keygen-');
 after(cleanup);
+
+const asRoot = process.getuid?.() === 0;
+/** A tool that runs a command as user nobody (only looked for when running as root). */
+const dropPrivileges = asRoot ? ['setpriv', 'runuser'].find((t) => spawnSync(t, ['--version']).status === 0) : undefined;
+function dropArgs(tool: string): string[] {
+  if (tool === 'runuser') return ['-u', 'nobody', '--'];
+  const gid = spawnSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).stdout.trim(); // nogroup or nobody, by distribution
+  return ['--reuid=nobody', `--regid=${gid}`, '--clear-groups', '--'];
+}
 
 let seq = 0;
 /** A fresh empty folder per test, so a listing shows exactly what one command left behind. */
@@ -410,14 +419,32 @@ describe('bad input: exit 2, one line, nothing left behind', () => {
     });
   }
 
-  test('unwritable folder (skipped as root)', { skip: process.getuid?.() === 0 }, () => {
-    const d = freshDir();
-    chmodSync(d, 0o500);
+  test('unwritable folder (as root: run as nobody via setpriv/runuser, else skipped)', { skip: asRoot && !dropPrivileges ? 'root, and neither setpriv nor runuser' : false }, () => {
+    if (!asRoot) {
+      const d = freshDir();
+      chmodSync(d, 0o500);
+      try {
+        assertUsageError(sshkit(['keygen', '-q', '-f', join(d, 'k')]), /Permission denied/);
+        assert.deepEqual(readdirSync(d), []);
+      } finally {
+        chmodSync(d, 0o700);
+      }
+      return;
+    }
+    // root may write anywhere: nobody gets a root-owned 0555 folder it can enter but not write
+    // (made directly under the system temp folder, since our 0700 temp folder is closed to nobody).
+    const { dir: d, cleanup: rm } = tempDir('sshkit-keygen-ro-');
+    chmodSync(d, 0o555);
     try {
-      assertUsageError(sshkit(['keygen', '-q', '-f', join(d, 'k')]), /Permission denied/);
+      const r = spawnSync(dropPrivileges!, [...dropArgs(dropPrivileges!), process.execPath, SSHKIT, 'keygen', '-q', '-f', join(d, 'k')], {
+        env: testEnv({ HOME: '/nonexistent' }),
+        encoding: 'utf8',
+      });
+      assertUsageError({ status: r.status, stdout: r.stdout, stderr: r.stderr }, /Permission denied/);
       assert.deepEqual(readdirSync(d), []);
     } finally {
       chmodSync(d, 0o700);
+      rm();
     }
   });
 });
