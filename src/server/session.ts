@@ -136,18 +136,24 @@ export function handleSession(session: any, ctx: SessionContext): void {
     }
 
     const eol = tty ? '\r\n' : '\n';
-    // Builtin output answers input: while the client does not read (a write returned false), its input
-    // is not read either, so neither side of the server can buffer without bound.
+    // Builtin output answers input: once OUTPUT_HIGH bytes wait unsent (the client is not reading), its
+    // input is not read either until that output has gone out. ssh2's own limit (write() returning false)
+    // is 2 MiB of queued writes — with one echo write per typed character that is ≈ 200 MiB of memory.
     let blocked = false;
     let attached = false;
-    const block = () => {
-      if (blocked) return;
-      blocked = true;
-      channel.pause();
-      channel.once('drain', () => {
-        blocked = false;
-        if (attached) channel.resume();
-      });
+    const unblock = () => {
+      if (!blocked) return;
+      blocked = false;
+      if (attached) channel.resume();
+    };
+    const send = (stream: any, s: string) => {
+      if (!blocked && (stream?.writableLength ?? 0) + s.length >= OUTPUT_HIGH) {
+        blocked = true;
+        channel.pause();
+        safeWrite(stream, s, unblock); // called once this (and all before it) has been sent
+      } else {
+        safeWrite(stream, s);
+      }
     };
     const io: CommandIO = {
       user: ctx.user,
@@ -155,11 +161,9 @@ export function handleSession(session: any, ctx: SessionContext): void {
       eol,
       out: (s) => {
         ctx.touch();
-        if (!safeWrite(channel, s)) block();
+        send(channel, s);
       },
-      err: (s) => {
-        if (!safeWrite(tty ? channel : channel.stderr, s)) block();
-      },
+      err: (s) => send(tty ? channel : channel.stderr, s),
       startAdmin: async () => {
         const { startAdminRepl } = await import('./admin-repl.js');
         ctx.log.event('admin', { conn: ctx.connId, session: id, user: ctx.user });
@@ -207,13 +211,20 @@ export function handleSession(session: any, ctx: SessionContext): void {
   session.on('exec', (accept: () => any, _reject: () => void, info: any) => start(accept(), String(info.command)));
 }
 
-/** Writes unless the stream is gone; false when the stream's buffer is full (wait for 'drain'). */
-function safeWrite(stream: any, data: string | Buffer): boolean {
+/** Builtin-shell output allowed to wait unsent before the client's input is held back. */
+const OUTPUT_HIGH = 64 * 1024;
+
+/**
+ * Writes unless the stream is gone; false when the stream's buffer is full (wait for 'drain').
+ * `done` runs once the data has been handed on (or at once if the stream is gone).
+ */
+function safeWrite(stream: any, data: string | Buffer, done?: () => void): boolean {
   try {
-    if (stream && stream.writable) return stream.write(data) !== false;
+    if (stream && stream.writable) return stream.write(data, done ? () => done() : undefined) !== false;
   } catch {
     /* closed */
   }
+  done?.();
   return true;
 }
 
