@@ -246,11 +246,6 @@ export function formatPublicKey(key: PublicKey): string {
   return key.comment ? `${key.type} ${b64} ${key.comment}` : `${key.type} ${b64}`;
 }
 
-/** Identity is bytes: do two keys have the same blob? */
-export function sameKey(a: PublicKey, b: PublicKey): boolean {
-  return a.blob.equals(b.blob);
-}
-
 /**
  * The plain public key inside a blob: the blob itself for a plain key; for a certificate, the certified
  * key re-encoded as a plain key (sshkey_fingerprint hashes this form, so a certificate's fingerprint

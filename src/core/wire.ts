@@ -135,8 +135,3 @@ export class WireWriter {
     return Buffer.concat(this.parts);
   }
 }
-
-/** One `string` field, wire-encoded. */
-export function wireString(v: Buffer | string): Buffer {
-  return new WireWriter().string(v).toBuffer();
-}
