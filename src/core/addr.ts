@@ -1,86 +1,124 @@
 /**
- * Client-address matching for authorized_keys `from="…"` (sshd(8) AUTHORIZED_KEYS FILE FORMAT; OpenSSH
- * match.c match_host_and_ip + addrmatch.c addr_match_list): a comma-separated list of host-name or
- * address wildcard patterns and CIDR blocks (`10.0.0.0/8`, `2001:db8::/32`), each optionally negated
- * with `!`. A negated hit refuses whatever else matched. Addresses are compared as bytes, so
- * `::ffff:10.1.2.3` (how Node reports IPv4 on a dual-stack socket) counts as `10.1.2.3`.
+ * Client-address matching for authorized_keys `from="…"` (sshd(8) AUTHORIZED_KEYS FILE FORMAT), as
+ * OpenSSH 9.2 decides it: match.c match_host_and_ip over addrmatch.c addr_match_list and addr.c
+ * addr_pton / addr_pton_cidr. An entry that parses as an address (glibc getaddrinfo AI_NUMERICHOST, so
+ * `127.1`, `0x7f.0.0.1`, `0000::0001` are addresses) or a CIDR block is compared as bytes of its own
+ * family; anything else is a wildcard on the address text. An IPv4-mapped pattern (`::ffff:10.0.0.0/104`)
+ * stays IPv6 and never matches an IPv4 client; the client address is normalised as sshd does (mapped
+ * IPv6 becomes IPv4, text is inet_ntop's).
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { ParseError } from './errors.js';
-import { matchPattern, type ListMatch } from './pattern.js';
+import { cBytes, matchHostname, matchPattern, type ListMatch } from './pattern.js';
+import { formatIpAddress, parseIpAddress, type IpAddress } from './addr-parse.js';
+export { formatIpAddress, parseIpAddress, type IpAddress } from './addr-parse.js';
 
-/** An IPv4 (4 bytes) or IPv6 (16 bytes) address as bytes; IPv4-mapped IPv6 becomes IPv4. */
-export function parseAddress(text: string): Buffer | null {
-  const s = text.replace(/%.*$/, ''); // zone id
-  if (isIPv4(s)) return Buffer.from(s.split('.').map(Number));
-  if (!isIPv6(s)) return null;
-  let head = s;
-  let v4tail: Buffer | null = null;
-  const lastColon = s.lastIndexOf(':');
-  if (s.slice(lastColon + 1).includes('.')) {
-    v4tail = parseAddress(s.slice(lastColon + 1));
-    head = s.slice(0, lastColon + 1) + '0:0';
-  }
-  const [left, right] = head.includes('::') ? head.split('::') : [head, undefined];
-  const lw = left ? left.split(':') : [];
-  const rw = right === undefined ? [] : right ? right.split(':') : [];
-  const fill = right === undefined ? 0 : 8 - lw.length - rw.length;
-  const words = [...lw, ...new Array<string>(fill).fill('0'), ...rw];
-  if (words.length !== 8) return null;
-  const out = Buffer.alloc(16);
-  words.forEach((w, i) => out.writeUInt16BE(parseInt(w, 16), i * 2));
-  if (v4tail) v4tail.copy(out, 12);
-  const mapped = out.subarray(0, 10).every((b) => b === 0) && out[10] === 0xff && out[11] === 0xff;
-  return mapped ? Buffer.from(out.subarray(12)) : out;
+/** addr.c's `char addrbuf[64]`: a CIDR entry this long or longer is not an address (wildcard instead). */
+const ADDRBUF = 64;
+
+/** A parsed block: network, prefix length. */
+interface Cidr {
+  readonly net: IpAddress;
+  readonly bits: number;
 }
 
-/** Does `addr` lie in the CIDR block `cidr` (`a.b.c.d/n`, `x::/n`)? Throws ParseError on a bad block. */
-export function inCidr(addr: Buffer, cidr: string): boolean {
-  const slash = cidr.indexOf('/');
-  const net = parseAddress(slash < 0 ? cidr : cidr.slice(0, slash));
-  const bitsText = slash < 0 ? '' : cidr.slice(slash + 1);
-  if (!net || (slash >= 0 && !/^\d{1,3}$/.test(bitsText))) throw new ParseError(`invalid address block ${JSON.stringify(cidr)}`);
-  const bits = slash < 0 ? net.length * 8 : Number(bitsText);
-  if (bits > net.length * 8) throw new ParseError(`invalid prefix length in ${JSON.stringify(cidr)}`);
-  // addrmatch.c refuses a block with host bits set (10.1.2.3/8): it is almost certainly a typo.
-  for (let i = 0; i < net.length * 8; i++) {
-    if (i >= bits && net[i >> 3] & (0x80 >> (i & 7))) throw new ParseError(`address block ${JSON.stringify(cidr)} has host bits set`);
+const isSpace = (c: string) => c === ' ' || (c >= '\t' && c <= '\r');
+
+/** strtoul(mp, &cp, 10) with addr_pton_cidr's checks: the mask length, or -1 if it is not one. */
+function maskLength(text: string): number {
+  if (text === '') return -1;
+  let i = 0;
+  while (i < text.length && isSpace(text[i])) i++;
+  let neg = false;
+  if (text[i] === '+' || text[i] === '-') neg = text[i++] === '-';
+  const start = i;
+  while (i < text.length && text[i] >= '0' && text[i] <= '9') i++;
+  if (i === start || i !== text.length) return -1;
+  const v = BigInt(text.slice(start, i));
+  const value = neg && v !== 0n ? (1n << 64n) - v : v; // ULONG arithmetic; overflow saturates above 128 anyway
+  return value > 128n ? -1 : Number(value);
+}
+
+/** addr_host_is_all0s: no bit set past the prefix. */
+function hostBitsClear(a: IpAddress, bits: number): boolean {
+  for (let i = bits; i < a.bytes.length * 8; i++) if (a.bytes[i >> 3] & (0x80 >> (i & 7))) return false;
+  return true;
+}
+
+/** addr_pton_cidr: a block, 'parse' (-1: not an address, try a wildcard) or 'inconsistent' (-2: an error). */
+export function parseCidr(entry: string): Cidr | 'parse' | 'inconsistent' {
+  const bytes = cBytes(entry);
+  if (bytes.length >= ADDRBUF) return 'parse';
+  const text = Buffer.from(bytes).toString('utf8');
+  const slash = text.indexOf('/');
+  let bits = -1;
+  if (slash >= 0) {
+    bits = maskLength(text.slice(slash + 1));
+    if (bits < 0) return 'parse';
   }
-  if (addr.length !== net.length) return false;
-  for (let i = 0; i < bits; i++) {
+  const net = parseIpAddress(slash >= 0 ? text.slice(0, slash) : text);
+  if (!net) return 'parse';
+  const max = net.bytes.length * 8;
+  if (slash < 0) bits = max;
+  if (bits > max || !hostBitsClear(net, bits)) return 'inconsistent';
+  return { net, bits };
+}
+
+/** addr_netmatch: same family, same prefix bits, same scope (the host's scope survives the mask). */
+function netMatch(host: IpAddress, c: Cidr): boolean {
+  if (host.bytes.length !== c.net.bytes.length || host.scope !== c.net.scope) return false;
+  for (let i = 0; i < c.bits; i++) {
     const m = 0x80 >> (i & 7);
-    if ((addr[i >> 3] & m) !== (net[i >> 3] & m)) return false;
+    if ((host.bytes[i >> 3] & m) !== (c.net.bytes[i >> 3] & m)) return false;
   }
   return true;
 }
 
-/** The address as sshd prints it: dotted IPv4 for mapped addresses, else as given. */
+/** What addr_match_list returns: 1 match, 0 none, -1 negated, -2 an invalid entry. */
+export type AddrListResult = 1 | 0 | -1 | -2;
+
+/**
+ * addr_match_list(addr, list) exactly: entries split at every comma (an empty one is an error), CIDR
+ * first, a wildcard on the address text when the entry is not an address, a negated hit stops at once.
+ */
+export function addrMatchList(addr: string, list: string): AddrListResult {
+  const client = parseIpAddress(addr);
+  if (!client) return 0;
+  let ret: AddrListResult = 0;
+  for (const raw of Buffer.from(cBytes(list)).toString('utf8').split(',')) {
+    const neg = raw.startsWith('!');
+    const cp = neg ? raw.slice(1) : raw;
+    if (cp === '') return -2;
+    const c = parseCidr(cp);
+    if (c === 'inconsistent') return -2;
+    const hit = c === 'parse' ? matchPattern(addr, cp) : netMatch(client, c);
+    if (hit) {
+      if (neg) return -1;
+      ret = 1;
+    }
+  }
+  return ret;
+}
+
+/** The client address as sshd holds it: mapped IPv6 → IPv4 (ipv64_normalise_mapped), inet_ntop text. */
 export function canonicalAddress(text: string): string {
-  const b = parseAddress(text);
-  return b && b.length === 4 ? [...b].join('.') : text;
+  const a = parseIpAddress(text);
+  if (!a) return text;
+  const mapped = a.bytes.length === 16 && a.bytes.subarray(0, 10).every((b) => b === 0) && a.bytes[10] === 0xff && a.bytes[11] === 0xff;
+  return formatIpAddress(mapped ? { bytes: Buffer.from(a.bytes.subarray(12)), scope: '' } : a);
 }
 
 /**
- * Matches a client against a `from=` list. `host` is the client's name if known (sshkit does no reverse
- * lookups, like sshd with `UseDNS no`, so callers pass the address). Entries with `/` are CIDR blocks;
- * others are wildcard patterns tried on the host name (case-insensitively) and on the address.
- * Returns 'negated' if a `!` entry matched, 'match' if a positive one did, else 'none'.
+ * Matches a client against a `from=` list (match_host_and_ip). `host` is the client's name if known
+ * (sshkit does no reverse lookups, like sshd with `UseDNS no`, so it defaults to the address text).
+ * 'negated' if a `!` entry matched, 'match' if a positive one did, else 'none'; throws ParseError on an
+ * invalid entry (sshd then refuses the key).
  */
-export function matchFromList(list: string, address: string, host = address): ListMatch {
+export function matchFromList(list: string, address: string, host?: string): ListMatch {
   const ip = canonicalAddress(address);
-  const bytes = parseAddress(ip);
-  let got: ListMatch = 'none';
-  for (const raw of list.split(',')) {
-    const negated = raw.startsWith('!');
-    const p = negated ? raw.slice(1) : raw;
-    if (p === '') throw new ParseError('empty entry in from= list');
-    let hit: boolean;
-    if (p.includes('/')) hit = bytes !== null && inCidr(bytes, p);
-    else hit = matchPattern(host.toLowerCase(), p.toLowerCase()) || matchPattern(ip, p.toLowerCase());
-    if (hit) {
-      if (negated) return 'negated';
-      got = 'match';
-    }
-  }
-  return got;
+  const mip = addrMatchList(ip, list);
+  if (mip === -2) throw new ParseError(`invalid entry in from= list ${JSON.stringify(list)}`);
+  if (mip === -1) return 'negated';
+  const mhost = matchHostname(host ?? ip, list);
+  if (mhost === 'negated') return 'negated';
+  return mhost === 'none' && mip === 0 ? 'none' : 'match';
 }

@@ -32,17 +32,41 @@ export interface AllowedSigner {
   readonly key: PublicKey;
 }
 
-/** The principals field: a blank-delimited token, or a double-quoted one (OpenSSH strdelimw). */
-function principalsField(line: string, from: number): { value: string; end: number } {
-  if (line[from] === '"') {
-    const close = line.indexOf('"', from + 1);
-    if (close < 0) throw new ParseError('invalid line (unterminated quote)');
-    return { value: line.slice(from + 1, close), end: close + 1 };
-  }
+const DELIM = ' \t\r\n';
+
+/**
+ * The principals field, as OpenSSH's strdelimw (misc.c strdelim_internal): the token ends at the first
+ * blank or double quote; a quote opens a quoted part that ends the token at its closing quote (so
+ * `from="x",alice` is the token `from=x`, and `,alice` is what follows). Blanks after it are skipped.
+ * Null for an unterminated quote, or for a lone token with no newline after it (ssh-keygen: "invalid line";
+ * with its newline, the rest is empty and the line fails later, as "missing key", only if it matches).
+ */
+function principalsField(line: string, from: number, newline: boolean): { value: string; end: number } | null {
   let i = from;
-  while (i < line.length && line[i] !== ' ' && line[i] !== '\t') i++;
-  return { value: line.slice(from, i), end: i };
+  while (i < line.length && !DELIM.includes(line[i]) && line[i] !== '"') i++;
+  let value = line.slice(from, i);
+  let end = i;
+  if (line[i] === '"') {
+    const close = line.indexOf('"', i + 1);
+    if (close < 0) return null;
+    value += line.slice(i + 1, close);
+    end = close + 1;
+  } else if (i < line.length) end = i + 1;
+  else if (!newline) return null;
+  while (end < line.length && DELIM.includes(line[end])) end++;
+  return { value, end };
 }
+
+/** allowed_signers options (sshsig.c sshsigopt_parse); a Map, so `constructor` is no option. */
+const OPTION_FIELD = new Map<string, 'namespaces' | 'validAfter' | 'validBefore'>([
+  ['namespaces', 'namespaces'],
+  ['valid-after', 'validAfter'],
+  ['valid-before', 'validBefore'],
+]);
+
+/** A principal or namespace asked for (Unicode text: its UTF-8 bytes) against latin1 file text (bytes). */
+const asked = (s: string) => Buffer.from(s, 'utf8');
+const written = (s: string) => Buffer.from(s, 'latin1');
 
 function signerOptions(field: string | undefined): SignerOptions {
   const opts: { certAuthority: boolean; namespaces?: string; validAfter?: number; validBefore?: number } = { certAuthority: false };
@@ -53,8 +77,8 @@ function signerOptions(field: string | undefined): SignerOptions {
       opts.certAuthority = true;
       continue;
     }
-    const key = ({ namespaces: 'namespaces', 'valid-after': 'validAfter', 'valid-before': 'validBefore' } as const)[o.name as 'namespaces'];
-    if (!key) throw new ParseError(`bad options: unknown key option ${JSON.stringify(o.name)}`);
+    const key = OPTION_FIELD.get(o.name);
+    if (key === undefined) throw new ParseError(`bad options: unknown key option ${JSON.stringify(o.name)}`);
     if (o.value === undefined) throw new ParseError(`bad options: ${o.name} needs a value`);
     if (opts[key] !== undefined) throw new ParseError(`bad options: multiple "${o.name}" clauses`);
     if (key === 'namespaces') opts.namespaces = o.value;
@@ -78,15 +102,15 @@ function signerOptions(field: string | undefined): SignerOptions {
  * principals do not match it — those are skipped before their key is parsed, as OpenSSH does.
  */
 export function parseAllowedSignersLine(text: string, lineNo: number, principal?: string): AllowedSigner | null {
+  const newline = text.endsWith('\n');
   const line = text.replace(/[\r\n]+$/, '');
   let i = 0;
   while (line[i] === ' ' || line[i] === '\t') i++;
   if (i === line.length || line[i] === '#') return null;
-  const pf = principalsField(line, i);
-  let pos = pf.end;
-  while (line[pos] === ' ' || line[pos] === '\t') pos++;
-  if (pf.value === '' || pos >= line.length) throw new ParseError('invalid line', lineNo);
-  if (principal !== undefined && matchPatternList(principal, pf.value) !== 'match') return null;
+  const pf = principalsField(line, i, newline);
+  if (!pf) throw new ParseError('invalid line', lineNo);
+  const pos = pf.end;
+  if (principal !== undefined && matchPatternList(asked(principal), written(pf.value)) !== 'match') return null;
   try {
     let got = readKeyPrefix(line, pos);
     let optField: string | undefined;
@@ -143,7 +167,7 @@ function checkLine(s: AllowedSigner, q: SignerQuery): string[] | string | null {
       if (checkCertificate(cert, base).ok) {
         for (const p of s.principals.split(',')) {
           if (p === '') break;
-          for (const cp of cert.principals) if (matchPattern(cp, p)) principals.push(cp);
+          for (const cp of cert.principals) if (matchPattern(asked(cp), written(p))) principals.push(cp);
         }
       }
       if (principals.length === 0) return 'no valid principals found';
@@ -152,7 +176,7 @@ function checkLine(s: AllowedSigner, q: SignerQuery): string[] | string | null {
     return null;
   }
   const o = s.options;
-  if (o.namespaces !== undefined && q.namespace !== undefined && matchPatternList(q.namespace, o.namespaces) !== 'match') {
+  if (o.namespaces !== undefined && q.namespace !== undefined && matchPatternList(asked(q.namespace), written(o.namespaces)) !== 'match') {
     return `key is not permitted for use in signature namespace "${q.namespace}"`;
   }
   if (o.validAfter !== undefined && q.now < o.validAfter) {
@@ -175,7 +199,7 @@ export function checkAllowedSigners(text: string, q: SignerQuery): SignersResult
   for (let n = 0; n < lines.length; n++) {
     let s: AllowedSigner | null;
     try {
-      s = parseAllowedSignersLine(lines[n], n + 1, q.principal);
+      s = parseAllowedSignersLine(n < lines.length - 1 ? lines[n] + '\n' : lines[n], n + 1, q.principal);
     } catch (err) {
       if (!(err instanceof ParseError)) throw err;
       reasons.push({ line: n + 1, reason: err.message });

@@ -43,20 +43,22 @@ export interface AuthorizedKey {
 /** Re-exported for callers that report bad authorized_keys lines. */
 export type { LineError };
 
-const FLAGS: Record<string, keyof KeyOptions> = {
-  'no-pty': 'pty',
-  'no-port-forwarding': 'portForwarding',
-  'no-agent-forwarding': 'agentForwarding',
-  'no-x11-forwarding': 'x11Forwarding',
-  'no-user-rc': 'userRc',
-};
-const POSITIVE: Record<string, keyof KeyOptions> = {
-  pty: 'pty',
-  'port-forwarding': 'portForwarding',
-  'agent-forwarding': 'agentForwarding',
-  'x11-forwarding': 'x11Forwarding',
-  'user-rc': 'userRc',
-};
+// Maps, not `{}`: an option named `constructor` must not find Object.prototype (fuzz finding options--*).
+type Flag = 'pty' | 'portForwarding' | 'agentForwarding' | 'x11Forwarding' | 'userRc';
+const FLAGS = new Map<string, Flag>([
+  ['no-pty', 'pty'],
+  ['no-port-forwarding', 'portForwarding'],
+  ['no-agent-forwarding', 'agentForwarding'],
+  ['no-x11-forwarding', 'x11Forwarding'],
+  ['no-user-rc', 'userRc'],
+]);
+const POSITIVE = new Map<string, Flag>([
+  ['pty', 'pty'],
+  ['port-forwarding', 'portForwarding'],
+  ['agent-forwarding', 'agentForwarding'],
+  ['x11-forwarding', 'x11Forwarding'],
+  ['user-rc', 'userRc'],
+]);
 const NOT_ACTED_ON = new Set(['permitopen', 'permitlisten', 'tunnel', 'no-touch-required', 'touch-required', 'verify-required']);
 
 function defaults(): KeyOptions {
@@ -71,15 +73,17 @@ export function interpretOptions(raw: RawOption[]): KeyOptions {
     return opt.value;
   };
   for (const opt of raw) {
-    if (opt.name in FLAGS || opt.name in POSITIVE || opt.name === 'restrict' || opt.name === 'cert-authority') {
+    const flag = FLAGS.get(opt.name);
+    const positive = POSITIVE.get(opt.name);
+    if (flag || positive || opt.name === 'restrict' || opt.name === 'cert-authority') {
       if (opt.value !== undefined) throw new ParseError(`option ${opt.name} takes no value`);
     }
     if (opt.name === 'restrict') {
       o.pty = o.portForwarding = o.agentForwarding = o.x11Forwarding = o.userRc = false;
-    } else if (opt.name in FLAGS) {
-      (o as any)[FLAGS[opt.name]] = false;
-    } else if (opt.name in POSITIVE) {
-      (o as any)[POSITIVE[opt.name]] = true;
+    } else if (flag) {
+      o[flag] = false;
+    } else if (positive) {
+      o[positive] = true;
     } else if (opt.name === 'cert-authority') {
       o.certAuthority = true;
     } else if (opt.name === 'command') {
