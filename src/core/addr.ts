@@ -21,21 +21,14 @@ interface Cidr {
   readonly bits: number;
 }
 
-const isSpace = (c: string) => c === ' ' || (c >= '\t' && c <= '\r');
-
-/** strtoul(mp, &cp, 10) with addr_pton_cidr's checks: the mask length, or -1 if it is not one. */
+/**
+ * The mask length of `a.b.c.d/N` as addr.c reads it: it must start with a digit (so ` 8`, `+8`, `-0`
+ * are not lengths), strtoul base 10 to the end, at most 128; -1 if it is not one (a wildcard instead).
+ */
 function maskLength(text: string): number {
-  if (text === '') return -1;
-  let i = 0;
-  while (i < text.length && isSpace(text[i])) i++;
-  let neg = false;
-  if (text[i] === '+' || text[i] === '-') neg = text[i++] === '-';
-  const start = i;
-  while (i < text.length && text[i] >= '0' && text[i] <= '9') i++;
-  if (i === start || i !== text.length) return -1;
-  const v = BigInt(text.slice(start, i));
-  const value = neg && v !== 0n ? (1n << 64n) - v : v; // ULONG arithmetic; overflow saturates above 128 anyway
-  return value > 128n ? -1 : Number(value);
+  if (!/^[0-9]+$/.test(text)) return -1;
+  const v = BigInt(text);
+  return v > 128n ? -1 : Number(v);
 }
 
 /** addr_host_is_all0s: no bit set past the prefix. */
