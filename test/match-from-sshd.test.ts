@@ -14,9 +14,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { matchFromList } from '../src/core/addr.js';
+import { parseAuthorizedKeys } from '../src/core/authorized-keys.js';
 import { createRequire } from 'node:module';
 import type * as Ssh2 from 'ssh2';
-import { runAsync, tempDir } from './helpers.js';
+import { ROOT, runAsync, tempDir } from './helpers.js';
 import { startSshd } from './sshd-helper.js';
 import { CLIENTS, FROM_TABLE, type Client } from './match-from-table.js';
 
@@ -72,21 +73,29 @@ function probe(port: number, user: string, client: string, keyPaths: string[]): 
 
 test('from= spellings: sshd 9.2 and matchFromList agree with the recorded table', { timeout: 120_000 }, async () => {
   const tmp = tempDir('sshkit-from-');
-  const keys = FROM_TABLE.map((_, i) => {
+  // two extra keys after the table rows: options--divergence-e86a77a38d (`constructor`) and a control
+  const extraOptions = [readFileSync(join(ROOT, 'test/fixtures/fuzz/options--divergence-e86a77a38d.bin'), 'latin1'), 'no-pty'];
+  const keys = [...FROM_TABLE, ...extraOptions].map((_, i) => {
     const path = join(tmp.dir, `k${i}`);
     const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `row${i}`, '-f', path]);
     assert.equal(r.status, 0, 'ssh-keygen -t ed25519');
     return { path, pub: readFileSync(`${path}.pub`, 'utf8').trim() };
   });
   const sshd = await startSshd({
-    authorizedKeys: FROM_TABLE.map(([list], i) => `from="${list}" ${keys[i].pub}`),
+    authorizedKeys: [...FROM_TABLE.map(([list], i) => `from="${list}" ${keys[i].pub}`), ...extraOptions.map((o, i) => `${o} ${keys[FROM_TABLE.length + i].pub}`)],
     config: ['ListenAddress ::1', 'MaxAuthTries 1000'],
   });
   try {
     const got = new Map<string, boolean>();
     for (const client of CLIENTS) {
       const admitted = await probe(sshd.port, sshd.user, client, keys.map((k) => k.path));
-      keys.forEach((_, row) => got.set(`${row}/${client}`, admitted.has(row)));
+      FROM_TABLE.forEach((_, row) => got.set(`${row}/${client}`, admitted.has(row)));
+      if (client === '127.0.0.1') {
+        // sshd: "bad key options: unknown key option" for constructor; the control key is admitted
+        assert.deepEqual([admitted.has(FROM_TABLE.length), admitted.has(FROM_TABLE.length + 1)], [false, true]);
+        const index = parseAuthorizedKeys(readFileSync(sshd.authorizedKeysFile, 'utf8'));
+        assert.deepEqual(index.errors.map((e) => e.line), [FROM_TABLE.length + 1], 'sshkit refuses the same line');
+      }
     }
     const mismatches: string[] = [];
     FROM_TABLE.forEach(([list, admitted], row) => {
