@@ -73,6 +73,9 @@ describe('known_hosts patterns: ssh-keygen -F is the oracle', () => {
     ['[h*]:2222', '[host]:2222'],
     ['\u00e9t\u00e9', '\u00e9t\u00e9'],
     ['\u00c9T\u00c9', '\u00e9t\u00e9'],
+    ['ho"st', 'ho"st'], // host patterns end at a blank; quotes are ordinary bytes (hostfile.c)
+    ['"host"', 'host'],
+    ['"a b",host', 'host'],
   ];
   for (const [patterns, host] of table) {
     test(`${patterns.length > 40 ? patterns.slice(0, 12) + '…' + patterns.slice(-8) : patterns} vs ${host}`, () => {

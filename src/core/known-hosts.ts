@@ -2,14 +2,13 @@
  * known_hosts (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT): `[@marker] hostpatterns keytype base64 [comment]`.
  * Host patterns are comma lists with wildcards and `!` negation, `[host]:port` for non-22 ports, or a
  * hashed `|1|salt|hmac` entry (HMAC-SHA1 of the host name keyed by the salt). Markers: @cert-authority,
- * @revoked.
+ * @revoked. Host patterns match as ssh's match_hostname: bytes, ASCII-only case folding.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ParseError } from './errors.js';
 import { decodeBase64, readKeyPrefix, type PublicKey } from './key.js';
 import { eachLine } from './lines.js';
-import { leadingField } from './options.js';
-import { matchPatternList } from './pattern.js';
+import { matchHostname } from './pattern.js';
 
 /** A known_hosts line marker (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT), or null for a plain entry. */
 export type HostMarker = 'cert-authority' | 'revoked' | null;
@@ -28,16 +27,28 @@ export function hostName(host: string, port = 22): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
+/**
+ * The next blank-delimited field (hostfile.c hostkeys_foreach_file: `*cp2 != ' ' && *cp2 != '\t'`):
+ * host patterns are not quoted, so a `"` is an ordinary pattern byte.
+ */
+function blankField(line: string, from = 0): { text: string; end: number } {
+  let start = from;
+  while (line[start] === ' ' || line[start] === '\t') start++;
+  let end = start;
+  while (end < line.length && line[end] !== ' ' && line[end] !== '\t') end++;
+  return { text: line.slice(start, end), end };
+}
+
 /** Parses one non-blank, non-comment known_hosts line. */
 export function parseKnownHostsLine(line: string, lineNo = 0): KnownHost {
   try {
-    let field = leadingField(line);
+    let field = blankField(line);
     let marker: HostMarker = null;
     if (field.text.startsWith('@')) {
       const m = field.text.slice(1);
       if (m !== 'cert-authority' && m !== 'revoked') throw new ParseError(`unknown marker @${m}`);
       marker = m;
-      field = leadingField(line, field.end);
+      field = blankField(line, field.end);
     }
     const hosts = field.text;
     if (!hosts) throw new ParseError('missing host patterns');
@@ -73,7 +84,7 @@ export function hostMatches(entry: KnownHost, name: string): boolean {
     const { salt, hash } = parseHashed(entry.hosts);
     return timingSafeEqual(createHmac('sha1', salt).update(name).digest(), hash);
   }
-  return matchPatternList(name, entry.hosts, true) === 'match';
+  return matchHostname(name, entry.hosts) === 'match';
 }
 
 /** A parsed known_hosts file: entries and the lines it skipped. */
