@@ -87,3 +87,24 @@ export function opensshAbsoluteTime(ca: string, pub: string, time: string): numb
   const cert = readFileSync(pub.replace(/\.pub$/, '-cert.pub'), 'latin1').trim().split(' ')[1];
   return Number(parseCertificate(Buffer.from(cert, 'base64')).validAfter);
 }
+
+/** CA and subject keys for ssh-keygen -s. */
+export function certKeys(dir: string): { ca: string; pub: string } {
+  for (const name of ['ca', 'user']) {
+    const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', join(dir, name)]);
+    if (r.status !== 0) throw new Error('ssh-keygen -t ed25519 failed');
+  }
+  return { ca: join(dir, 'ca'), pub: join(dir, 'user.pub') };
+}
+
+
+/** Spellings around every rule of misc.c + glibc strptime/mktime. */
+export const TIME_TABLE = [
+  '20200101', '20200101Z', '20200101z', '20200101UTC', '20200101utc', '202001011230', '20200101123045', '20200101123045Z',
+  '00990101', '00700701', '19700101Z', '19700101000001Z', '19691231235959Z', '99991231235959Z', '10000101',
+  '20201301', '20200001', '20200100', '20200132', '20200231', '20200229Z', '20210229Z', '202001012400', '202001012360',
+  '20200101235960Z', '20200101235961Z', '20200101235962Z', '2020 101', '2020010 ', ' 2020101', '2020-1-1',
+  '2020010', '202001011', '2020010112', '2020010112300', '20200101Zz', '20200101ZUTC', 'Z', 'UTC', '20200101 Z',
+  '2020\t101', '202001 1', '20200101 230', '20200101\u00e9', '0000000000000',
+] as const;
+
