@@ -115,3 +115,23 @@ export function matchFromList(list: string, address: string, host?: string): Lis
   if (mhost === 'negated') return 'negated';
   return mhost === 'none' && mip === 0 ? 'none' : 'match';
 }
+
+/** addr.c's VALID_CIDR_CHARS: what a certificate source-address entry may contain. */
+const CIDR_CHARS = /^[0-9a-fA-F.:/]*$/;
+
+/**
+ * Certificate `source-address` (PROTOCOL.certkeys; addrmatch.c addr_match_cidr_list): a comma list of
+ * addresses and CIDR blocks only — no wildcards, no negation, no host names. Any bad entry (empty,
+ * longer than INET6_ADDRSTRLEN + 3, other characters, not an address, host bits set) makes the whole
+ * list invalid: ParseError, and sshd refuses the certificate. True if the client is in a block.
+ */
+export function matchCidrList(list: string, address: string): boolean {
+  const client = parseIpAddress(canonicalAddress(address));
+  let hit = false;
+  for (const cp of Buffer.from(cBytes(list)).toString('utf8').split(',')) {
+    const c = cp === '' || Buffer.byteLength(cp) > 46 + 3 || !CIDR_CHARS.test(cp) ? 'parse' : parseCidr(cp);
+    if (typeof c === 'string') throw new ParseError(`invalid source-address entry ${JSON.stringify(cp)}`);
+    if (client && netMatch(client, c)) hit = true;
+  }
+  return hit;
+}

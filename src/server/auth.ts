@@ -10,7 +10,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { AuthorizedKey, KeyIndex, KeyOptions } from '../core/authorized-keys.js';
-import { matchFromList } from '../core/addr.js';
+import { matchCidrList, matchFromList } from '../core/addr.js';
 import { checkCertificate, parseCertificate, type Certificate } from '../core/certificate.js';
 import { baseKeyType, keyFromBlob } from '../core/key.js';
 import { fingerprint } from '../core/fingerprint.js';
@@ -136,7 +136,7 @@ function authorizeCert(index: KeyIndex, cert: Certificate, req: PublicKeyRequest
       continue;
     }
     const src = cert.criticalOptions.get('source-address');
-    if (src !== undefined && matchSafe(src.toString('utf8'), req.address) !== 'match') {
+    if (src !== undefined && !cidrSafe(src.toString('utf8'), req.address)) {
       why = 'certificate source-address does not permit this client';
       continue;
     }
@@ -150,11 +150,12 @@ function authorizeCert(index: KeyIndex, cert: Certificate, req: PublicKeyRequest
   return why;
 }
 
-function matchSafe(list: string, address: string): string {
+/** source-address is CIDR only (addr_match_cidr_list): an invalid list never admits. */
+function cidrSafe(list: string, address: string): boolean {
   try {
-    return matchFromList(list, address);
+    return matchCidrList(list, address);
   } catch {
-    return 'none';
+    return false;
   }
 }
 
