@@ -130,7 +130,11 @@ export function parseAllowedSignersLine(text: string, lineNo: number, principal?
   }
 }
 
-/** Who asks: the signer's key (or certificate) blob, and optionally principal, namespace; `now` in seconds. */
+/**
+ * Who asks: the signer's key (or certificate) blob, and optionally principal, namespace; `now` in seconds.
+ * Principal and namespace are Unicode text (as from the command line) and match as their UTF-8 bytes
+ * against the file's bytes, as ssh-keygen compares them.
+ */
 export interface SignerQuery {
   readonly key: Buffer;
   readonly principal?: string;
@@ -189,7 +193,8 @@ function checkLine(s: AllowedSigner, q: SignerQuery): string[] | string | null {
 }
 
 /**
- * Decides a query against an allowed_signers text (sshsig_check_allowed_keys / sshsig_find_principals):
+ * Decides a query against an allowed_signers text — the file's bytes as a latin1 string, as the commands
+ * read it — (sshsig_check_allowed_keys / sshsig_find_principals):
  * lines are tried in order, the first that grants wins. Bad lines and refusals are collected as reasons.
  * With no principal this answers find-principals (namespace then usually omitted, as ssh-keygen does).
  */
