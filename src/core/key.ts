@@ -6,6 +6,7 @@
  */
 import { ParseError } from './errors.js';
 import { WireReader, WireWriter } from './wire.js';
+import { decodeBase64Strict } from './base64.js';
 
 /** A public key: canonical wire blob, its type name (first string of the blob) and a comment. */
 export interface PublicKey {
@@ -173,22 +174,11 @@ export function inspectBlob(blob: Buffer): KeyInfo {
   return { type, label: `${label}-CERT`, bits, baseType, isCert: true };
 }
 
-const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const B64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
 /**
- * Strict base64 (RFC 4648, padded), as OpenSSH's b64_pton: the unused bits before `=` padding must be
- * zero, so every blob has exactly one text form and the text can serve as the blob's identity.
+ * Strict base64 as OpenSSH's b64_pton reads it; kept under this name for existing callers. New code
+ * imports {@link decodeBase64Strict} from base64.ts, the one reader.
  */
-export function decodeBase64(text: string, what = 'base64'): Buffer {
-  if (text.length % 4 !== 0 || !B64.test(text)) throw new ParseError(`invalid ${what}`);
-  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  if (pad > 0) {
-    const last = B64_ALPHABET.indexOf(text[text.length - pad - 1]);
-    if (last & (pad === 2 ? 0x0f : 0x03)) throw new ParseError(`invalid ${what} (non-canonical padding)`);
-  }
-  return Buffer.from(text, 'base64');
-}
+export const decodeBase64 = decodeBase64Strict;
 
 /** A key from its blob: validates it, takes its type from the blob. */
 export function keyFromBlob(blob: Buffer, comment = ''): PublicKey {
@@ -215,7 +205,7 @@ export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: nu
   while (k < text.length && text[k] !== ' ' && text[k] !== '\t') k++;
   if (k === j) throw new ParseError(`missing key data after ${type}`);
   // b64_pton skips white space inside the data: a CRLF line's `\r` belongs to no comment
-  const blob = decodeBase64(text.slice(j, k).replace(/[\r\n\v\f]+/g, ''), 'base64 key data');
+  const blob = decodeBase64Strict(text.slice(j, k), 'base64 key data');
   const key = keyFromBlob(blob);
   if (key.type !== type) throw new ParseError(`key type mismatch: line says ${type}, key is ${key.type}`);
   return { key, end: k, dataStart: j };
