@@ -22,7 +22,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, read } from 'node:fs';
 import { fsError, ParseError } from './errors.js';
-import { decodeBase64, keyFromBlob } from './key.js';
+import { decodeBase64Strict } from './base64.js';
+import { keyFromBlob } from './key.js';
 import { isCertificateBlob, parseCertificate, verifyCertificateSignature } from './certificate.js';
 import { verifySignature, type Signer } from './signature.js';
 import { WireReader, WireWriter } from './wire.js';
@@ -61,8 +62,6 @@ export function armorSignature(blob: Buffer): string {
 const HEADER = `${BEGIN}\n`;
 /** sshsig.c sshsig_dearmor looks for the footer as "\n" END_SIGNATURE: it must start a line. */
 const FOOTER = `\n${END}`;
-/** The bytes C's isspace() skips in b64_pton (C locale): space, \t, \n, \v, \f, \r. */
-const C_SPACE = /[ \t\n\v\f\r]+/g;
 
 /**
  * Extracts the blob from an armored signature, accepting exactly what OpenSSH 9.2's sshsig_dearmor
@@ -70,8 +69,8 @@ const C_SPACE = /[ \t\n\v\f\r]+/g;
  * CR before or inside it); the body runs to the first `\n-----END SSH SIGNATURE-----`, whatever follows
  * that is ignored; the body is a C string (one NUL only as its last byte, sshbuf_dup_string) decoded by
  * b64_pton, which skips C whitespace anywhere, so line lengths and blank or indented body lines do not
- * matter, and needs canonical padding (the bits before `=` zero). The base64 itself goes through the one
- * strict reader, key.ts {@link decodeBase64}.
+ * matter, and needs canonical padding (the bits before `=` zero): the one strict reader,
+ * base64.ts {@link decodeBase64Strict}.
  */
 export function dearmorSignature(input: Buffer | string): Buffer {
   const text = typeof input === 'string' ? input : input.toString('latin1');
@@ -83,7 +82,7 @@ export function dearmorSignature(input: Buffer | string): Buffer {
   if (nul >= 0 && nul !== body.length - 1) throw new ParseError('signature: NUL byte in the base64 body');
   if (nul >= 0) body = body.slice(0, -1);
   try {
-    return decodeBase64(body.replace(C_SPACE, ''));
+    return decodeBase64Strict(body);
   } catch (err) {
     throw err instanceof ParseError ? new ParseError(`signature: ${err.message}`) : err;
   }
