@@ -88,7 +88,7 @@ export function dearmorSignature(input: Buffer | string): Buffer {
   }
 }
 
-/** Parses an SSHSIG blob strictly: magic, version 1, a valid key, non-empty namespace, known hash, no trailing bytes. */
+/** Parses an SSHSIG blob strictly: magic, version 1, a valid key or certificate, non-empty namespace, known hash, no trailing bytes. */
 export function parseSshsig(blob: Buffer): Sshsig {
   if (blob.length < MAGIC.length || !blob.subarray(0, MAGIC.length).equals(MAGIC)) throw new ParseError('signature: bad magic (not an SSHSIG blob)');
   const r = new WireReader(blob.subarray(MAGIC.length), 'signature');
@@ -100,7 +100,10 @@ export function parseSshsig(blob: Buffer): Sshsig {
   const hash = r.text();
   const signature = r.string();
   r.end();
-  keyFromBlob(publicKey); // validates the key (or certificate) blob
+  keyFromBlob(publicKey); // validates the key blob
+  // a certificate signer goes through certificate.ts, the one certificate parser (OpenSSH's sshkey_froms
+  // runs cert_parse here): what it refuses (issue 18 diff-certs) no SSHSIG path can accept
+  if (isCertificateBlob(publicKey)) parseCertificate(publicKey);
   if (namespace === '') throw new ParseError('signature: empty namespace');
   if (hash !== 'sha256' && hash !== 'sha512') throw new ParseError(`signature: unsupported hash algorithm ${JSON.stringify(hash)}`);
   new WireReader(signature, 'signature').text(); // must at least name its algorithm
