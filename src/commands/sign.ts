@@ -111,7 +111,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   }
   const signer = await loadSigner(argv.file, pass);
   // Every input is opened (and every FILE.sig's folder checked) before the first progress line, so a
-  // bad argument is one error line and nothing else (issue 10 item 7), as no file is half-signed.
+  // bad argument is one error line and nothing else, and no file is signed (issue 10 item 7).
   const inputs = openInputs(files);
   const say = (text: string) => {
     if (!argv.quiet) process.stderr.write(text + '\n');
