@@ -5,7 +5,10 @@
  * stream. KEY may be a private key, its .pub, or a KEY-cert.pub certificate (the signature then carries
  * the certificate, as ssh-keygen does).
  */
+import { accessSync, closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { bad, fsError } from '../core/errors.js';
 import type { GlobalFlags } from '../output.js';
 
 interface Args extends GlobalFlags {
@@ -47,9 +50,47 @@ async function loadSigner(keyPath: string, pass: string | Buffer | undefined) {
   }
 }
 
+/** Opens every FILE for reading (a folder is refused) and checks that FILE.sig's folder is writable; `-` stays stdin. */
+function openInputs(files: string[]): { file: string; fd?: number }[] {
+  const opened: { file: string; fd?: number }[] = [];
+  try {
+    for (const file of files) {
+      if (file === '-') {
+        opened.push({ file });
+        continue;
+      }
+      let fd: number;
+      try {
+        fd = openSync(file, 'r');
+      } catch (err) {
+        throw fsError(file, err);
+      }
+      opened.push({ file, fd });
+      if (fstatSync(fd).isDirectory()) throw bad(`${file}: Is a directory`);
+      try {
+        accessSync(dirname(file), constants.W_OK);
+      } catch (err) {
+        throw fsError(`${file}.sig`, err);
+      }
+    }
+  } catch (err) {
+    for (const { fd } of opened) if (fd !== undefined) closeSync(fd);
+    throw err;
+  }
+  return opened;
+}
+
+/** H(FILE) from its already open descriptor; read errors become `FILE: why`. */
+async function hashOpen(sshsig: typeof import('../core/sshsig.js'), file: string, fd: number, hash: 'sha512' | 'sha256'): Promise<Buffer> {
+  try {
+    return await sshsig.hashFd(fd, hash);
+  } catch (err) {
+    throw fsError(file, err);
+  }
+}
+
 async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const { Output } = await import('../output.js');
-  const { bad } = await import('../core/errors.js');
   const sshsig = await import('../core/sshsig.js');
   const { fingerprint } = await import('../core/fingerprint.js');
   const { pathExists, writeFileAtomic } = await import('../core/atomic-write.js');
@@ -69,21 +110,28 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
     pass = await readFirstLine(argv.passphraseFile);
   }
   const signer = await loadSigner(argv.file, pass);
+  // Every input is opened (and every FILE.sig's folder checked) before the first progress line, so a
+  // bad argument is one error line and nothing else, and no file is signed (issue 10 item 7).
+  const inputs = openInputs(files);
   const say = (text: string) => {
     if (!argv.quiet) process.stderr.write(text + '\n');
   };
   const results: unknown[] = [];
-  for (const f of files) {
-    say(f === '-' ? 'Signing data on standard input' : `Signing file ${f}`);
-    const digest = await sshsig.hashFile(f, hash, process.stdin);
-    const armored = sshsig.armorSignature(sshsig.signDigest(signer, argv.namespace, hash, digest));
-    if (f === '-') {
-      process.stdout.write(armored);
-      continue;
+  try {
+    for (const { file: f, fd } of inputs) {
+      say(f === '-' ? 'Signing data on standard input' : `Signing file ${f}`);
+      const digest = fd === undefined ? await sshsig.hashFile('-', hash, process.stdin) : await hashOpen(sshsig, f, fd, hash);
+      const armored = sshsig.armorSignature(sshsig.signDigest(signer, argv.namespace, hash, digest));
+      if (f === '-') {
+        process.stdout.write(armored);
+        continue;
+      }
+      writeFileAtomic(`${f}.sig`, armored, 0o644, argv.force);
+      say(`Write signature to ${f}.sig`);
+      results.push({ file: f, signature: `${f}.sig`, namespace: argv.namespace, hash, keyType: signer.publicKey.type, fingerprint: fingerprint(signer.publicKey.blob) });
     }
-    writeFileAtomic(`${f}.sig`, armored, 0o644, argv.force);
-    say(`Write signature to ${f}.sig`);
-    results.push({ file: f, signature: `${f}.sig`, namespace: argv.namespace, hash, keyType: signer.publicKey.type, fingerprint: fingerprint(signer.publicKey.blob) });
+  } finally {
+    for (const { fd } of inputs) if (fd !== undefined) closeSync(fd);
   }
   if (out.json) out.data(results);
 }

@@ -74,7 +74,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   }
   const allowed =
     publicKey === undefined
-      ? { text: (await readInput(argv.allowedSigners!)).toString('latin1'), path: argv.allowedSigners!, principal: argv.identity! }
+      ? { kind: 'allowed-signers' as const, text: (await readInput(argv.allowedSigners!)).toString('latin1'), path: argv.allowedSigners!, principal: argv.identity! }
       : undefined;
   let outcome;
   try {
@@ -82,8 +82,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
       signature,
       digest: (hash) => hashFile(argv.data ?? '-', hash, process.stdin),
       namespace: argv.namespace,
-      allowedSigners: allowed,
-      publicKey,
+      anchor: allowed ?? { kind: 'public-key', blob: publicKey! },
       revoked,
       now,
     });
@@ -118,6 +117,9 @@ const command: CommandModule<GlobalFlags, Args> = {
   builder: (y: Argv<GlobalFlags>) =>
     y
       .positional('data', { type: 'string', describe: 'The signed data (default - for stdin)' })
+      // yargs re-parses a positional as `--data VALUE`, where a lone `-` is no value and became ''
+      // (issue 10 item 6: `sshkit: : No such file or directory`); with nargs 1 it is taken as the value
+      .nargs('data', 1)
       .option('allowed-signers', { alias: 'f', type: 'string', nargs: 1, describe: 'allowed_signers file' })
       .option('identity', { alias: 'I', type: 'string', nargs: 1, describe: 'The principal that must have signed' })
       .option('namespace', { alias: 'n', type: 'string', nargs: 1, demandOption: true, describe: 'Signature namespace' })

@@ -27,19 +27,24 @@ interface Curve {
   size: number;
 }
 
-const CURVES: Record<string, Curve> = {
-  'ecdsa-sha2-nistp256': { crv: 'P-256', hash: 'sha256', size: 32 },
-  'ecdsa-sha2-nistp384': { crv: 'P-384', hash: 'sha384', size: 48 },
-  'ecdsa-sha2-nistp521': { crv: 'P-521', hash: 'sha512', size: 66 },
-};
+/** Lookup tables are Maps: a name from the wire (`__proto__`, `constructor`) must never find an entry (issue 9 item 15). */
+const CURVES = new Map<string, Curve>([
+  ['ecdsa-sha2-nistp256', { crv: 'P-256', hash: 'sha256', size: 32 }],
+  ['ecdsa-sha2-nistp384', { crv: 'P-384', hash: 'sha384', size: 48 }],
+  ['ecdsa-sha2-nistp521', { crv: 'P-521', hash: 'sha512', size: 66 }],
+]);
 
-const RSA_HASH: Record<string, string> = { 'rsa-sha2-256': 'sha256', 'rsa-sha2-512': 'sha512', 'ssh-rsa': 'sha1' };
+const RSA_HASH = new Map<string, string>([
+  ['rsa-sha2-256', 'sha256'],
+  ['rsa-sha2-512', 'sha512'],
+  ['ssh-rsa', 'sha1'],
+]);
 
 /** The signature algorithms a plain key type can produce (RFC 8332 for RSA). */
 export function signatureAlgorithms(keyType: string): string[] {
   const base = baseKeyType(keyType);
   if (base === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-  if (base === 'ssh-ed25519' || base in CURVES) return [base];
+  if (base === 'ssh-ed25519' || CURVES.has(base)) return [base];
   return [];
 }
 
@@ -60,6 +65,15 @@ const strip = (b: Buffer) => {
   return b.subarray(i);
 };
 
+/** A public KeyObject from JWK; OpenSSL's refusal (bad point, odd modulus) is a ParseError naming the key. */
+function jwkKey(jwk: Record<string, string>, why: string): KeyObject {
+  try {
+    return createPublicKey({ key: jwk, format: 'jwk' });
+  } catch {
+    throw new ParseError(why);
+  }
+}
+
 /** A Node public KeyObject for a plain key blob, built from JWK (validated by key.ts first). Cached by blob. */
 function verifierFor(blob: Buffer): Verifier {
   const id = blob.toString('base64');
@@ -70,22 +84,18 @@ function verifierFor(blob: Buffer): Verifier {
   const type = r.text();
   let v: Verifier;
   if (type === 'ssh-ed25519') {
-    v = { type, key: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64u(r.string()) }, format: 'jwk' }), modBytes: 0 };
+    v = { type, key: jwkKey({ kty: 'OKP', crv: 'Ed25519', x: b64u(r.string()) }, 'invalid Ed25519 public key'), modBytes: 0 };
   } else if (type === 'ssh-rsa') {
     const e = r.mpint();
     const n = strip(r.mpint());
-    v = { type, key: createPublicKey({ key: { kty: 'RSA', n: b64u(n), e: b64u(strip(e)) }, format: 'jwk' }), modBytes: Math.ceil(bitLength(n) / 8) };
-  } else if (type in CURVES) {
-    const c = CURVES[type];
+    v = { type, key: jwkKey({ kty: 'RSA', n: b64u(n), e: b64u(strip(e)) }, 'invalid RSA public key'), modBytes: Math.ceil(bitLength(n) / 8) };
+  } else if (CURVES.has(type)) {
+    const c = CURVES.get(type)!;
     r.string(); // curve name, checked by key.ts
     const q = r.string();
     const x = q.subarray(1, 1 + c.size);
     const y = q.subarray(1 + c.size);
-    try {
-      v = { type, key: createPublicKey({ key: { kty: 'EC', crv: c.crv, x: b64u(x), y: b64u(y) }, format: 'jwk' }), modBytes: 0 };
-    } catch {
-      throw new ParseError('invalid ECDSA public point (not on the curve)');
-    }
+    v = { type, key: jwkKey({ kty: 'EC', crv: c.crv, x: b64u(x), y: b64u(y) }, 'invalid ECDSA public point (not on the curve)'), modBytes: 0 };
   } else {
     throw new ParseError(`unsupported key type for signatures: ${type}`);
   }
@@ -131,12 +141,23 @@ export function verifySignature(keyBlob: Buffer, data: Buffer, sigBlob: Buffer, 
   const v = verifierFor(keyBlob);
   const { algorithm, bytes } = parseSignatureBlob(sigBlob);
   if (opts.algorithms && !opts.algorithms.includes(algorithm)) return false;
+  try {
+    return verifyParsed(v, algorithm, bytes, data, opts);
+  } catch (err) {
+    if (err instanceof ParseError) throw err;
+    // Node's crypto refused the bytes (issue 9 item 15): a typed refusal, never a raw TypeError
+    throw new ParseError(`signature: ${algorithm} signature cannot be checked (${(err as { code?: string }).code ?? 'malformed'})`);
+  }
+}
+
+/** The math for a parsed blob: the algorithm must fit the key (RFC 8332 §3, RFC 5656 §3.1.2, RFC 8709 §6). */
+function verifyParsed(v: Verifier, algorithm: string, bytes: Buffer, data: Buffer, opts: VerifyOptions): boolean {
   switch (v.type) {
     case 'ssh-ed25519':
       if (algorithm !== 'ssh-ed25519' || bytes.length !== 64) return false;
       return cryptoVerify(null, data, v.key, bytes);
     case 'ssh-rsa': {
-      const hash = RSA_HASH[algorithm];
+      const hash = RSA_HASH.get(algorithm);
       if (!hash || (hash === 'sha1' && !opts.allowSha1)) return false;
       if (bytes.length > v.modBytes || bytes.length === 0) return false;
       // OpenSSH accepts a signature shorter than the modulus and left-pads it (ssh-rsa.c).
@@ -144,7 +165,7 @@ export function verifySignature(keyBlob: Buffer, data: Buffer, sigBlob: Buffer, 
       return cryptoVerify(hash, data, v.key, s);
     }
     default: {
-      const c = CURVES[v.type];
+      const c = CURVES.get(v.type)!;
       if (algorithm !== v.type) return false;
       const p1363 = ecdsaToP1363(bytes, c.size);
       if (!p1363) return false;
@@ -232,9 +253,9 @@ export function createSigner(priv: SshpkNs.PrivateKey, publicBlob?: Buffer): Sig
       if (base === 'ssh-rsa') {
         const alg = algorithm ?? 'rsa-sha2-512';
         if (alg !== 'rsa-sha2-512' && alg !== 'rsa-sha2-256') throw new ParseError(`unsupported RSA signature algorithm ${alg}`);
-        return w.string(alg).string(cryptoSign(RSA_HASH[alg], data, key)).toBuffer();
+        return w.string(alg).string(cryptoSign(RSA_HASH.get(alg)!, data, key)).toBuffer();
       }
-      const c = CURVES[base];
+      const c = CURVES.get(base);
       if (!c) throw new ParseError(`unsupported key type for signing: ${base}`);
       const rs = cryptoSign(c.hash, data, { key, dsaEncoding: 'ieee-p1363' });
       const inner = new WireWriter().mpint(rs.subarray(0, c.size)).mpint(rs.subarray(c.size)).toBuffer();

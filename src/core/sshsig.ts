@@ -16,11 +16,13 @@
  *
  * so a message of any size is hashed once, as a stream (hashMessage below), and only this small
  * structure reaches signature.ts. The armor is `-----BEGIN SSH SIGNATURE-----`, base64 in lines of 70
- * columns, `-----END SSH SIGNATURE-----` and a final newline (sshsig.c sshsig_armor).
+ * columns, `-----END SSH SIGNATURE-----` and a final newline (sshsig.c sshsig_armor); reading it accepts
+ * what sshsig_dearmor accepts, no more.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, read } from 'node:fs';
 import { fsError, ParseError } from './errors.js';
+import { decodeBase64Strict } from './base64.js';
 import { keyFromBlob } from './key.js';
 import { isCertificateBlob, parseCertificate, verifyCertificateSignature } from './certificate.js';
 import { verifySignature, type Signer } from './signature.js';
@@ -56,26 +58,37 @@ export function armorSignature(blob: Buffer): string {
   return `${BEGIN}\n${lines.join('\n')}\n${END}\n`;
 }
 
+/** sshsig.c BEGIN_SIGNATURE: the header line, newline included, must open the file at byte 0. */
+const HEADER = `${BEGIN}\n`;
+/** sshsig.c sshsig_dearmor looks for the footer as "\n" END_SIGNATURE: it must start a line. */
+const FOOTER = `\n${END}`;
+
 /**
- * Extracts the blob from an armored signature. Strict: the text must start with the BEGIN line (after
- * blanks), the body must be clean base64 split by line breaks, and only blanks may follow END.
+ * Extracts the blob from an armored signature, accepting exactly what OpenSSH 9.2's sshsig_dearmor
+ * accepts (sshsig.c): the file starts with `-----BEGIN SSH SIGNATURE-----\n` (no blank line, space or
+ * CR before or inside it); the body runs to the first `\n-----END SSH SIGNATURE-----`, whatever follows
+ * that is ignored; the body is a C string (one NUL only as its last byte, sshbuf_dup_string) decoded by
+ * b64_pton, which skips C whitespace anywhere, so line lengths and blank or indented body lines do not
+ * matter, and needs canonical padding (the bits before `=` zero): the one strict reader,
+ * base64.ts {@link decodeBase64Strict}.
  */
 export function dearmorSignature(input: Buffer | string): Buffer {
   const text = typeof input === 'string' ? input : input.toString('latin1');
-  const start = text.search(/\S/);
-  if (start < 0 || !text.startsWith(BEGIN, start)) throw new ParseError('signature: missing header (-----BEGIN SSH SIGNATURE-----)');
-  const from = start + BEGIN.length;
-  const end = text.indexOf(END, from);
-  if (end < 0) throw new ParseError('signature: missing footer (-----END SSH SIGNATURE-----)');
-  if (/\S/.test(text.slice(end + END.length))) throw new ParseError('signature: data after the footer');
-  const body = text.slice(from, end).replace(/[\r\n]+/g, '');
-  if (body.length === 0 || body.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-    throw new ParseError('signature: invalid base64');
+  if (!text.startsWith(HEADER)) throw new ParseError(`signature: missing header (the file must start with the line ${BEGIN})`);
+  const end = text.indexOf(FOOTER, HEADER.length);
+  if (end < 0) throw new ParseError(`signature: missing footer (a line starting ${END})`);
+  let body = text.slice(HEADER.length, end);
+  const nul = body.indexOf('\0');
+  if (nul >= 0 && nul !== body.length - 1) throw new ParseError('signature: NUL byte in the base64 body');
+  if (nul >= 0) body = body.slice(0, -1);
+  try {
+    return decodeBase64Strict(body);
+  } catch (err) {
+    throw err instanceof ParseError ? new ParseError(`signature: ${err.message}`) : err;
   }
-  return Buffer.from(body, 'base64');
 }
 
-/** Parses an SSHSIG blob strictly: magic, version 1, a valid key, non-empty namespace, known hash, no trailing bytes. */
+/** Parses an SSHSIG blob strictly: magic, version 1, a valid key or certificate, non-empty namespace, known hash, no trailing bytes. */
 export function parseSshsig(blob: Buffer): Sshsig {
   if (blob.length < MAGIC.length || !blob.subarray(0, MAGIC.length).equals(MAGIC)) throw new ParseError('signature: bad magic (not an SSHSIG blob)');
   const r = new WireReader(blob.subarray(MAGIC.length), 'signature');
@@ -87,7 +100,10 @@ export function parseSshsig(blob: Buffer): Sshsig {
   const hash = r.text();
   const signature = r.string();
   r.end();
-  keyFromBlob(publicKey); // validates the key (or certificate) blob
+  keyFromBlob(publicKey); // validates the key blob
+  // a certificate signer goes through certificate.ts, the one certificate parser (OpenSSH's sshkey_froms
+  // runs cert_parse here): what it refuses (issue 18 diff-certs) no SSHSIG path can accept
+  if (isCertificateBlob(publicKey)) parseCertificate(publicKey);
   if (namespace === '') throw new ParseError('signature: empty namespace');
   if (hash !== 'sha256' && hash !== 'sha512') throw new ParseError(`signature: unsupported hash algorithm ${JSON.stringify(hash)}`);
   new WireReader(signature, 'signature').text(); // must at least name its algorithm
