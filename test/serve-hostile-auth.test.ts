@@ -82,6 +82,16 @@ describe('pipelined USERAUTH requests (issue 9 item 1)', () => {
     assert.equal(srv.child.exitCode, null);
     await controlLogin();
   });
+
+  test('200 pipelined passwords (each checked asynchronously): that connection is cut, the server serves on', async () => {
+    const c = await rawConnect(srv.port);
+    c.socket.cork();
+    for (let i = 0; i < 200; i++) c.password('alice', 'wrong' + i);
+    c.socket.uncork();
+    await c.closed;
+    assert.ok(c.events.filter(isAuthReply).length <= 11, JSON.stringify(c.events));
+    await controlLogin();
+  });
 });
 
 export type { RawEvent };

@@ -18,6 +18,14 @@ export const MAX_QUEUED_AUTHS = 10;
 export interface AuthQueue {
   /** Marks `ctx` (an ssh2 auth context) so that its accept/reject releases the next request. */
   track(ctx: any): void;
+  /**
+   * Takes over method names ssh2 does not know (it would disconnect; RFC 4252 §5 wants a FAILURE): call
+   * after protocol.ts's `hardenConnection`, so this sees each request first. In its turn, `unknown(user,
+   * method)` decides: `true` answers USERAUTH_FAILURE listing `methods()`, `false` means it cut the
+   * connection. Counting happens before the answer, so the request that reaches --max-auth-tries gets
+   * a disconnect and no FAILURE, as sshd (auth2.c userauth_finish).
+   */
+  front(known: ReadonlySet<string>, methods: () => string[], unknown: (user: string, method: string) => boolean): void;
   /** Requests waiting (not counting the one being decided). */
   readonly waiting: number;
 }
@@ -29,9 +37,10 @@ export interface AuthQueue {
  * (sshkit then drops the connection, as ssh2 did with a protocol-error disconnect).
  */
 export function serializeAuth(client: any, overflow: () => void): AuthQueue {
-  const handlers = client._protocol._handlers;
+  const proto = client._protocol;
+  const handlers = proto._handlers;
   const deliver = handlers.USERAUTH_REQUEST as (...args: unknown[]) => void;
-  const waiting: unknown[][] = [];
+  const waiting: Array<() => void> = [];
   let busy = false;
   let draining = false;
   let dead = false;
@@ -46,14 +55,14 @@ export function serializeAuth(client: any, overflow: () => void): AuthQueue {
           break;
         }
         busy = true;
-        deliver(...waiting.shift()!);
+        waiting.shift()!();
       }
     } finally {
       draining = false;
     }
   };
 
-  handlers.USERAUTH_REQUEST = (...args: unknown[]) => {
+  const enqueue = (job: () => void) => {
     if (dead) return;
     if (waiting.length >= MAX_QUEUED_AUTHS) {
       dead = true;
@@ -61,9 +70,10 @@ export function serializeAuth(client: any, overflow: () => void): AuthQueue {
       overflow();
       return;
     }
-    waiting.push(args);
+    waiting.push(job);
     drain();
   };
+  handlers.USERAUTH_REQUEST = (...args: unknown[]) => enqueue(() => deliver(...args));
 
   const release = () => {
     busy = false;
@@ -85,6 +95,23 @@ export function serializeAuth(client: any, overflow: () => void): AuthQueue {
           }
         };
       }
+    },
+    front(known, methods, unknown) {
+      let serviceAccepted = false;
+      const nextService = handlers.SERVICE_REQUEST;
+      handlers.SERVICE_REQUEST = (p: unknown, service: string) => {
+        nextService(p, service);
+        if (service === 'ssh-userauth') serviceAccepted = true;
+      };
+      const next = handlers.USERAUTH_REQUEST;
+      handlers.USERAUTH_REQUEST = (p: unknown, user: string, service: string, method: string, data: unknown) => {
+        if (!serviceAccepted || known.has(method) || client.authenticated) return next(p, user, service, method, data);
+        enqueue(() => {
+          if (!unknown(user, method)) return; // cut: nothing more is answered on this connection
+          proto.authFailure(methods());
+          release();
+        });
+      };
     },
     get waiting() {
       return waiting.length;

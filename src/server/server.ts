@@ -79,6 +79,9 @@ interface Conn {
   ends: Set<() => void>;
 }
 
+/** The method names ssh2 itself parses; any other name is answered (and counted) by the auth queue. */
+const SSH2_METHODS: ReadonlySet<string> = new Set(['none', 'password', 'publickey', 'hostbased', 'keyboard-interactive']);
+
 /** Lines an unauthenticated connection may log (ConnLog): every attempt allowed by max-auth-tries, and some. */
 const preauthLogBudget = (maxAuthTries: number) => 16 + 2 * maxAuthTries;
 
@@ -245,10 +248,15 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       methods: () => methods,
       onUnknownMethod: guarded(c, (user: string, method: string) => {
         c.attempts++;
-        c.log.event('auth', { conn: c.id, user, method: method.slice(0, 40), result: 'fail', reason: 'unknown method' });
+        c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
         countFailure(c, user);
       }),
       onViolation: (reason) => c.log.event('protocol-error', { conn: c.id, reason }),
+    });
+    c.queue.front(SSH2_METHODS, () => methods, (user, method) => {
+      c.attempts++;
+      c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
+      return !countFailure(c, user);
     });
     guardPackets(client);
     client.on('error', (err: Error) => c.log.event('conn-error', { conn: c.id, reason: err.message.slice(0, 200) }));
