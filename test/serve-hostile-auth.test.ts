@@ -95,3 +95,58 @@ describe('pipelined USERAUTH requests (issue 9 item 1)', () => {
 });
 
 export type { RawEvent };
+
+describe('untrusted text in the log is escaped (issue 9 item 6)', () => {
+  const ESC = '\x1b';
+  const evilUser = `bob${ESC}[31m\r\nFAKE auth ok\u2028\u0085\u009b`;
+  const evilMethod = `m${ESC}]0;title\x07`;
+  const evilCommand = `echo ${ESC}]0;pwned\x07 done`;
+
+  /** Logs in with the key and runs `command` on one session channel; resolves once it exited. */
+  async function attack(port: number): Promise<void> {
+    const c = await rawConnect(port, { ident: Buffer.from(`evil${ESC}[2J`, 'latin1') });
+    c.none(evilUser);
+    c.method(evilUser, evilMethod);
+    c.password(evilUser, 'x');
+    await c.until((e) => e.filter(isAuthReply).length >= 3);
+    c.pkSign(evilUser, readFileSync(key, 'utf8')); // one shared authorized file admits any user name
+    await c.until((e) => e.some((x) => x.kind === 'success'));
+    c.session(0);
+    await c.until((e) => e.some((x) => x.kind === 'open-ok'));
+    c.exec(0, evilCommand);
+    await c.until((e) => e.some((x) => x.kind === 'close'));
+    c.end();
+    await c.closed;
+  }
+
+  test('text log: OpenSSH-style \\ooo escapes, no raw control bytes, no forged lines', async () => {
+    const mark = srv.logs().length;
+    await attack(srv.port);
+    await srv.waitForLog(/disconnect/);
+    const log = srv.logs().slice(mark);
+    assert.doesNotMatch(log, /[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f\u2028\u2029]/, 'no raw control character in the text log');
+    assert.ok(!/^\S+ FAKE/m.test(log), 'no forged log line');
+    // strvis(3) VIS_OCTAL as OpenSSH's log: ESC → \033, CR → \015, U+2028 → its UTF-8 bytes in octal.
+    assert.match(log, /client .*version=evil\\033\[2J/);
+    assert.match(log, /user="bob\\033\[31m\\015\\012FAKE auth ok\\342\\200\\250\\302\\205\\302\\233"/);
+    assert.match(log, /method=m\\033\]0;title\\007/);
+    assert.match(log, /echo \\033\]0;pwned\\007 done/);
+  });
+
+  test('JSON log: one parsable object a line, U+0085/U+2028/U+2029 escaped, values intact', async () => {
+    const ak = join(tmp.dir, 'authorized_keys');
+    const j = await startServer({ args: ['--authorized', ak, '--log-format', 'json'] });
+    try {
+      await attack(j.port);
+      await j.waitForLog(/"event":"disconnect"/);
+      const lines = j.logs().split('\n').filter(Boolean);
+      for (const l of lines) assert.doesNotMatch(l, /[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029]/, `raw control character in ${JSON.stringify(l)}`);
+      const objs = lines.map((l) => JSON.parse(l));
+      assert.ok(objs.some((o) => o.user === evilUser), 'the user name survives JSON escaping unchanged');
+      assert.ok(objs.some((o) => o.method === evilMethod));
+      assert.ok(objs.some((o) => typeof o.command === 'string' && o.command.includes(evilCommand)) || lines.some((l) => JSON.parse(l).event === 'session'), 'session logged');
+    } finally {
+      await j.stop();
+    }
+  });
+});
