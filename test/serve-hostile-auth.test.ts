@@ -150,3 +150,50 @@ describe('untrusted text in the log is escaped (issue 9 item 6)', () => {
     }
   });
 });
+
+describe('fuzz findings net--server-exception-1/-2: typed handling, the server serves on', () => {
+  test('two malformed USERAUTH_REQUESTs in one TCP chunk: one protocol error, no "_destruct is not a function"', async () => {
+    const mark = srv.logs().length;
+    const c = await rawConnect(srv.port);
+    const bad = Buffer.from([50, 0, 0, 0, 5, 0x61]); // user name claims 5 bytes, has 1
+    c.socket.cork();
+    c.send(bad);
+    c.send(bad);
+    c.socket.uncork();
+    await c.closed;
+    await srv.waitForLog(/disconnect/);
+    const log = srv.logs().slice(mark);
+    assert.match(log, /Malformed USERAUTH_REQUEST/, 'the first bad packet is reported as what it is');
+    assert.doesNotMatch(log, /is not a function|Cannot read properties/, log);
+    await controlLogin();
+  });
+
+  test('a second exec on one session channel gets CHANNEL_FAILURE; the first runs; the connection lives on', async () => {
+    const mark = srv.logs().length;
+    const c = await rawConnect(srv.port);
+    c.pkSign('alice', readFileSync(key, 'utf8'));
+    await c.until((e) => e.some((x) => x.kind === 'success'));
+    c.session(0);
+    await c.until((e) => e.some((x) => x.kind === 'open-ok'));
+    c.socket.cork();
+    c.exec(0, 'echo one');
+    c.exec(0, 'echo two');
+    c.socket.uncork();
+    await c.until((e) => e.some((x) => x.kind === 'close' && x.channel === 0));
+    const on0 = c.events.filter((e) => 'channel' in e && e.channel === 0);
+    assert.deepEqual(on0.filter((e) => e.kind === 'chan-success' || e.kind === 'chan-failure').map((e) => e.kind), ['chan-success', 'chan-failure']);
+    const out = Buffer.concat(on0.flatMap((e) => (e.kind === 'data' ? [e.data] : []))).toString();
+    assert.match(out, /one/);
+    assert.doesNotMatch(out, /two/);
+    // Same connection, a new channel: still served.
+    c.session(1);
+    await c.until((e) => e.some((x) => x.kind === 'open-ok' && x.channel === 1));
+    c.exec(1, 'whoami');
+    await c.until((e) => e.some((x) => x.kind === 'close' && x.channel === 1));
+    const who = Buffer.concat(c.events.flatMap((e) => (e.kind === 'data' && e.channel === 1 ? [e.data] : []))).toString();
+    assert.equal(who.trim(), 'alice');
+    c.end();
+    await c.closed;
+    assert.doesNotMatch(srv.logs().slice(mark), /Cannot read properties|conn-error/);
+  });
+});

@@ -43,11 +43,12 @@ const STARTERS = new Set(['exec', 'shell', 'subsystem', 'sftp']);
  * Refuses (CHANNEL_FAILURE) a start request on a session channel that already runs something or is
  * closing, instead of handing the session handler an `accept` that yields nothing.
  */
-export function guardSession(session: any, onRefused: (request: string) => void): void {
+export function guardSession(client: any, session: any, onRefused: (request: string) => void): void {
   const emit = session.emit.bind(session);
   session.emit = (event: string | symbol, ...args: any[]) => {
     if (typeof event === 'string' && STARTERS.has(event) && (session._channel || session._ending)) {
-      if (typeof args[1] === 'function') args[1]();
+      // ssh2's own reject() is a no-op once the channel exists, which would leave the client waiting.
+      if (typeof args[1] === 'function') client._protocol.channelFailure(session._chanInfo.outgoing.id);
       onRefused(event);
       return true;
     }

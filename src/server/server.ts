@@ -282,7 +282,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
         session.once('close', () => open && ((open = false), c.sessions--));
         stats.sessions++;
         c.guard.touch();
-        guardSession(session, (what) => c.log.event('request-refused', { conn: c.id, user: c.user, request: what, reason: 'the channel already runs a command' }));
+        guardSession(client, session, (what) => c.log.event('request-refused', { conn: c.id, user: c.user, request: what, reason: 'the channel already runs a command' }));
         handleSession(session, {
           connId: c.id,
           user: c.user!,
