@@ -1,9 +1,12 @@
 /**
  * `sshkit serve [--host 127.0.0.1] [--port 2222] [--authorized PATH] [--host-key FILE]... [--passwords FILE]
- * [--admin USER]... [--exec builtin|os] [--max-auth-tries 6] [--login-grace-time 30] [--max-startups 100]
- * [--idle-timeout 0] [--log-format text|json]` (SPEC "sshkit serve"). Starts the server, prints how to
- * connect on stdout, logs on stderr (the first event after the host keys is `listening` with the real
- * port, so `--port 0` works), and on SIGINT/SIGTERM stops accepting, ends sessions and exits 0.
+ * [--admin USER]... [--exec builtin|os] [--max-auth-tries 6] [--login-grace-time 30]
+ * [--max-startups 100|start:rate:full] [--per-source-max-startups N] [--max-sessions 10] [--idle-timeout 0]
+ * [--log-format text|json]` (SPEC "sshkit serve"). Binds first: a busy port is one `sshkit: HOST:PORT:
+ * address already in use` line and exit 2, with no log line before it. Then prints how to connect on
+ * stdout (and, when nobody can log in yet, how to authorize a key: first-login.ts), logs on stderr (the
+ * first event after the host keys is `listening` with the real port, so `--port 0` works), and on
+ * SIGINT/SIGTERM stops accepting, ends sessions and exits 0.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { GlobalFlags } from '../output.js';
@@ -18,7 +21,9 @@ interface Args extends GlobalFlags {
   exec: string;
   maxAuthTries: number;
   loginGraceTime: number;
-  maxStartups: number;
+  maxStartups: string;
+  perSourceMaxStartups: number;
+  maxSessions: number;
   idleTimeout: number;
   logFormat: string;
 }
@@ -29,7 +34,8 @@ function count(name: string, v: number, min = 0): number {
 }
 
 async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
-  const { bad } = await import('../core/errors.js');
+  const { bad, SshkitError } = await import('../core/errors.js');
+  const { parseStartups } = await import('../server/limits.js');
   const { Output } = await import('../output.js');
   const os = await import('node:os');
   const { join } = await import('node:path');
@@ -40,12 +46,15 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
     limits = {
       maxAuthTries: count('max-auth-tries', argv.maxAuthTries, 1),
       loginGraceTime: count('login-grace-time', argv.loginGraceTime),
-      maxStartups: count('max-startups', argv.maxStartups, 1),
+      maxStartups: parseStartups(String(argv.maxStartups)),
+      perSourceMaxStartups: count('per-source-max-startups', argv.perSourceMaxStartups),
+      maxSessions: count('max-sessions', argv.maxSessions, 1),
       idleTimeout: count('idle-timeout', argv.idleTimeout),
     };
     count('port', argv.port);
     if (argv.port > 65535) throw new Error(`--port: ${argv.port} is not a TCP port`);
   } catch (err) {
+    if (err instanceof SshkitError) throw err;
     throw bad((err as Error).message);
   }
   const { startSshServer } = await import('../server/server.js');
@@ -84,6 +93,9 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
     out.line(`sshkit serve: listening on ${hostPart}:${server.port}`);
     for (const k of server.hostKeys) out.line(`  host key: ${k.fingerprint} (${k.type})`);
     out.line(`  connect:  ssh -p ${server.port} ${user}@${server.host}`);
+    const { firstLoginAdvice } = await import('../server/first-login.js');
+    const { expandPath } = await import('../server/authorized.js');
+    for (const l of firstLoginAdvice({ keys: server.keysFor(user), passwords: !!argv.passwords, authorizedFile: expandPath(authorized, user), home: homeDir() })) out.line(l);
   } else {
     out.data({ host: server.host, port: server.port, hostKeys: server.hostKeys.map((k) => ({ type: k.type, fingerprint: k.fingerprint, file: k.file })) });
   }
@@ -116,7 +128,9 @@ const command: CommandModule<GlobalFlags, Args> = {
       .option('exec', { choices: ['builtin', 'os'], default: 'builtin', describe: 'builtin commands, or real commands via /bin/sh -c' })
       .option('max-auth-tries', { type: 'number', default: 6, describe: 'Failed auth attempts before disconnecting' })
       .option('login-grace-time', { type: 'number', default: 30, describe: 'Seconds to authenticate (0: no limit)' })
-      .option('max-startups', { type: 'number', default: 100, describe: 'Concurrent unauthenticated connections' })
+      .option('max-startups', { type: 'string', default: '100', describe: 'Unauthenticated connections: N, or start:rate:full (random early drop, as sshd MaxStartups)' })
+      .option('per-source-max-startups', { type: 'number', default: 0, describe: 'Unauthenticated connections from one address (0: no limit; sshd PerSourceMaxStartups)' })
+      .option('max-sessions', { type: 'number', default: 10, describe: 'Session channels open at once per connection (sshd MaxSessions)' })
       .option('idle-timeout', { type: 'number', default: 0, describe: 'Seconds without session traffic before disconnecting (0: never)' })
       .option('log-format', { choices: ['text', 'json'], default: 'text', describe: 'Log lines on stderr' }) as unknown as Argv<Args>,
   handler: run,

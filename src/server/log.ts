@@ -3,7 +3,14 @@
  * machines"). Each event is one line on stderr: `text` is `time event key=value …` (values quoted when
  * they hold blanks), `json` one object per line. The `listening` event is also what test helpers and
  * scripts wait for, so its fields (host, port, fingerprints) are stable.
+ *
+ * Every value may come from the network (user names, client versions, method and algorithm names,
+ * commands, certificate key ids), so (issue 9 item 6): text values are escaped as OpenSSH's log escapes
+ * them (`\ooo`, core/escape.ts `strvis`), JSON lines also escape U+0085/U+2028/U+2029, and each value is
+ * cut at {@link MAX_VALUE} characters. {@link ConnLog} bounds how many lines one unauthenticated
+ * connection may write.
  */
+import { jsonLine, strvis } from '../core/escape.js';
 
 /** Log lines for people (key=value) or machines (one JSON object a line). */
 export type LogFormat = 'text' | 'json';
@@ -13,8 +20,16 @@ export type LogFields = Record<string, string | number | boolean | undefined | n
 /** Where lines go (stderr by default; tests may capture). */
 export type LogSink = (line: string) => void;
 
+/** Longest value logged, in UTF-16 units (longer ones end in `...`): a 64 KiB user name is one short line. */
+export const MAX_VALUE = 256;
+
+function cut(v: string): string {
+  return v.length > MAX_VALUE ? v.slice(0, MAX_VALUE) + '...' : v;
+}
+
 function quote(v: string): string {
-  return /^[^\s"=]+$/.test(v) && v !== '' ? v : JSON.stringify(v);
+  const e = strvis(v, '"');
+  return /^[^\s"=]+$/.test(e) ? e : `"${e}"`;
 }
 
 /** One-line structured logger; `event` names are fixed words (listening, connect, auth, session, …). */
@@ -29,15 +44,55 @@ export class Logger {
     const time = new Date().toISOString();
     if (this.format === 'json') {
       const obj: Record<string, unknown> = { time, event };
-      for (const [k, v] of Object.entries(fields)) if (v !== undefined) obj[k] = v;
-      this.sink(JSON.stringify(obj));
+      for (const [k, v] of Object.entries(fields)) if (v !== undefined) obj[k] = typeof v === 'string' ? cut(v) : v;
+      this.sink(jsonLine(obj));
       return;
     }
     let line = `${time} ${event}`;
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;
-      line += ` ${k}=${quote(String(v))}`;
+      line += ` ${k}=${quote(cut(String(v)))}`;
     }
     this.sink(line);
+  }
+}
+
+/**
+ * A connection's view of the log: before authentication at most `budget` lines, then one `log-limit`
+ * line and silence (events listed in `always`, e.g. `disconnect`, `cut`, still pass and carry the count
+ * of suppressed lines). sshd bounds the same flood by MaxAuthTries; sshkit also answers unlimited
+ * key-only queries, so the log needs its own bound.
+ */
+export class ConnLog extends Logger {
+  private used = 0;
+  /** Lines left out so far. */
+  suppressed = 0;
+  private open = false;
+
+  constructor(
+    private readonly base: Logger,
+    private readonly conn: number,
+    private readonly budget: number,
+    private readonly always: ReadonlySet<string> = new Set(['disconnect', 'cut', 'conn-error']),
+  ) {
+    super(base.format, () => undefined);
+  }
+
+  /** After authentication the budget no longer applies (sessions are logged in full). */
+  authenticated(): void {
+    this.open = true;
+  }
+
+  override event(event: string, fields: LogFields = {}): void {
+    if (this.open || this.always.has(event)) {
+      this.base.event(event, this.suppressed && this.always.has(event) ? { ...fields, suppressed: this.suppressed } : fields);
+      return;
+    }
+    if (this.used < this.budget) {
+      this.used++;
+      this.base.event(event, fields);
+      return;
+    }
+    if (this.suppressed++ === 0) this.base.event('log-limit', { conn: this.conn, reason: `more than ${this.budget} lines before authentication; further lines suppressed` });
   }
 }

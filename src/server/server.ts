@@ -8,12 +8,14 @@ import { createRequire } from 'node:module';
 import type { AdminApi } from './admin-repl.js';
 import { AuthorizedKeys } from './authorized.js';
 import { authorizePublicKey, type Grant } from './auth.js';
+import { serializeAuth, type AuthQueue } from './auth-queue.js';
 import { loadHostKeys, type HostKey } from './host-keys.js';
 import { DEFAULT_LIMITS, Gate, type Guard, type Limits } from './limits.js';
-import { Logger, type LogFormat, type LogSink } from './log.js';
+import { ConnLog, Logger, type LogFormat, type LogSink } from './log.js';
 import { PasswordSource } from './password-source.js';
 import { algorithmPolicy, disconnectNoMoreAuth, hardenConnection, rawPublicKey, socketOf } from './protocol.js';
 import { handleSession } from './session.js';
+import { guardPackets, guardSession } from './conn-guard.js';
 
 /** Everything `sshkit serve` takes (SPEC flags). */
 export interface ServeOptions {
@@ -36,6 +38,8 @@ export interface RunningServer {
   readonly port: number;
   readonly hostKeys: HostKey[];
   readonly api: AdminApi;
+  /** Keys the authorized file lists for `user` now (0 when missing or unreadable): the banner's "nobody can log in yet". */
+  keysFor(user: string): number;
   /** Stops accepting, ends sessions, disconnects everyone; resolves when all sockets are closed. */
   stop(): Promise<void>;
 }
@@ -64,14 +68,30 @@ interface Conn {
   fingerprint?: string;
   /** What the successful auth allows (forced command, pty). */
   grant?: Grant;
+  /** USERAUTH requests seen (sshd's authctxt->attempt) and failures counted against --max-auth-tries. */
+  attempts: number;
   failures: number;
+  /** Session channels open now (--max-sessions). */
+  sessions: number;
   client?: any;
+  queue?: AuthQueue;
+  log: ConnLog;
   ends: Set<() => void>;
 }
 
+/** The method names ssh2 itself parses; any other name is answered (and counted) by the auth queue. */
+const SSH2_METHODS: ReadonlySet<string> = new Set(['none', 'password', 'publickey', 'hostbased', 'keyboard-interactive']);
+
+/** Lines an unauthenticated connection may log (ConnLog): every attempt allowed by max-auth-tries, and some. */
+const preauthLogBudget = (maxAuthTries: number) => 16 + 2 * maxAuthTries;
+
 /** Starts the server and resolves once it listens (the `listening` log line is written by the caller). */
 export async function startSshServer(opts: ServeOptions): Promise<RunningServer> {
-  const log = new Logger(opts.logFormat, opts.logSink);
+  // Bind first, log after (issue 10 item 8): lines logged while starting are held until the port is
+  // bound, so a busy port prints one error line and nothing before it.
+  const sink: LogSink = opts.logSink ?? ((line) => process.stderr.write(line + '\n'));
+  let held: string[] | null = [];
+  const log = new Logger(opts.logFormat, (line) => (held ? held.push(line) : sink(line)));
   const hostKeys = await loadHostKeys(opts.hostKeys, log);
   const authorized = new AuthorizedKeys(opts.authorized, log);
   if (!authorized.perUser) authorized.load(opts.authorized); // parse once at start, log bad lines now
@@ -122,16 +142,36 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     ident: 'sshkit',
   });
 
-  const fail = (c: Conn, ctx: any, fields: Record<string, unknown>) => {
+  /** Drops one connection after an error of its own (never the process): logged, then the socket closed. */
+  const drop = (c: Conn, err: unknown) => {
+    c.log.event('conn-error', { conn: c.id, reason: String((err as Error)?.message ?? err).slice(0, 200) });
+    c.socket.destroy();
+  };
+  /** Runs `fn` for connection `c`; an exception ends that connection only. */
+  const guarded =
+    <A extends unknown[]>(c: Conn, fn: (...a: A) => void) =>
+    (...a: A) => {
+      try {
+        fn(...a);
+      } catch (err) {
+        drop(c, err);
+      }
+    };
+
+  /** Counts a failure (sshd auth2.c userauth_finish); true when --max-auth-tries is reached and c was cut. */
+  const countFailure = (c: Conn, user: string): boolean => {
     stats.authFail++;
     c.failures++;
-    log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'fail' } as any);
-    if (c.failures >= limits.maxAuthTries) {
-      log.event('cut', { conn: c.id, user: ctx.username, reason: 'max-auth-tries' });
-      disconnectNoMoreAuth(c.client);
-      c.socket.end();
-      return;
-    }
+    if (c.failures < limits.maxAuthTries) return false;
+    c.log.event('cut', { conn: c.id, user, reason: 'max-auth-tries' });
+    disconnectNoMoreAuth(c.client);
+    c.socket.end();
+    return true;
+  };
+
+  const fail = (c: Conn, ctx: any, fields: Record<string, unknown>) => {
+    c.log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'fail' } as any);
+    if (countFailure(c, ctx.username)) return;
     ctx.reject(methods);
   };
 
@@ -141,12 +181,18 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     c.method = ctx.method;
     c.fingerprint = fields.fingerprint as string | undefined;
     c.grant = grant;
-    log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'ok', ignored: grant.ignored.join(',') || undefined } as any);
+    c.log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'ok', ignored: grant.ignored.join(',') || undefined } as any);
+    c.log.authenticated();
     ctx.accept();
   };
 
   const onAuth = (c: Conn, ctx: any) => {
-    if (ctx.method === 'none') return ctx.reject(methods);
+    c.attempts++;
+    if (ctx.method === 'none') {
+      // sshd: "Allow initial try of "none" auth without failure penalty"; every later `none` counts.
+      if (c.attempts === 1) return ctx.reject(methods);
+      return fail(c, ctx, { method: 'none', reason: 'none is not a way in' });
+    }
     if (ctx.method === 'publickey') {
       const raw = rawPublicKey(ctx.key.data);
       if (!raw || raw.malformed) return fail(c, ctx, { method: 'publickey', reason: 'malformed request' });
@@ -161,7 +207,8 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       const fields = { method: 'publickey', key: d.keyType, fingerprint: d.fingerprint, algorithm: raw.algorithm };
       if (d.result === 'fail') return fail(c, ctx, { ...fields, reason: d.reason });
       if (d.result === 'query-ok') {
-        log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'pk-ok' });
+        // Not an attempt that can fail: sshd marks it postponed and counts nothing (auth2.c).
+        c.log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'pk-ok' });
         return ctx.accept(); // ssh2 answers PK_OK for a request without signature
       }
       return succeed(c, ctx, d.grant, { ...fields, line: d.grant.line, cert: d.grant.certKeyId });
@@ -169,14 +216,17 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     if (ctx.method === 'password') {
       if (!passwords) return fail(c, ctx, { method: 'password', reason: 'password auth disabled' });
       const pw = typeof ctx.password === 'string' ? ctx.password : '';
-      passwords.check(ctx.username, pw).then(
-        (ok) => {
-          if (c.socket.destroyed) return;
-          if (ok) succeed(c, ctx, { pty: true, line: 0, ignored: [] }, { method: 'password' });
-          else fail(c, ctx, { method: 'password', reason: 'wrong user or password' });
-        },
-        () => !c.socket.destroyed && fail(c, ctx, { method: 'password', reason: 'password check failed' }),
-      );
+      passwords
+        .check(ctx.username, pw)
+        .then(
+          (ok) => {
+            if (c.socket.destroyed) return;
+            if (ok) succeed(c, ctx, { pty: true, line: 0, ignored: [] }, { method: 'password' });
+            else fail(c, ctx, { method: 'password', reason: 'wrong user or password' });
+          },
+          () => !c.socket.destroyed && fail(c, ctx, { method: 'password', reason: 'password check failed' }),
+        )
+        .catch((err) => drop(c, err)); // an answer that throws ends this connection, not the process
       return;
     }
     return fail(c, ctx, { method: ctx.method, reason: 'method not offered' });
@@ -186,37 +236,69 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     const c = bySocket.get(socketOf(client) as Socket);
     if (!c) return client.end();
     c.client = client;
-    log.event('client', { conn: c.id, version: String(info?.header?.versions?.software ?? '').slice(0, 80) });
+    c.log.event('client', { conn: c.id, version: String(info?.header?.versions?.software ?? '') });
+    // Order matters: the queue wraps ssh2's handler first, so protocol.ts captures each raw request
+    // synchronously and the queue then holds it until the request before it has been answered.
+    c.queue = serializeAuth(client, () => {
+      c.log.event('cut', { conn: c.id, reason: 'too many pipelined auth requests' });
+      disconnectNoMoreAuth(client);
+      c.socket.destroy();
+    });
     hardenConnection(client, {
       methods: () => methods,
-      onUnknownMethod: (user, method) => {
-        c.failures++;
-        stats.authFail++;
-        log.event('auth', { conn: c.id, user, method: method.slice(0, 40), result: 'fail', reason: 'unknown method' });
-      },
-      onViolation: (reason) => log.event('protocol-error', { conn: c.id, reason }),
+      onUnknownMethod: guarded(c, (user: string, method: string) => {
+        c.attempts++;
+        c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
+        countFailure(c, user);
+      }),
+      onViolation: (reason) => c.log.event('protocol-error', { conn: c.id, reason }),
     });
-    client.on('error', (err: Error) => log.event('conn-error', { conn: c.id, reason: err.message.slice(0, 200) }));
-    client.on('authentication', (ctx: any) => onAuth(c, ctx));
-    client.on('ready', () => c.guard.authenticated());
-    client.on('session', (accept: () => any) => {
-      stats.sessions++;
-      c.guard.touch();
-      handleSession(accept(), {
-        connId: c.id,
-        user: c.user!,
-        admin: isAdmin(opts.admins, c, authorized.perUser),
-        grant: c.grant!,
-        address: c.address,
-        port: c.port,
-        localPort: c.socket.localPort ?? 0,
-        exec: opts.exec,
-        log,
-        adminApi: api,
-        touch: () => c.guard.touch(),
-        track: (end) => (c.ends.add(end), () => c.ends.delete(end)),
-      });
+    c.queue.front(SSH2_METHODS, () => methods, (user, method) => {
+      c.attempts++;
+      c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
+      return !countFailure(c, user);
     });
+    guardPackets(client);
+    client.on('error', (err: Error) => c.log.event('conn-error', { conn: c.id, reason: err.message.slice(0, 200) }));
+    client.on(
+      'authentication',
+      guarded(c, (ctx: any) => {
+        c.queue!.track(ctx);
+        onAuth(c, ctx);
+      }),
+    );
+    client.on('ready', guarded(c, () => c.guard.authenticated()));
+    client.on(
+      'session',
+      guarded(c, (accept: () => any, reject: () => void) => {
+        if (c.sessions >= limits.maxSessions) {
+          c.log.event('session-refused', { conn: c.id, user: c.user, reason: `max-sessions ${limits.maxSessions}` });
+          return reject();
+        }
+        const session = accept();
+        if (!session) return;
+        c.sessions++;
+        let open = true;
+        session.once('close', () => open && ((open = false), c.sessions--));
+        stats.sessions++;
+        c.guard.touch();
+        guardSession(client, session, (what) => c.log.event('request-refused', { conn: c.id, user: c.user, request: what, reason: 'the channel already runs a command' }));
+        handleSession(session, {
+          connId: c.id,
+          user: c.user!,
+          admin: isAdmin(opts.admins, c, authorized.perUser),
+          grant: c.grant!,
+          address: c.address,
+          port: c.port,
+          localPort: c.socket.localPort ?? 0,
+          exec: opts.exec,
+          log: c.log,
+          adminApi: api,
+          touch: () => c.guard.touch(),
+          track: (end) => (c.ends.add(end), () => c.ends.delete(end)),
+        });
+      }),
+    );
   });
   ssh.on('error', (err: Error) => log.event('server-error', { reason: err.message }));
 
@@ -224,19 +306,35 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     socket.on('error', () => undefined);
     const id = nextConn++;
     const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    const c: Conn = { id, socket, address, port: socket.remotePort ?? 0, since: Date.now(), failures: 0, ends: new Set(), guard: null as any };
+    const c: Conn = {
+      id,
+      socket,
+      address,
+      port: socket.remotePort ?? 0,
+      since: Date.now(),
+      attempts: 0,
+      failures: 0,
+      sessions: 0,
+      log: new ConnLog(log, id, preauthLogBudget(limits.maxAuthTries)),
+      ends: new Set(),
+      guard: null as any,
+    };
     bySocket.set(socket, c);
-    const guard = gate.admit(socket);
+    const guard = gate.admit(socket, address);
     if (!guard) return;
     c.guard = guard;
     stats.connections++;
     conns.set(id, c);
-    log.event('connect', { conn: id, address, port: c.port });
+    c.log.event('connect', { conn: id, address, port: c.port });
     socket.once('close', () => {
       conns.delete(id);
-      log.event('disconnect', { conn: id, user: c.user, authenticated: !!c.user, ms: Date.now() - c.since });
+      c.log.event('disconnect', { conn: id, user: c.user, authenticated: !!c.user, ms: Date.now() - c.since });
     });
-    ssh.injectSocket(socket);
+    try {
+      ssh.injectSocket(socket);
+    } catch (err) {
+      drop(c, err);
+    }
   });
   net.maxConnections = 10000;
   await new Promise<void>((resolve, reject) => {
@@ -246,6 +344,8 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       resolve();
     });
   });
+  for (const line of held) sink(line);
+  held = null;
   net.on('error', (err) => log.event('server-error', { reason: err.message }));
   const addr = net.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
@@ -271,5 +371,5 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       }, 20);
     }));
 
-  return { host: opts.host, port, hostKeys, api, stop };
+  return { host: opts.host, port, hostKeys, api, stop, keysFor: (user) => authorized.forUser(user).size };
 }
