@@ -3,10 +3,13 @@
  * stdout and stderr are forwarded; the exit status, or the signal that ended the command, goes back to
  * the client. With a pty request the command runs under util-linux `script(1)`, which allocates a real
  * pseudo-terminal without a native addon; the window size is applied with `stty` on that terminal at
- * start and on every window-change (the kernel then sends SIGWINCH). Linux only for the pty part.
+ * start and on window-change (the kernel then sends SIGWINCH). Linux only for the pty part.
+ * Nothing here blocks the event loop on a client's request (issue 9 item 3: 400 window-changes, each a
+ * synchronous `stty`, froze every session for > 10 s): window changes are coalesced — at most one
+ * `stty` runs per session, and when it ends the latest size (only) is applied next.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFile, readlink } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 
 /** Terminal request of a session (from pty-req / window-change). */
@@ -25,16 +28,24 @@ export interface OsProcess {
 
 const SIGNALS = new Set(['ABRT', 'ALRM', 'FPE', 'HUP', 'ILL', 'INT', 'KILL', 'PIPE', 'QUIT', 'SEGV', 'TERM', 'USR1', 'USR2']);
 
-function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+let self: { user: string; home: string } | null = null;
+/** The server's own user and home, looked up once (getpwuid reads /etc/passwd synchronously). */
+function serverUser(): { user: string; home: string } {
+  if (self) return self;
   let user = process.env.USER ?? '';
   try {
     user = userInfo().username;
   } catch {
     /* keep $USER */
   }
+  return (self = { user, home: homedir() });
+}
+
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const { user, home } = serverUser();
   return {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: homedir(),
+    HOME: home,
     USER: user,
     LOGNAME: user,
     SHELL: '/bin/sh',
@@ -44,17 +55,55 @@ function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** The pty slave of the process `script` started (its child's stdin), found through /proc. */
-function ptsOf(scriptPid: number): string | null {
+async function ptsOf(scriptPid: number): Promise<string | null> {
   try {
-    const kids = readFileSync(`/proc/${scriptPid}/task/${scriptPid}/children`, 'utf8').trim().split(/\s+/);
+    const kids = (await readFile(`/proc/${scriptPid}/task/${scriptPid}/children`, 'utf8')).trim().split(/\s+/);
     for (const k of kids) {
-      const t = readlinkSync(`/proc/${k}/fd/0`);
+      const t = await readlink(`/proc/${k}/fd/0`).catch(() => '');
       if (t.startsWith('/dev/pts/')) return t;
     }
   } catch {
     /* not Linux, or the process is gone */
   }
   return null;
+}
+
+const sttyRun = (args: string[]) => new Promise<void>((resolve) => execFile('stty', args, { timeout: 5000 }, () => resolve()));
+
+/**
+ * Applies window sizes to the pty of `script` process `pid`, one `stty` at a time: a size asked for
+ * while one runs replaces any other waiting one, so a flood of window-changes costs one or two `stty`.
+ */
+function resizer(pid: number, alive: () => boolean): (rows: number, cols: number) => void {
+  let pts: string | null = null;
+  let want: [number, number] | null = null;
+  let running = false;
+  let tries = 0;
+  const pump = async () => {
+    running = true;
+    try {
+      while (want && alive()) {
+        pts ??= await ptsOf(pid);
+        if (!pts) {
+          // the shell under `script` is not there yet: look again shortly (bounded)
+          if (++tries > 40) return void (want = null);
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        const [rows, cols] = want;
+        want = null;
+        await sttyRun(['-F', pts, 'rows', String(rows), 'cols', String(cols)]);
+      }
+    } finally {
+      running = false;
+    }
+  };
+  return (rows, cols) => {
+    want = [rows, cols];
+    if (running) return;
+    tries = 0;
+    void pump();
+  };
 }
 
 const clamp = (n: number, d: number) => (Number.isInteger(n) && n > 0 && n < 10000 ? n : d);
@@ -71,20 +120,18 @@ export function startOsCommand(command: string | null, env: Record<string, strin
     const inner = `stty rows ${rows} cols ${cols} 2>/dev/null; ${command ?? 'exec /bin/sh -i'}`;
     child = spawn('script', ['-q', '-f', '-e', '-c', inner, '/dev/null'], {
       env: baseEnv({ ...env, TERM: pty.term || 'xterm' }),
-      cwd: homedir(),
+      cwd: serverUser().home,
       stdio: 'pipe',
       detached: true,
     });
   } else {
-    child = spawn('/bin/sh', command === null ? [] : ['-c', command], { env: baseEnv(env), cwd: homedir(), stdio: 'pipe', detached: true });
+    child = spawn('/bin/sh', command === null ? [] : ['-c', command], { env: baseEnv(env), cwd: serverUser().home, stdio: 'pipe', detached: true });
   }
-  let pts: string | null = null;
+  const apply = pty && child.pid !== undefined ? resizer(child.pid, () => child.exitCode === null && child.signalCode === null) : null;
   return {
     child,
     resize(size: PtySize) {
-      if (!pty || child.pid === undefined) return;
-      pts ??= ptsOf(child.pid);
-      if (pts) spawnSync('stty', ['-F', pts, 'rows', String(clamp(size.rows, 24)), 'cols', String(clamp(size.cols, 80))], { stdio: 'ignore' });
+      apply?.(clamp(size.rows, 24), clamp(size.cols, 80));
     },
     signal(name: string) {
       const n = name.replace(/^SIG/, '');

@@ -3,7 +3,9 @@
  * authorized_keys options are applied here: `command=` (and a certificate's force-command) replaces
  * whatever the client asked to run, with the original in SSH_ORIGINAL_COMMAND; `no-pty`/`restrict`
  * refuse pty-req (the client then says "PTY allocation request failed"). Builtin commands or `--exec os`
- * run the command; the exit status (or signal) is sent before the channel closes.
+ * run the command; the exit status (or signal) is sent before the channel closes. One shell or exec per
+ * channel (RFC 4254 §6.5): a second one gets CHANNEL_FAILURE. What waits for a slow peer is bounded by
+ * channel-flow.ts, whatever window it advertises; a peer that overruns our window is disconnected.
  */
 import type { Grant } from './auth.js';
 import type { AdminApi } from './admin-repl.js';
@@ -11,6 +13,7 @@ import type { Logger } from './log.js';
 import { runCommand, type CommandIO } from './commands.js';
 import { runShell } from './shell.js';
 import { killOsCommand, startOsCommand, type OsProcess, type PtySize } from './exec-os.js';
+import { guardIncomingWindow, OutputGate, answerLate } from './channel-flow.js';
 
 /** Who is in this session and what the server allows. */
 export interface SessionContext {
@@ -37,9 +40,12 @@ export function handleSession(session: any, ctx: SessionContext): void {
   const id = nextSession++;
   let pty: PtySize | null = null;
   let osProc: OsProcess | null = null;
+  /** The started shell/exec channel (null before). */
+  let channel: any = null;
   const env: Record<string, string> = {};
 
   session.on('pty', (accept: () => void, reject: () => void, info: any) => {
+    if (channel) return answerLate(channel, session, reject); // too late: the command runs
     if (!ctx.grant.pty) {
       ctx.log.event('pty-refused', { conn: ctx.connId, session: id, user: ctx.user, reason: 'no-pty/restrict' });
       return reject?.();
@@ -50,13 +56,15 @@ export function handleSession(session: any, ctx: SessionContext): void {
   session.on('window-change', (accept: () => void, _reject: () => void, info: any) => {
     if (pty) {
       pty = { ...pty, rows: info.rows, cols: info.cols };
-      osProc?.resize(pty);
+      osProc?.resize(pty); // coalesced, off the event loop (exec-os.ts)
     }
+    if (channel) return answerLate(channel, session, accept, true); // ssh2's accept is a no-op now
     accept?.();
   });
   session.on('env', (accept: () => void, reject: () => void, info: any) => {
+    if (channel) return answerLate(channel, session, reject);
     // As sshd's default AcceptEnv: only the locale passes.
-    if (/^(LANG|LC_[A-Z_]+)$/.test(String(info.key))) {
+    if (Object.keys(env).length < 64 && /^(LANG|LC_[A-Z_]+)$/.test(String(info.key))) {
       env[info.key] = String(info.val);
       accept?.();
     } else reject?.();
@@ -65,11 +73,15 @@ export function handleSession(session: any, ctx: SessionContext): void {
     osProc?.signal(String(info.name));
     accept?.();
   });
-  session.on('subsystem', (_a: unknown, reject: () => void) => reject?.());
-  session.on('sftp', (_a: unknown, reject: () => void) => reject?.());
+  session.on('subsystem', (_a: unknown, reject: () => void) => (channel ? answerLate(channel, session, reject) : reject?.()));
+  session.on('sftp', (_a: unknown, reject: () => void) => (channel ? answerLate(channel, session, reject) : reject?.()));
 
-  const start = (channel: any, requested: string | null) => {
+  const start = (requested: string | null) => {
     const started = Date.now();
+    const gate = new OutputGate(channel);
+    guardIncomingWindow(channel, ({ window, got }) =>
+      ctx.log.event('protocol-error', { conn: ctx.connId, session: id, user: ctx.user, reason: 'channel data past our window', window, got }),
+    );
     const command = ctx.grant.command ?? requested;
     const kind = requested === null ? 'shell' : 'exec';
     const tty = pty !== null;
@@ -115,14 +127,14 @@ export function handleSession(session: any, ctx: SessionContext): void {
       if (ctx.grant.command !== undefined && requested !== null) extra.SSH_ORIGINAL_COMMAND = requested;
       osProc = startOsCommand(command, extra, pty);
       const child = osProc.child;
-      child.stdout!.on('data', (d: Buffer) => {
-        ctx.touch();
-        if (!safeWrite(channel, d)) throttle(channel, child.stdout!);
-      });
-      child.stderr!.on('data', (d: Buffer) => {
-        ctx.touch();
-        if (!safeWrite(channel.stderr, d)) throttle(channel, child.stderr!);
-      });
+      for (const [from, to] of [[child.stdout!, channel], [child.stderr!, channel.stderr]] as const) {
+        from.on('data', (d: Buffer) => {
+          ctx.touch();
+          if (gate.write(to, d)) return;
+          from.pause(); // resumed once the backlog is low; after a close the rest drains into nowhere
+          gate.whenReady(() => from.resume());
+        });
+      }
       child.stdin!.on('error', () => undefined);
       channel.on('data', () => ctx.touch());
       channel.pipe(child.stdin!);
@@ -136,9 +148,8 @@ export function handleSession(session: any, ctx: SessionContext): void {
     }
 
     const eol = tty ? '\r\n' : '\n';
-    // Builtin output answers input: once OUTPUT_HIGH bytes wait unsent (the client is not reading), its
-    // input is not read either until that output has gone out. ssh2's own limit (write() returning false)
-    // is 2 MiB of queued writes — with one echo write per typed character that is ≈ 200 MiB of memory.
+    // Builtin output answers input: once OUTPUT_HIGH bytes wait unsent (the client is not reading, however
+    // large a window it advertised), its input is not read either until that output has gone out.
     let blocked = false;
     let attached = false;
     const unblock = () => {
@@ -147,13 +158,10 @@ export function handleSession(session: any, ctx: SessionContext): void {
       if (attached) channel.resume();
     };
     const send = (stream: any, s: string) => {
-      if (!blocked && (stream?.writableLength ?? 0) + s.length >= OUTPUT_HIGH) {
-        blocked = true;
-        channel.pause();
-        safeWrite(stream, s, unblock); // called once this (and all before it) has been sent
-      } else {
-        safeWrite(stream, s);
-      }
+      if (gate.write(stream, s) || blocked) return;
+      blocked = true;
+      channel.pause();
+      gate.whenReady(unblock);
     };
     const io: CommandIO = {
       user: ctx.user,
@@ -207,12 +215,17 @@ export function handleSession(session: any, ctx: SessionContext): void {
     );
   };
 
-  session.on('shell', (accept: () => any) => start(accept(), null));
-  session.on('exec', (accept: () => any, _reject: () => void, info: any) => start(accept(), String(info.command)));
+  // A second shell/exec on this channel: ssh2's accept() would return nothing (which threw and dropped
+  // the connection) and its reject() stays silent, so the refusal is sent here; the first one runs on.
+  const begin = (accept: () => any, reject: unknown, requested: string | null) => {
+    if (channel) return answerLate(channel, session, reject);
+    channel = accept();
+    if (!channel) return; // the client already closed the channel
+    start(requested);
+  };
+  session.on('shell', (accept: () => any, reject: unknown) => begin(accept, reject, null));
+  session.on('exec', (accept: () => any, reject: unknown, info: any) => begin(accept, reject, String(info.command)));
 }
-
-/** Builtin-shell output allowed to wait unsent before the client's input is held back. */
-const OUTPUT_HIGH = 64 * 1024;
 
 /**
  * Writes unless the stream is gone; false when the stream's buffer is full (wait for 'drain').
@@ -226,20 +239,4 @@ function safeWrite(stream: any, data: string | Buffer, done?: () => void): boole
   }
   done?.();
   return true;
-}
-
-/**
- * Backpressure: when the client stops reading, `source` is paused until the channel drains, so a client
- * that never reads cannot make the server buffer without bound. (`drain` comes on the channel for both
- * its stdout and its stderr stream.)
- */
-function throttle(channel: any, source: { pause(): unknown; resume(): unknown }): void {
-  source.pause();
-  const go = () => {
-    channel.off('drain', go);
-    channel.off('close', go);
-    source.resume(); // after a close the rest drains into nowhere, so the command's end is still seen
-  };
-  channel.on('drain', go);
-  channel.on('close', go);
 }

@@ -1,0 +1,141 @@
+/**
+ * Channel flow control that ssh2 1.17 leaves out on the server side (RFC 4254 §5.2), in one file: the
+ * channel-layer counterpart of protocol.ts, and the only session code that touches ssh2 internals.
+ *  - Output: ssh2 hands channel data to the socket as long as the peer's window allows. A peer that
+ *    advertises a 4 GiB window and stops reading made the socket's buffer grow without end (+1.5 GB in
+ *    8 s of `--exec os cat /dev/zero`). `OutputGate` bounds what waits per channel, counting the
+ *    channel's own queue (window closed) and the connection's socket queue (window open, peer not reading).
+ *  - Input: ssh2 drops CHANNEL_DATA only when our window is exactly 0; a packet that overruns it drives
+ *    the window negative and everything after it is queued. `guardIncomingWindow` disconnects such a
+ *    peer, as Go's x/crypto/ssh does ("ssh: remote side wrote too much").
+ *  - Replies: once a shell or exec has started, ssh2's accept/reject do nothing (and accept returns
+ *    undefined, which threw `Cannot read properties of undefined (reading 'on')` and dropped the
+ *    connection). `answerLate` sends the CHANNEL_FAILURE itself.
+ */
+
+/** Output allowed to wait unsent per channel before its producer is paused. */
+export const OUTPUT_HIGH = 256 * 1024;
+
+/** SSH_DISCONNECT_PROTOCOL_ERROR (RFC 4250 §4.2.2). */
+const DISCONNECT_PROTOCOL_ERROR = 2;
+
+/** The ssh2 server-side connection a channel belongs to. */
+function connectionOf(channel: any): any {
+  return channel?._client;
+}
+
+/**
+ * Producer-side backpressure for one session channel: `write` says whether the producer may go on;
+ * when it may not, `whenReady` runs its callback once the backlog is below OUTPUT_HIGH again (or the
+ * channel closed). Writes are never refused: a paused producer stops after at most one more chunk.
+ */
+export class OutputGate {
+  private readonly waiters: Array<() => void> = [];
+  private armed = false;
+  private closed = false;
+
+  constructor(private readonly channel: any) {
+    channel.once('close', () => {
+      this.closed = true;
+      this.release();
+    });
+  }
+
+  /** Bytes queued for this channel's peer: in the channel (window closed) and in the connection's socket. */
+  backlog(): number {
+    const sock = connectionOf(this.channel)?._sock;
+    return (this.channel.writableLength ?? 0) + (this.channel.stderr?.writableLength ?? 0) + (sock?.writableLength ?? 0);
+  }
+
+  /** Writes `data` to `stream` (the channel or its stderr) unless gone; false: stop producing, call `whenReady`. */
+  write(stream: any, data: string | Buffer): boolean {
+    if (this.closed || !stream?.writable) return true;
+    try {
+      stream.write(data, () => this.check());
+    } catch {
+      return true; // closed under us
+    }
+    return this.backlog() < OUTPUT_HIGH;
+  }
+
+  /** Runs `fn` once the backlog has gone below OUTPUT_HIGH (at once if it already has). */
+  whenReady(fn: () => void): void {
+    this.waiters.push(fn);
+    this.check();
+  }
+
+  private check(): void {
+    if (this.waiters.length === 0) return;
+    if (this.closed || this.backlog() < OUTPUT_HIGH) return this.release();
+    // Still full. Progress comes from a write callback (the peer's window opened) or from the socket's
+    // 'drain': when the socket holds ≥ its high-water mark, one of its writes returned false, so 'drain' comes.
+    const sock = connectionOf(this.channel)?._sock;
+    if (sock && !this.armed) {
+      this.armed = true;
+      const again = () => {
+        sock.off('drain', again);
+        sock.off('close', again);
+        this.armed = false;
+        if (sock.destroyed) this.closed = true;
+        this.check();
+      };
+      sock.on('drain', again);
+      sock.on('close', again);
+    }
+  }
+
+  private release(): void {
+    for (const fn of this.waiters.splice(0)) fn();
+  }
+}
+
+const guarded = new WeakSet<object>();
+
+/**
+ * Disconnects a peer that sends channel data past the window we granted (RFC 4254 §5.2: "the
+ * recipient MAY ignore" it; ssh2 instead queues it once the window is not exactly 0). Installed once
+ * per connection; `onOverrun` is told before the connection ends.
+ */
+export function guardIncomingWindow(channel: any, onOverrun: (info: { window: number; got: number }) => void): void {
+  const client = connectionOf(channel);
+  const proto = client?._protocol;
+  if (!proto?._handlers || guarded.has(client)) return;
+  guarded.add(client);
+  const handlers = proto._handlers;
+  const orig = handlers.CHANNEL_DATA;
+  let cut = false;
+  handlers.CHANNEL_DATA = (p: unknown, recipient: number, data: Buffer) => {
+    if (cut) return;
+    let ch = client._chanMgr?.get(recipient);
+    if (ch && typeof ch === 'object' && '_chanInfo' in ch) ch = ch._channel; // a Session: its started channel
+    const window = ch?.incoming?.window;
+    if (typeof window === 'number' && data.length > window) {
+      cut = true;
+      onOverrun({ window, got: data.length });
+      proto.disconnect(DISCONNECT_PROTOCOL_ERROR);
+      const sock = client._sock;
+      sock?.end();
+      setTimeout(() => sock?.destroy(), 2000).unref(); // a peer that does not read the DISCONNECT either
+      return;
+    }
+    orig(p, recipient, data);
+  };
+}
+
+/**
+ * Answers a channel request that arrives after shell/exec started, when ssh2's own accept/reject are
+ * no-ops: CHANNEL_FAILURE (or SUCCESS if `ok`). `wantsReply` is one of ssh2's callbacks, which it passes
+ * only when the client asked for a reply; without one nothing is sent (RFC 4254 §5.4).
+ */
+export function answerLate(channel: any, session: any, wantsReply: unknown, ok = false): void {
+  if (typeof wantsReply !== 'function') return;
+  const client = connectionOf(channel);
+  const out = session?._chanInfo?.outgoing;
+  if (!client?._protocol || typeof out?.id !== 'number' || out.state !== 'open') return;
+  try {
+    if (ok) client._protocol.channelSuccess(out.id);
+    else client._protocol.channelFailure(out.id);
+  } catch {
+    /* connection gone */
+  }
+}
