@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KEY_TYPES, ROOT, openssh, testEnv } from './helpers.js';
@@ -153,4 +154,64 @@ export function mebibyte(): Buffer {
     b[i] = x & 0xff;
   }
   return b;
+}
+
+/** A peer's server process, started by `startDaemon`. */
+export interface Daemon {
+  readonly port: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a peer server and waits until `ready` matches its output (stdout+stderr); the port comes from
+ * the match's first group, or `port` when given. A server that exits or is silent for 30 s fails.
+ */
+export function startDaemon(cmd: string, args: string[], ready: RegExp, o: { port?: number; env?: Record<string, string> } = {}): Promise<Daemon> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: testEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let done = false;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    process.once('exit', () => child.kill('SIGKILL'));
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    };
+    const timer = setTimeout(() => fail(new Error(`${cmd} did not get ready in 30 s: ${out}`)), 30_000);
+    const fail = (e: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(e);
+    };
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = ready.exec(out);
+      if (m && !done) {
+        done = true;
+        clearTimeout(timer);
+        resolve({ port: o.port ?? Number(m[1]), output: () => out, stop });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('error', (e) => fail(new Error(`${cmd}: ${e.message} (scripts/test-deps.sh installs the interop peers)`)));
+    child.once('exit', (code) => fail(new Error(`${cmd} exited (${code}) before it was ready: ${out}`)));
+  });
+}
+
+/** A TCP port the kernel just handed out on 127.0.0.1 (for servers that cannot take port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
 }

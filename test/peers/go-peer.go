@@ -2,7 +2,7 @@
 // tests with GO111MODULE=off GOPATH=/usr/share/gocode.
 //
 //	go-peer client -port N -user U [-key FILE] [-password PW] [-host-pub FILE] [-host-alg ALG] [-pty] [-shell] [-cmd C]
-//	go-peer server -port N -host-key FILE -authorized-pub FILE [-password PW]
+//	go-peer server -port N -host-key FILE -authorized FILE (authorized_keys lines) [-password PW]
 //
 // client: remote stdout/stderr to ours, our stdin to the remote, exit with the remote status; its own
 // failures print one `peer-error: ...` line and exit 255. -host-pub pins the host key (ssh.FixedHostKey).
@@ -110,14 +110,28 @@ func server(args []string) {
 	fs := flag.NewFlagSet("server", flag.ExitOnError)
 	port := fs.Int("port", 0, "")
 	hostKey := fs.String("host-key", "", "")
-	authorized := fs.String("authorized-pub", "", "")
+	authorized := fs.String("authorized", "", "")
 	password := fs.String("password", "", "")
 	fs.Parse(args)
-	allowed := readPub(*authorized).Marshal()
+	var allowed [][]byte
+	rest, err := os.ReadFile(*authorized)
+	if err != nil {
+		die("%v", err)
+	}
+	for len(bytes.TrimSpace(rest)) > 0 {
+		k, _, _, r, err := ssh.ParseAuthorizedKey(rest)
+		if err != nil {
+			die("%s: %v", *authorized, err)
+		}
+		allowed = append(allowed, k.Marshal())
+		rest = r
+	}
 	cfg := &ssh.ServerConfig{
 		PublicKeyCallback: func(_ ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
-			if bytes.Equal(k.Marshal(), allowed) {
-				return nil, nil
+			for _, a := range allowed {
+				if bytes.Equal(k.Marshal(), a) {
+					return nil, nil
+				}
 			}
 			return nil, errors.New("key not authorized")
 		},
