@@ -11,10 +11,15 @@
  *    (and counts as a failed attempt, as sshd does);
  *  - the raw publickey request: ssh2 strips the signature blob's algorithm name and re-encodes ECDSA
  *    signatures as ASN.1, so the exact bytes (algorithm as sent, SSH signature blob) are captured here
- *    and handed to core signature.ts — the same verify path as `verify-signature`.
+ *    and handed to core signature.ts — the same verify path as `verify-signature`;
+ *  - PK_OK: ssh2 answers a key-only query with the key's type (`ssh-rsa`), RFC 4252 §7 wants the
+ *    algorithm name of the request echoed (RFC 8332 §3: `rsa-sha2-256/512`); AsyncSSH then failed with
+ *    `Key mismatch`, Go with `no supported methods remain`, dbclient fell back to SHA-1 and was refused;
+ *  - key exchange (protocol-kex.ts): a right first-KEX guess kept (dbclient hung), `ssh-rsa` dropped.
  */
 import { createRequire } from 'node:module';
 import { WireReader, WireWriter } from '../core/wire.js';
+import { hardenKex } from './protocol-kex.js';
 
 const require = createRequire(import.meta.url);
 
@@ -25,11 +30,16 @@ export function algorithmPolicy(): Record<string, string[]> {
   return {
     kex: only(['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521'], c.SUPPORTED_KEX),
     cipher: only(['chacha20-poly1305@openssh.com', 'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes256-ctr'], c.SUPPORTED_CIPHER),
-    hmac: only(['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com'], c.SUPPORTED_MAC),
+    // Encrypt-then-MAC first; the plain SHA-2 MACs after them, as OpenSSH 9.2's defaults (Twisted Conch 22.4
+    // has only these; Dropbear with a CTR cipher needs hmac-sha2-256). No SHA-1 MAC.
+    hmac: only(['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com', 'hmac-sha2-256', 'hmac-sha2-512'], c.SUPPORTED_MAC),
     compress: ['none', 'zlib@openssh.com'],
     serverHostKey: ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'],
   };
 }
+
+/** Host-key algorithms a KEXINIT may list: the policy's (ssh2 adds SHA-1 `ssh-rsa` for an RSA key). */
+const HOST_KEY_ALGORITHMS: readonly string[] = algorithmPolicy().serverHostKey;
 
 /** Signature algorithms announced in server-sig-algs (RFC 8308): those auth.ts accepts. */
 export const SERVER_SIG_ALGS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'];
@@ -110,6 +120,14 @@ export function hardenConnection(client: any, hooks: ProtocolHooks): void {
   patchTable();
   const proto = client._protocol;
   const handlers = proto._handlers;
+  hardenKex(client, HOST_KEY_ALGORITHMS);
+
+  // PK_OK echoes the algorithm as the client named it (ssh2 passes the key type; the raw request has it).
+  const origPkOk = proto.authPKOK;
+  proto.authPKOK = (keyAlgo: string, key: Buffer) => {
+    const raw = rawRequests.get(key);
+    return origPkOk.call(proto, raw && !raw.malformed ? raw.algorithm : keyAlgo, key);
+  };
 
   // EXT_INFO with a correct server-sig-algs, sent where ssh2 would send its own (after the first NEWKEYS).
   const origDone = proto._onHandshakeComplete;
