@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openssh, tempDir } from './helpers.js';
 import { sshRun, startServer, type StartedServer } from './server-helper.js';
-import { AuthorizedKeys, MAX_CACHED_FILES } from '../src/server/authorized.js';
+import { AuthorizedKeys, MAX_CACHED_FILES, parseInSlices } from '../src/server/authorized.js';
+import { parseAuthorizedKeys } from '../src/core/authorized-keys.js';
 import { Logger } from '../src/server/log.js';
 
 const tmp = tempDir('sshkit-authfiles-hostile-');
@@ -141,4 +142,24 @@ test('5,000 unknown user names do not grow the cache past its cap; a good user s
   assert.ok(logged.filter((l) => /authorized-keys-missing .*reason=ENOENT/.test(l)).length >= 5000);
   // control: after the flood (the good file long evicted) the good user's key is still found
   assert.equal((await ak.forUser('good')).lookup(Buffer.from(pub.split(' ')[1], 'base64')).length, 1);
+});
+
+test('slicing changes nothing: bad lines keep their numbers across slices, as the one-shot core parser reports them', async () => {
+  const good = pub.trim();
+  const lines: string[] = [];
+  for (let i = 1; i <= 3000; i++) {
+    if (i % 997 === 0) lines.push('ssh-ed25519 AAAA-broken');
+    else if (i % 1000 === 0) lines.push('# a comment');
+    else if (i % 700 === 0) lines.push('');
+    else lines.push(`${good}${i % 2 ? '\r' : ''}`);
+  }
+  const text = lines.join('\n') + '\n';
+  assert.ok(text.length > 3 * (64 << 10), 'spans several slices');
+  const sliced = await parseInSlices(text);
+  const whole = parseAuthorizedKeys(text);
+  assert.deepEqual(sliced.errors, whole.errors);
+  assert.deepEqual(sliced.errors.map((e) => e.line), [997, 1994, 2991]);
+  assert.equal(sliced.size, whole.size);
+  const blob = Buffer.from(good.split(' ')[1], 'base64');
+  assert.deepEqual(sliced.lookup(blob).map((e) => e.line), whole.lookup(blob).map((e) => e.line));
 });
