@@ -76,8 +76,8 @@ export class AuthorizedKeys {
     readonly pattern: string,
     private readonly log: Logger,
     private readonly owner: Owner = serverOwner(),
-    /** sshd's StrictModes (default yes, as sshd). */
-    private readonly strictModes = true,
+    /** sshd's StrictModes (default yes, as sshd; off on Windows, whose modes do not mean this). */
+    private readonly strictModes = process.platform !== 'win32',
   ) {}
 
   /** Does the path depend on the user (`%u`)? */

@@ -25,7 +25,8 @@ export class PasswordSource {
     readonly path: string,
     private readonly log: Logger,
     private readonly owner: Owner = serverOwner(),
-    private readonly strictModes = true,
+    /** sshd's StrictModes (default yes, as sshd; off on Windows, whose modes do not mean this). */
+    private readonly strictModes = process.platform !== 'win32',
   ) {
     this.ready = this.refresh();
   }
