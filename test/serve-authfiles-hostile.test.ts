@@ -18,6 +18,7 @@ import { sshRun, startServer, type StartedServer } from './server-helper.js';
 import { AuthorizedKeys, MAX_CACHED_FILES, parseInSlices } from '../src/server/authorized.js';
 import { parseAuthorizedKeys } from '../src/core/authorized-keys.js';
 import { Logger } from '../src/server/log.js';
+import { MAX_LOGGED_LINE_ERRORS } from '../src/server/safe-read.js';
 
 const tmp = tempDir('sshkit-authfiles-hostile-');
 const key = join(tmp.dir, 'id');
@@ -162,4 +163,19 @@ test('slicing changes nothing: bad lines keep their numbers across slices, as th
   assert.equal(sliced.size, whole.size);
   const blob = Buffer.from(good.split(' ')[1], 'base64');
   assert.deepEqual(sliced.lookup(blob).map((e) => e.line), whole.lookup(blob).map((e) => e.line));
+});
+
+test('a file of 50,000 bad lines logs a bounded number of lines (first bad lines, then a count); its good line still works', async () => {
+  const file = join(tmp.dir, 'junk.keys');
+  writeFileSync(file, 'ssh-ed25519 AAAA-junk\n'.repeat(50_000) + pub);
+  const logged: string[] = [];
+  const ak = new AuthorizedKeys(join(tmp.dir, '%u.keys'), new Logger('text', (l) => logged.push(l)));
+  const index = await ak.forUser('junk');
+  assert.equal(index.errors.length, 50_000);
+  assert.equal(index.lookup(Buffer.from(pub.split(' ')[1], 'base64')).length, 1); // control: the good line
+  const errs = logged.filter((l) => / authorized-keys-error /.test(l));
+  assert.ok(errs.length <= MAX_LOGGED_LINE_ERRORS + 1, `${errs.length} log lines for one file`);
+  assert.match(errs[0], /file=\S+junk\.keys line=1 /);
+  assert.match(errs.at(-1)!, new RegExp(`more=${50_000 - MAX_LOGGED_LINE_ERRORS} `));
+  assert.match(logged.join('\n'), /authorized-keys file=\S+junk\.keys keys=1 errors=50000/);
 });

@@ -14,7 +14,7 @@ import { KeyIndex } from '../core/authorized-keys.js';
 import { eachLine, type LineError } from '../core/lines.js';
 import type { Logger } from './log.js';
 import { serverOwner, type Owner } from './safe-path.js';
-import { readTrusted } from './safe-read.js';
+import { logLineErrors, readTrusted } from './safe-read.js';
 
 /** Most files kept parsed (per-user `%u` files, missing ones included); the least recently used goes first. */
 export const MAX_CACHED_FILES = 1024;
@@ -109,7 +109,7 @@ export class AuthorizedKeys {
     if (r.status === 'unchanged') return this.keep(path, hit!).index;
     const index = await parseInSlices(r.text);
     this.loads++;
-    for (const e of index.errors) this.log.event('authorized-keys-error', { file: path, line: e.line, reason: e.message });
+    logLineErrors(this.log, 'authorized-keys-error', path, index.errors);
     this.log.event('authorized-keys', { file: path, keys: index.size, errors: index.errors.length, reload: !!hit });
     return this.keep(path, { stamp: r.stamp, index, bytes: r.bytes }).index;
   }

@@ -9,7 +9,7 @@
 import { checkLogin, parsePasswordFile, type PasswordFile } from '../core/passwords.js';
 import type { Logger } from './log.js';
 import { serverOwner, type Owner } from './safe-path.js';
-import { readTrusted } from './safe-read.js';
+import { logLineErrors, readTrusted } from './safe-read.js';
 
 const NONE: PasswordFile = { users: new Map(), errors: [] };
 
@@ -49,7 +49,7 @@ export class PasswordSource {
     if (r.status === 'unchanged') return;
     this.file = parsePasswordFile(r.text);
     this.stamp = r.stamp;
-    for (const e of this.file.errors) this.log.event('passwords-error', { file: this.path, line: e.line, reason: e.message });
+    logLineErrors(this.log, 'passwords-error', this.path, this.file.errors);
     this.log.event('passwords', { file: this.path, users: this.file.users.size, errors: this.file.errors.length });
   }
 

@@ -10,6 +10,8 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
+import type { LineError } from '../core/lines.js';
+import type { Logger } from './log.js';
 import { unsafePathReason, type Owner } from './safe-path.js';
 
 /**
@@ -90,4 +92,13 @@ export async function readTrusted(path: string, opts: ReadOptions): Promise<Trus
   } finally {
     await fh.close().catch(() => undefined);
   }
+}
+
+/** Bad lines logged per file read; the rest are counted in one line (a file of junk must not flood the log). */
+export const MAX_LOGGED_LINE_ERRORS = 20;
+
+/** Logs the first MAX_LOGGED_LINE_ERRORS bad lines as `file:line` events, then how many more there were. */
+export function logLineErrors(log: Logger, event: string, file: string, errors: readonly LineError[]): void {
+  for (const e of errors.slice(0, MAX_LOGGED_LINE_ERRORS)) log.event(event, { file, line: e.line, reason: e.message });
+  if (errors.length > MAX_LOGGED_LINE_ERRORS) log.event(event, { file, more: errors.length - MAX_LOGGED_LINE_ERRORS, reason: 'further bad lines not logged' });
 }
