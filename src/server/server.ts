@@ -172,7 +172,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
           return succeed(c, ctx, d.grant, { ...fields, line: d.grant.line, cert: d.grant.certKeyId });
         },
         () => !c.socket.destroyed && fail(c, ctx, { method: 'publickey', reason: 'authorized keys unavailable' }),
-      );
+      ).catch((err: Error) => log.event('conn-error', { conn: c.id, reason: String(err?.message ?? err).slice(0, 200) }));
       return;
     }
     if (ctx.method === 'password') {
