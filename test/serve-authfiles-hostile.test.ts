@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openssh, tempDir } from './helpers.js';
 import { sshRun, startServer, type StartedServer } from './server-helper.js';
-import { AuthorizedKeys, MAX_CACHED_FILES, parseInSlices } from '../src/server/authorized.js';
+import { AuthorizedKeys, MAX_CACHED_FILES, MAX_PARALLEL_PARSES, parseInSlices } from '../src/server/authorized.js';
 import { parseAuthorizedKeys } from '../src/core/authorized-keys.js';
 import { Logger } from '../src/server/log.js';
-import { MAX_LOGGED_LINE_ERRORS } from '../src/server/safe-read.js';
+import { MAX_LOGGED_LINE_ERRORS, Slots } from '../src/server/safe-read.js';
 
 const tmp = tempDir('sshkit-authfiles-hostile-');
 const key = join(tmp.dir, 'id');
@@ -178,4 +178,29 @@ test('a file of 50,000 bad lines logs a bounded number of lines (first bad lines
   assert.match(errs[0], /file=\S+junk\.keys line=1 /);
   assert.match(errs.at(-1)!, new RegExp(`more=${50_000 - MAX_LOGGED_LINE_ERRORS} `));
   assert.match(logged.join('\n'), /authorized-keys file=\S+junk\.keys keys=1 errors=50000/);
+});
+
+test('a burst of logins for many changed files: at most MAX_PARALLEL_PARSES read and parsed at once, all answered', async () => {
+  const slots = new Slots(MAX_PARALLEL_PARSES);
+  let running = 0;
+  let peak = 0;
+  const job = (i: number) =>
+    slots.run(async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      if (i === 3) throw new Error('a failing job frees its slot');
+      return i;
+    });
+  const got = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => job(i)));
+  assert.equal(peak, MAX_PARALLEL_PARSES);
+  assert.deepEqual(got.map((g) => g.status === 'fulfilled' ? g.value : 'x'), [0, 1, 2, 'x', 4, 5, 6, 7, 8, 9, 10, 11]);
+  // the same through the loader: 8 users' changed files at once, each found (control), none lost
+  const ak = new AuthorizedKeys(join(tmp.dir, '%u.keys'), new Logger('text', () => undefined));
+  const users = Array.from({ length: 8 }, (_, i) => `burst${i}`);
+  for (const u of users) writeFileSync(join(tmp.dir, `${u}.keys`), pub.trim() + '\n' + `${pub.trim()}\n`.repeat(5000));
+  const blob = Buffer.from(pub.split(' ')[1], 'base64');
+  const found = await Promise.all(users.map(async (u) => (await ak.forUser(u)).lookup(blob).length));
+  assert.deepEqual(found, users.map(() => 5001));
 });

@@ -14,12 +14,14 @@ import { KeyIndex } from '../core/authorized-keys.js';
 import { eachLine, type LineError } from '../core/lines.js';
 import type { Logger } from './log.js';
 import { serverOwner, type Owner } from './safe-path.js';
-import { logLineErrors, readTrusted } from './safe-read.js';
+import { logLineErrors, readTrusted, Slots } from './safe-read.js';
 
 /** Most files kept parsed (per-user `%u` files, missing ones included); the least recently used goes first. */
 export const MAX_CACHED_FILES = 1024;
 /** Most bytes of file text kept parsed across the cache (the most recent file is always kept). */
 export const MAX_CACHED_BYTES = 64 << 20;
+/** Changed files read and parsed at once (the others wait; unchanged files are never held up). */
+export const MAX_PARALLEL_PARSES = 2;
 /** Text parsed between two yields to the event loop (≈ 700 ed25519 lines, a few ms). */
 const SLICE = 64 << 10;
 
@@ -69,6 +71,7 @@ export class AuthorizedKeys {
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, Promise<KeyIndex>>();
   private bytes = 0;
+  private readonly slots = new Slots(MAX_PARALLEL_PARSES);
   /** Count of (re)loads, for the admin `stats()`. */
   loads = 0;
 
@@ -104,10 +107,11 @@ export class AuthorizedKeys {
 
   private async refresh(path: string, force: boolean): Promise<KeyIndex> {
     const hit = this.cache.get(path);
-    const r = await readTrusted(path, { owner: this.owner, strictModes: this.strictModes, known: force ? undefined : hit?.stamp });
+    const known = force ? undefined : hit?.stamp;
+    const r = await readTrusted(path, { owner: this.owner, strictModes: this.strictModes, known, slots: this.slots }, parseInSlices);
     if (r.status === 'missing' || r.status === 'refused') return this.unavailable(path, r.status, r.reason);
     if (r.status === 'unchanged') return this.keep(path, hit!).index;
-    const index = await parseInSlices(r.text);
+    const index = r.value;
     this.loads++;
     logLineErrors(this.log, 'authorized-keys-error', path, index.errors);
     this.log.event('authorized-keys', { file: path, keys: index.size, errors: index.errors.length, reload: !!hit });

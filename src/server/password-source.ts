@@ -44,10 +44,10 @@ export class PasswordSource {
   }
 
   private async reread(force: boolean): Promise<void> {
-    const r = await readTrusted(this.path, { owner: this.owner, strictModes: this.strictModes, known: force ? undefined : this.stamp });
+    const r = await readTrusted(this.path, { owner: this.owner, strictModes: this.strictModes, known: force ? undefined : this.stamp }, parsePasswordFile);
     if (r.status === 'missing' || r.status === 'refused') return this.unusable(`passwords-${r.status}`, r.reason);
     if (r.status === 'unchanged') return;
-    this.file = parsePasswordFile(r.text);
+    this.file = r.value;
     this.stamp = r.stamp;
     logLineErrors(this.log, 'passwords-error', this.path, this.file.errors);
     this.log.event('passwords', { file: this.path, users: this.file.users.size, errors: this.file.errors.length });

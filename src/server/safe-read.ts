@@ -27,8 +27,8 @@ export function stampOf(st: BigIntStats): string {
 }
 
 /** What readTrusted found. `missing`: could not be opened (ENOENT, EACCES…); `refused`: opened but not trusted. */
-export type TrustedRead =
-  | { readonly status: 'read'; readonly stamp: string; readonly text: string; readonly bytes: number }
+export type TrustedRead<T> =
+  | { readonly status: 'read'; readonly stamp: string; readonly value: T; readonly bytes: number }
   | { readonly status: 'unchanged'; readonly stamp: string }
   | { readonly status: 'missing'; readonly reason: string }
   | { readonly status: 'refused'; readonly reason: string };
@@ -40,6 +40,34 @@ export interface ReadOptions {
   /** The stamp of the cached copy: when it still matches, the file is not read. */
   readonly known?: string;
   readonly maxBytes?: number;
+  /** Shared by the readers of one source: how many changed files are read and parsed at once. */
+  readonly slots?: Slots;
+}
+
+/**
+ * A counting semaphore. A burst of logins for many changed big files would otherwise hold all their
+ * texts (each ≤ 16 MiB, twice over as bytes and string) and parses in memory at once.
+ */
+export class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(n: number) {
+    this.free = n;
+  }
+
+  /** Runs `job` once a slot is free. */
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await job();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
 }
 
 const FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
@@ -63,8 +91,11 @@ async function readCapped(fh: FileHandle, size: number, max: number): Promise<Bu
   return buf.subarray(0, len);
 }
 
-/** Opens, checks and (unless unchanged) reads `path`; never throws, never blocks on a FIFO. */
-export async function readTrusted(path: string, opts: ReadOptions): Promise<TrustedRead> {
+/**
+ * Opens and checks `path`; unless unchanged, reads it and hands the text to `parse` (inside a slot).
+ * Never blocks on a FIFO; file errors are results, not exceptions (an exception of `parse` propagates).
+ */
+export async function readTrusted<T>(path: string, opts: ReadOptions, parse: (text: string) => T | Promise<T>): Promise<TrustedRead<T>> {
   const max = opts.maxBytes ?? MAX_TRUSTED_FILE;
   let fh: FileHandle;
   try {
@@ -84,11 +115,22 @@ export async function readTrusted(path: string, opts: ReadOptions): Promise<Trus
     }
     const stamp = stampOf(st);
     if (opts.known === stamp) return { status: 'unchanged', stamp };
-    const data = await readCapped(fh, Number(st.size), max);
-    if (data.length > max) return { status: 'refused', reason: `${path} is larger than ${max} bytes` };
-    return { status: 'read', stamp, text: data.toString('utf8'), bytes: data.length };
+    const job = async (): Promise<TrustedRead<T>> => {
+      let data: Buffer;
+      try {
+        data = await readCapped(fh, Number(st.size), max);
+      } catch (err) {
+        return { status: 'missing', reason: (err as NodeJS.ErrnoException).code ?? String(err) };
+      }
+      if (data.length > max) return { status: 'refused', reason: `${path} is larger than ${max} bytes` };
+      const bytes = data.length;
+      return { status: 'read', stamp, value: await parse(data.toString('utf8')), bytes };
+    };
+    return await (opts.slots ? opts.slots.run(job) : job());
   } catch (err) {
-    return { status: 'missing', reason: (err as NodeJS.ErrnoException).code ?? String(err) };
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw err; // not a file error: parse's own, for the caller
+    return { status: 'missing', reason: code };
   } finally {
     await fh.close().catch(() => undefined);
   }
