@@ -24,8 +24,10 @@ export interface SshdOptions {
   hostKeyType?: 'ed25519' | 'ecdsa' | 'rsa';
   /** Existing private host key files to use instead of a fresh one. */
   hostKeys?: string[];
-  /** Extra sshd_config lines. */
+  /** Extra sshd_config lines (the first value of a keyword wins, so these cannot override the defaults below). */
   config?: string[];
+  /** Extra sshd command-line arguments; `-o Keyword=value` here wins over the config file (e.g. StrictModes=yes). */
+  args?: string[];
   /** How long to wait for "Server listening" (ms). */
   timeoutMs?: number;
 }
@@ -68,9 +70,9 @@ function keygen(path: string, type: string): void {
   if (r.status !== 0) throw new Error(`ssh-keygen -t ${type} failed: ${r.stderr}`);
 }
 
-function launch(configPath: string, port: number, timeoutMs: number): Promise<{ child: ChildProcess; log: () => string }> {
+function launch(configPath: string, port: number, timeoutMs: number, args: string[] = []): Promise<{ child: ChildProcess; log: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(SSHD, ['-D', '-e', '-f', configPath, '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(SSHD, ['-D', '-e', '-f', configPath, '-p', String(port), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     live.add(child);
     let log = '';
     let done = false;
@@ -140,7 +142,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<StartedSshd> {
     for (let attempt = 0; !started; attempt++) {
       port = await freePort();
       try {
-        started = await launch(configPath, port, opts.timeoutMs ?? 10_000);
+        started = await launch(configPath, port, opts.timeoutMs ?? 10_000, opts.args);
       } catch (err) {
         if (attempt >= 4 || !/Address already in use|Cannot bind/i.test(String(err))) throw err;
       }

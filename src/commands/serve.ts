@@ -95,7 +95,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
     out.line(`  connect:  ssh -p ${server.port} ${user}@${server.host}`);
     const { firstLoginAdvice } = await import('../server/first-login.js');
     const { expandPath } = await import('../server/authorized.js');
-    for (const l of firstLoginAdvice({ keys: server.keysFor(user), passwords: !!argv.passwords, authorizedFile: expandPath(authorized, user), home: homeDir() })) out.line(l);
+    for (const l of firstLoginAdvice({ keys: await server.keysFor(user), passwords: !!argv.passwords, authorizedFile: expandPath(authorized, user), home: homeDir() })) out.line(l);
   } else {
     out.data({ host: server.host, port: server.port, hostKeys: server.hostKeys.map((k) => ({ type: k.type, fingerprint: k.fingerprint, file: k.file })) });
   }

@@ -18,6 +18,14 @@ export interface ScryptParams {
 
 /** Cost of new hashes (`sshkit passwd`). */
 export const DEFAULT_SCRYPT: ScryptParams = { ln: 15, r: 8, p: 1 };
+/**
+ * Caps on a hash's cost, so one --passwords line cannot make each login (and the dummy check for
+ * unknown users) cost seconds and a GiB: memory 128·N·r ≤ 64 MiB (N·r ≤ 2^19, e.g. ln=16,r=8) and
+ * work N·r·p ≤ 2^20 (4× the default ln=15,r=8,p=1: ≈ 0.3 s on one core). Lines above are refused.
+ */
+export const MAX_SCRYPT_NR = 2 ** 19;
+/** See MAX_SCRYPT_NR: the cap on N·r·p. */
+export const MAX_SCRYPT_WORK = 2 ** 20;
 const KEY_LEN = 32;
 
 interface ParsedHash extends ScryptParams {
@@ -36,12 +44,21 @@ function derive(password: string | Buffer, salt: Buffer, prm: ScryptParams, len:
   );
 }
 
-/** Parses `$scrypt$ln=…,r=…,p=…$salt$hash` strictly (bounded costs, so a hostile file cannot exhaust memory). */
+/** Is this cost within MAX_SCRYPT_NR and MAX_SCRYPT_WORK? */
+export function withinCap(prm: ScryptParams): boolean {
+  const nr = 2 ** prm.ln * prm.r;
+  return nr <= MAX_SCRYPT_NR && nr * prm.p <= MAX_SCRYPT_WORK;
+}
+
+/** Parses `$scrypt$ln=…,r=…,p=…$salt$hash` strictly (costs capped by MAX_SCRYPT_NR/MAX_SCRYPT_WORK). */
 export function parsePasswordHash(text: string): ParsedHash {
   const m = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,})\$([A-Za-z0-9+/]{43,})$/.exec(text);
   if (!m) throw new ParseError('not an scrypt hash ($scrypt$ln=N,r=R,p=P$salt$hash)');
   const [ln, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (ln < 10 || ln > 20 || r < 1 || r > 32 || p < 1 || p > 16) throw new ParseError('scrypt parameters out of range');
+  if (ln < 10 || r < 1 || p < 1) throw new ParseError('scrypt parameters out of range');
+  if (!withinCap({ ln, r, p })) {
+    throw new ParseError(`scrypt cost ln=${ln},r=${r},p=${p} above the cap (N·r ≤ 2^19: 64 MiB; N·r·p ≤ 2^20)`);
+  }
   return { ln, r, p, salt: Buffer.from(m[4], 'base64'), hash: Buffer.from(m[5], 'base64') };
 }
 
@@ -85,7 +102,7 @@ export function parsePasswordFile(text: string): PasswordFile {
   });
   const common = [...costs].sort((a, b) => b[1] - a[1])[0]?.[0];
   const dummyCost = common ? (([ln, r, p]) => ({ ln, r, p }))(common.split(',').map(Number)) : DEFAULT_SCRYPT;
-  dummyFor(dummyCost); // made now, so the first unknown user does not pay for it
+  dummyFor(dummyCost).catch(() => undefined); // made now, so the first unknown user does not pay for it
   return { users, errors, dummyCost };
 }
 
@@ -101,12 +118,14 @@ function dummyFor(prm: ScryptParams): Promise<string> {
 
 /**
  * Checks a login: the user's hash if listed, else a dummy hash at the file's most common cost (so an
- * unknown user takes as long as a typical wrong password). Never true for an unlisted user.
+ * unknown user takes as long as a typical wrong password; never above the cap, whatever `file` says).
+ * Never true for an unlisted user.
  */
 export async function checkLogin(file: PasswordFile, user: string, password: string): Promise<boolean> {
   const stored = file.users.get(user);
   if (stored === undefined) {
-    await verifyPassword(password, await dummyFor(file.dummyCost ?? DEFAULT_SCRYPT));
+    const cost = file.dummyCost && withinCap(file.dummyCost) ? file.dummyCost : DEFAULT_SCRYPT;
+    await verifyPassword(password, await dummyFor(cost));
     return false;
   }
   return verifyPassword(password, stored);

@@ -1,26 +1,37 @@
 /**
  * The authorized_keys source of `sshkit serve --authorized PATH` (SPEC: `%u` per-user files, re-read
- * when the file changes, a bad line logged and skipped). Files are parsed by the core parser into a
- * KeyIndex (a Map by key blob, PERF.md lessons 2 and 3), cached per expanded path and re-parsed only
- * when stat() shows a change (inode, size, mtime, ctime), so 100,000 keys cost one parse, not one per
- * login. A missing or unreadable file yields an empty index: every key is denied (never fail open).
+ * when the file changes, a bad line logged and skipped). Every login opens the file the safe way
+ * (safe-read.ts: async, O_NONBLOCK|O_NOFOLLOW, fstat on the descriptor: regular, ≤ 16 MiB, StrictModes)
+ * and re-parses it only when (dev, inode, size, mtime, ctime) changed, so 100,000 keys cost one parse,
+ * not one per login. Files are parsed by the core parser into a KeyIndex (a Map by key blob, PERF.md
+ * lessons 2 and 3), in slices that yield to the event loop, so a big file never stalls other logins.
+ * The cache is an LRU bounded in files and bytes, missing files included, so made-up user names cannot
+ * grow it. A missing, unreadable or refused file yields an empty index: every key is denied (never fail
+ * open), and the reason is logged.
  */
-import { statSync, readFileSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
-import { parseAuthorizedKeys, KeyIndex } from '../core/authorized-keys.js';
+import { KeyIndex } from '../core/authorized-keys.js';
+import { eachLine, type LineError } from '../core/lines.js';
 import type { Logger } from './log.js';
+import { serverOwner, type Owner } from './safe-path.js';
+import { logLineErrors, readTrusted, Slots } from './safe-read.js';
+
+/** Most files kept parsed (per-user `%u` files, missing ones included); the least recently used goes first. */
+export const MAX_CACHED_FILES = 1024;
+/** Most bytes of file text kept parsed across the cache (the most recent file is always kept). */
+export const MAX_CACHED_BYTES = 64 << 20;
+/** Changed files read and parsed at once (the others wait; unchanged files are never held up). */
+export const MAX_PARALLEL_PARSES = 2;
+/** Text parsed between two yields to the event loop (≈ 700 ed25519 lines, a few ms). */
+const SLICE = 64 << 10;
 
 interface Cached {
   stamp: string;
   index: KeyIndex;
+  bytes: number;
 }
 
-function stampOf(st: Stats): string {
-  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-}
-
-/** Largest authorized_keys file read (100,000 RSA-4096 lines are about 75 MiB). */
-const MAX_AUTHORIZED = 256 << 20;
+const EMPTY = new KeyIndex();
 
 /** Usernames that can safely be put into a path (no `/`, no `..`, no NUL): sshd refuses such names too. */
 export function safeUserForPath(user: string): boolean {
@@ -32,15 +43,44 @@ export function expandPath(pattern: string, user: string): string {
   return pattern.replace(/%([%uh])/g, (_, t: string) => (t === '%' ? '%' : t === 'u' ? user : homedir()));
 }
 
-/** Per-path cache of parsed authorized_keys files, refreshed on change. */
+/** Parses `text` into a KeyIndex with the core line walk, yielding between slices of SLICE bytes. */
+export async function parseInSlices(text: string): Promise<KeyIndex> {
+  const index = new KeyIndex();
+  const errors: LineError[] = [];
+  let start = 0;
+  let base = 0; // lines before this slice
+  while (start < text.length) {
+    let end = text.length;
+    if (text.length - start > SLICE) {
+      const nl = text.indexOf('\n', start + SLICE);
+      end = nl < 0 ? text.length : nl + 1;
+    }
+    const slice = text.slice(start, end);
+    const at = base;
+    for (const e of eachLine(slice, (line, n) => index.addLine(line, n + at))) errors.push({ line: e.line + at, message: e.message });
+    for (let i = slice.indexOf('\n'); i >= 0; i = slice.indexOf('\n', i + 1)) base++;
+    start = end;
+    if (start < text.length) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  index.errors = errors;
+  return index;
+}
+
+/** Per-path LRU cache of parsed authorized_keys files, refreshed on change. */
 export class AuthorizedKeys {
   private readonly cache = new Map<string, Cached>();
+  private readonly inflight = new Map<string, Promise<KeyIndex>>();
+  private bytes = 0;
+  private readonly slots = new Slots(MAX_PARALLEL_PARSES);
   /** Count of (re)loads, for the admin `stats()`. */
   loads = 0;
 
   constructor(
     readonly pattern: string,
     private readonly log: Logger,
+    private readonly owner: Owner = serverOwner(),
+    /** sshd's StrictModes (default yes, as sshd; off on Windows, whose modes do not mean this). */
+    private readonly strictModes = process.platform !== 'win32',
   ) {}
 
   /** Does the path depend on the user (`%u`)? */
@@ -48,58 +88,70 @@ export class AuthorizedKeys {
     return /%u/.test(this.pattern.replace(/%%/g, ''));
   }
 
-  /** The index for `user` (re-read if the file changed). Empty when the file is missing or unreadable. */
-  forUser(user: string): KeyIndex {
-    if (this.perUser && !safeUserForPath(user)) return new KeyIndex();
+  /** The index for `user` (re-read if the file changed). Empty when the file is missing, unreadable or refused. */
+  forUser(user: string): Promise<KeyIndex> {
+    if (this.perUser && !safeUserForPath(user)) return Promise.resolve(EMPTY);
     return this.load(expandPath(this.pattern, user));
   }
 
-  /** Loads (or reuses) one file. */
-  load(path: string, force = false): KeyIndex {
-    let st: Stats;
-    try {
-      st = statSync(path);
-    } catch (err) {
-      return this.unavailable(path, (err as NodeJS.ErrnoException).code ?? String(err));
-    }
-    // as sshd: only a regular file (a FIFO or a device would block or never end), and not a huge one
-    if (!st.isFile()) return this.unavailable(path, 'not a regular file');
-    if (st.size > MAX_AUTHORIZED) return this.unavailable(path, 'file too large');
-    const stamp = stampOf(st);
-    const hit = this.cache.get(path);
-    if (hit && hit.stamp === stamp && !force) return hit.index;
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      return this.unavailable(path, (err as NodeJS.ErrnoException).code ?? String(err));
-    }
-    const index = parseAuthorizedKeys(text);
-    this.loads++;
-    for (const e of index.errors) this.log.event('authorized-keys-error', { file: path, line: e.line, reason: e.message });
-    this.log.event('authorized-keys', { file: path, keys: index.size, errors: index.errors.length, reload: !!hit });
-    // Keep the previous cache entry keyed by stamp: a file rewritten in the same instant is re-read next time.
-    this.cache.set(path, { stamp, index });
-    if (this.cache.size > 1024) this.cache.delete(this.cache.keys().next().value as string);
-    return index;
+  /** Loads (or reuses) one file; concurrent logins for one path share one read. Never rejects. */
+  load(path: string, force = false): Promise<KeyIndex> {
+    const running = this.inflight.get(path);
+    if (running && !force) return running;
+    const p = this.refresh(path, force)
+      .catch((err: Error) => this.unavailable(path, 'refused', `cannot parse: ${err.message}`))
+      .finally(() => this.inflight.get(path) === p && this.inflight.delete(path));
+    this.inflight.set(path, p);
+    return p;
   }
 
-  private unavailable(path: string, why: string): KeyIndex {
+  private async refresh(path: string, force: boolean): Promise<KeyIndex> {
     const hit = this.cache.get(path);
-    const stamp = `missing:${why}`;
-    if (!hit || hit.stamp !== stamp) {
-      this.log.event('authorized-keys-missing', { file: path, reason: why, effect: 'all keys denied' });
-      this.cache.set(path, { stamp, index: new KeyIndex() });
+    const known = force ? undefined : hit?.stamp;
+    const r = await readTrusted(path, { owner: this.owner, strictModes: this.strictModes, known, slots: this.slots }, parseInSlices);
+    if (r.status === 'missing' || r.status === 'refused') return this.unavailable(path, r.status, r.reason);
+    if (r.status === 'unchanged') return this.keep(path, hit!).index;
+    const index = r.value;
+    this.loads++;
+    logLineErrors(this.log, 'authorized-keys-error', path, index.errors);
+    this.log.event('authorized-keys', { file: path, keys: index.size, errors: index.errors.length, reload: !!hit });
+    return this.keep(path, { stamp: r.stamp, index, bytes: r.bytes }).index;
+  }
+
+  /** Puts `entry` last (most recent) and evicts the least recently used beyond the caps. */
+  private keep(path: string, entry: Cached): Cached {
+    const old = this.cache.get(path);
+    if (old) {
+      this.cache.delete(path);
+      this.bytes -= old.bytes;
     }
-    return this.cache.get(path)!.index;
+    this.cache.set(path, entry);
+    this.bytes += entry.bytes;
+    while (this.cache.size > 1 && (this.cache.size > MAX_CACHED_FILES || this.bytes > MAX_CACHED_BYTES)) {
+      const [oldest, e] = this.cache.entries().next().value as [string, Cached];
+      this.cache.delete(oldest);
+      this.bytes -= e.bytes;
+    }
+    return entry;
+  }
+
+  /** An empty index for a file that cannot be used; logged once per path and reason. */
+  private unavailable(path: string, kind: 'missing' | 'refused', why: string): KeyIndex {
+    const stamp = `${kind}:${why}`;
+    const hit = this.cache.get(path);
+    if (!hit || hit.stamp !== stamp) {
+      this.log.event(`authorized-keys-${kind}`, { file: path, reason: why, effect: 'all keys denied' });
+    }
+    return this.keep(path, { stamp, index: EMPTY, bytes: 0 }).index;
   }
 
   /** Forgets every cached file (admin `reload`); the next login re-reads them. */
   reload(): number {
-    const paths = [...this.cache.keys()];
+    const n = this.cache.size;
     this.cache.clear();
-    if (!this.perUser) this.load(this.pattern);
-    return paths.length;
+    this.bytes = 0;
+    if (!this.perUser) void this.load(this.pattern, true);
+    return n;
   }
 
   /** Number of keys across the loaded files. */
@@ -107,5 +159,10 @@ export class AuthorizedKeys {
     let n = 0;
     for (const c of this.cache.values()) n += c.index.size;
     return n;
+  }
+
+  /** Files (missing ones included) and bytes held by the cache, for the admin `stats()` and tests. */
+  cacheStats(): { files: number; bytes: number } {
+    return { files: this.cache.size, bytes: this.bytes };
   }
 }

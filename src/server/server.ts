@@ -39,7 +39,7 @@ export interface RunningServer {
   readonly hostKeys: HostKey[];
   readonly api: AdminApi;
   /** Keys the authorized file lists for `user` now (0 when missing or unreadable): the banner's "nobody can log in yet". */
-  keysFor(user: string): number;
+  keysFor(user: string): Promise<number>;
   /** Stops accepting, ends sessions, disconnects everyone; resolves when all sockets are closed. */
   stop(): Promise<void>;
 }
@@ -94,7 +94,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   const log = new Logger(opts.logFormat, (line) => (held ? held.push(line) : sink(line)));
   const hostKeys = await loadHostKeys(opts.hostKeys, log);
   const authorized = new AuthorizedKeys(opts.authorized, log);
-  if (!authorized.perUser) authorized.load(opts.authorized); // parse once at start, log bad lines now
+  if (!authorized.perUser) void authorized.load(opts.authorized); // parse once at start, log bad lines now
   const passwords = opts.passwords ? new PasswordSource(opts.passwords, log) : null;
   const methods = passwords ? ['publickey', 'password'] : ['publickey'];
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -130,6 +130,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       open: conns.size,
       unauthenticated: gate.unauthenticated,
       keys: authorized.keyCount(),
+      authorizedCache: authorized.cacheStats(),
       ...gate.counters,
       rssMiB: Math.round(process.memoryUsage().rss / 1048576),
     }),
@@ -196,22 +197,29 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     if (ctx.method === 'publickey') {
       const raw = rawPublicKey(ctx.key.data);
       if (!raw || raw.malformed) return fail(c, ctx, { method: 'publickey', reason: 'malformed request' });
-      const d = authorizePublicKey(authorized.forUser(ctx.username), {
-        user: ctx.username,
-        algorithm: raw.algorithm,
-        keyBlob: ctx.key.data,
-        signature: raw.signature,
-        signedData: raw.signature ? ctx.blob : undefined,
-        address: c.address,
-      });
-      const fields = { method: 'publickey', key: d.keyType, fingerprint: d.fingerprint, algorithm: raw.algorithm };
-      if (d.result === 'fail') return fail(c, ctx, { ...fields, reason: d.reason });
-      if (d.result === 'query-ok') {
-        // Not an attempt that can fail: sshd marks it postponed and counts nothing (auth2.c).
-        c.log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'pk-ok' });
-        return ctx.accept(); // ssh2 answers PK_OK for a request without signature
-      }
-      return succeed(c, ctx, d.grant, { ...fields, line: d.grant.line, cert: d.grant.certKeyId });
+      // authorized.ts reads the file asynchronously (safe-read.ts): decide once it is there
+      authorized.forUser(ctx.username).then(
+        (index) => {
+          if (c.socket.destroyed) return;
+          const d = authorizePublicKey(index, {
+            user: ctx.username,
+            algorithm: raw.algorithm,
+            keyBlob: ctx.key.data,
+            signature: raw.signature,
+            signedData: raw.signature ? ctx.blob : undefined,
+            address: c.address,
+          });
+          const fields = { method: 'publickey', key: d.keyType, fingerprint: d.fingerprint, algorithm: raw.algorithm };
+          if (d.result === 'fail') return fail(c, ctx, { ...fields, reason: d.reason });
+          if (d.result === 'query-ok') {
+            c.log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'pk-ok' });
+            return ctx.accept(); // ssh2 answers PK_OK for a request without signature
+          }
+          return succeed(c, ctx, d.grant, { ...fields, line: d.grant.line, cert: d.grant.certKeyId });
+        },
+        () => !c.socket.destroyed && fail(c, ctx, { method: 'publickey', reason: 'authorized keys unavailable' }),
+      ).catch((err) => drop(c, err)); // an answer that throws ends this connection, not the process
+      return;
     }
     if (ctx.method === 'password') {
       if (!passwords) return fail(c, ctx, { method: 'password', reason: 'password auth disabled' });
@@ -371,5 +379,5 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       }, 20);
     }));
 
-  return { host: opts.host, port, hostKeys, api, stop, keysFor: (user) => authorized.forUser(user).size };
+  return { host: opts.host, port, hostKeys, api, stop, keysFor: (user) => authorized.forUser(user).then((index) => index.size, () => 0) };
 }
