@@ -8,7 +8,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatIpAddress, matchFromList, parseIpAddress } from '../src/core/addr.js';
+import { canonicalAddress, formatIpAddress, matchFromList } from '../src/core/addr.js';
 import { checkAllowedSigners, parseAllowedSignersLine } from '../src/core/allowed-signers.js';
 import { parseAuthorizedKeysLine } from '../src/core/authorized-keys.js';
 import { ParseError } from '../src/core/errors.js';
@@ -91,7 +91,8 @@ const v6 = fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }).chain((w) =>
 describe('from= address lists', () => {
   test('a negation spelled any way refuses that client (issue 9 item 4)', () => {
     fc.assert(fc.property(fc.oneof(spelledV4, v6), ({ text, spelled }) => {
-      const client = text.startsWith('::ffff:') && parseIpAddress(text)?.bytes.length === 16 ? text.slice(7) : text;
+      const client = canonicalAddress(text); // as sshd holds it (a mapped address becomes IPv4)
+      fc.pre(client.includes(':') === text.includes(':')); // a v4-mapped spelling is IPv6 and never names an IPv4 client (item 13)
       assert.notEqual(typed(() => matchFromList(`*,!${spelled}`, client)), 'match', `${spelled} vs ${client}`);
       assert.equal(typed(() => matchFromList(`*,!${spelled}`, '192.0.2.1' === client ? '192.0.2.2' : '192.0.2.1')), 'match', 'control');
     }), fuzzParams(1000));
