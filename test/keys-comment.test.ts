@@ -7,7 +7,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { openssh, sshkit, tempDir } from './helpers.js';
@@ -70,6 +70,25 @@ describe('private key comments as ssh-keygen -l prints them', () => {
     if (r.error) return t.skip('puttygen not installed');
     assert.equal(r.status, 0, String(r.stderr));
     assert.match(agree(out), /^256 SHA256:\S+  \(ED25519\)\n$/);
+  });
+  test('a libssh key (ssh_pki_export_privkey_file: empty comment), 0600 and 0644', (t) => {
+    const src = join(dir, 'libssh-key.c');
+    const bin = join(dir, 'libssh-key');
+    writeFileSync(
+      src,
+      '#include <libssh/libssh.h>\nint main(int c, char **v) { ssh_key k; if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &k) != SSH_OK) return 1;' +
+        ' return ssh_pki_export_privkey_file(k, NULL, NULL, NULL, v[1]) == SSH_OK ? 0 : 2; }\n',
+    );
+    const cc = spawnSync('cc', ['-o', bin, src, '-lssh']);
+    if (cc.error || cc.status !== 0) return t.skip('no cc or libssh-dev');
+    const key = join(dir, 'libssh-ed25519');
+    assert.equal(spawnSync(bin, [key]).status, 0);
+    chmodSync(key, 0o600);
+    assert.match(agree(key), /^256 SHA256:\S+  \(ED25519\)\n$/);
+    // libssh writes 0644: ssh-keygen then ignores the private key ("UNPROTECTED PRIVATE KEY FILE") and
+    // prints the public part it can read with no comment (as root too: the file is root's own)
+    chmodSync(key, 0o644);
+    assert.match(agree(key), / no comment \(ED25519\)\n$/);
   });
   test('--json reports the empty comment as ""', () => {
     const r = sshkit(['fingerprint', '--json', join(dir, 'empty')]);

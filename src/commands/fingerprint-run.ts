@@ -1,5 +1,5 @@
 /** The work behind `sshkit fingerprint`, loaded only when that command runs. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Exit, ParseError, SshkitError } from '../core/errors.js';
 import { fingerprint, fingerprintLine, randomart, type FingerprintHash } from '../core/fingerprint.js';
 import { inspectBlob, keyFromBlob, parsePublicKeyText, type PublicKey } from '../core/key.js';
@@ -19,10 +19,24 @@ function readPubBeside(file: string): PublicKey | null {
 }
 
 /**
+ * sshkey_perm_ok: ssh-keygen ignores a private key file of the user's own that others may read
+ * ("UNPROTECTED PRIVATE KEY FILE!"), so `ssh-keygen -l` never reads the comment stored in it.
+ */
+function unprotected(file: string): boolean {
+  if (file === '-') return false;
+  try {
+    const st = statSync(file);
+    return st.uid === process.getuid?.() && (st.mode & 0o077) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * A private key file: its public part, and the comment ssh-keygen would show (fingerprint_private) —
  * FILE.pub's when that holds the same key (deliberate difference: ssh-keygen trusts a FILE.pub even when
  * it holds another key), else the one stored in an unencrypted OpenSSH key, even an empty one; none
- * ("no comment") for encrypted, PEM and PKCS#8 keys.
+ * ("no comment") for encrypted, PEM and PKCS#8 keys, and for a key file others may read.
  */
 async function scanPrivate(file: string, text: string): Promise<ScanResult> {
   const pk = await import('../core/private-key.js');
@@ -34,7 +48,7 @@ async function scanPrivate(file: string, text: string): Promise<ScanResult> {
     comment = pub.comment;
   }
   if (!key) throw new ParseError('encrypted private key: its public key cannot be read without the passphrase (and no matching FILE.pub)');
-  if (comment === null) {
+  if (comment === null && !unprotected(file)) {
     const stored = pk.privateKeyComment(text, inputName(file));
     comment = stored === null ? null : Buffer.from(stored, 'utf8').toString('latin1');
   }

@@ -170,7 +170,9 @@ export function checkCertificate(cert: Certificate, opts: CertCheck): CertResult
   if (opts.ca && !opts.ca.equals(cert.signatureKey)) return { ok: false, reason: 'Certificate not signed by a trusted CA key' };
   if (!verifyCertificateSignature(cert, opts.allowSha1)) return { ok: false, reason: 'Certificate signature invalid' };
   if (cert.certType !== opts.type) return { ok: false, reason: `Certificate invalid: not a ${opts.type} certificate` };
-  const now = BigInt(opts.now);
+  // a fractional time (Date.now() / 1000) counts by its whole seconds; a non-finite one verifies nothing
+  if (typeof opts.now === 'number' && !Number.isFinite(opts.now)) return { ok: false, reason: 'Certificate invalid: no valid verification time' };
+  const now = typeof opts.now === 'bigint' ? opts.now : BigInt(Math.floor(opts.now));
   if (now < cert.validAfter) return { ok: false, reason: 'Certificate invalid: not yet valid' };
   if (now >= cert.validBefore) return { ok: false, reason: 'Certificate invalid: expired' };
   if (cert.principals.length === 0) {

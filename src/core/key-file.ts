@@ -36,6 +36,28 @@ export function classify(text: string): 'private' | 'rfc4716' | 'pem-public' | '
   return 'lines';
 }
 
+const LONG_MAX = 2n ** 63n - 1n;
+const LONG_MIN = -(2n ** 63n);
+
+/**
+ * ssh-keygen -l's test for an SSH1 `bits e n` line (do_fingerprint): `i = strtol(cp, &ep, 10)` is
+ * non-zero and followed by a blank, so the field is not skipped as options/hosts (and the line is no
+ * key). strtol skips leading white space and saturates at the 64-bit limits; `i` is an int, the low
+ * 32 bits — so `4294967296` counts as 0 and is skipped like any options field.
+ */
+function ssh1Number(line: string): boolean {
+  let from = 0;
+  while (line[from] === ' ' || line[from] === '\t') from++;
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)/.exec(line.slice(from));
+  if (!m) return false;
+  const next = line[from + m[0].length];
+  if (next !== ' ' && next !== '\t') return false;
+  const digits = m[2].replace(/^0+/, '');
+  const mag = digits.length > 19 ? 2n ** 64n : BigInt(digits || '0');
+  const v = m[1] === '-' ? (-mag < LONG_MIN ? LONG_MIN : -mag) : mag > LONG_MAX ? LONG_MAX : mag;
+  return BigInt.asIntN(32, v) !== 0n;
+}
+
 /** Reads one key line in any of the line formats; the comment follows ssh-keygen -l's rules. */
 export function scanKeyLine(line: string, lineNo: number): FoundKey {
   let got = readKeyPrefix(line);
@@ -43,8 +65,7 @@ export function scanKeyLine(line: string, lineNo: number): FoundKey {
   if (!got) {
     const first = leadingField(line);
     lead = first.text;
-    // ssh-keygen's test for an SSH1 `bits e n` key: a leading number is never skipped as options/hosts
-    if (/^[+-]?\d+$/.test(lead) && Number(lead) !== 0) throw new ParseError('not a public key (SSH1 key?)', lineNo);
+    if (ssh1Number(line)) throw new ParseError('not a public key (SSH1 key?)', lineNo);
     got = readKeyPrefix(line, first.end);
     if (!got && first.end < line.length) {
       // a second leading field: `@marker hosts key` (known_hosts) or `principals options key` (allowed_signers)

@@ -11,6 +11,7 @@ import { createPrivateKey } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as SshpkNs from 'sshpk';
 import { Exit, ParseError, SshkitError } from './errors.js';
+import { decodeBase64Strict } from './base64.js';
 import { keyFromBlob, type PublicKey } from './key.js';
 import { WireReader } from './wire.js';
 
@@ -54,9 +55,8 @@ function armorBody(text: string, label: string): Buffer | null {
   const a = text.indexOf(begin);
   const b = text.indexOf(end, a + begin.length);
   if (a < 0 || b < 0) return null;
-  const body = text.slice(a + begin.length, b).replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0) throw new ParseError('invalid base64 in private key');
-  return Buffer.from(body, 'base64');
+  // private2_uudecode hands the body to b64_pton: the one strict reader, same rules
+  return decodeBase64Strict(text.slice(a + begin.length, b), 'base64 in private key');
 }
 
 /** Is the key encrypted (needs a passphrase)? */
