@@ -107,11 +107,10 @@ export function interpretOptions(raw: RawOption[]): KeyOptions {
   return o;
 }
 
-/** A line split into its parts, validated: the raw options field, the key and where its base64 text is. */
+/** A line split into its parts, validated: the raw options field and the key. */
 interface SplitLine {
   readonly optionsField: string;
   readonly key: PublicKey;
-  readonly b64: string;
 }
 
 function splitLine(line: string): SplitLine {
@@ -124,7 +123,7 @@ function splitLine(line: string): SplitLine {
     if (!got) throw new ParseError(field.end >= line.length ? 'no key found' : 'unknown key type or invalid options');
   }
   const comment = line.slice(got.end).replace(/^[ \t]+/, '').replace(/[\r\n]+$/, '');
-  return { optionsField, key: { ...got.key, comment }, b64: line.slice(got.dataStart, got.end) };
+  return { optionsField, key: { ...got.key, comment } };
 }
 
 function withLine<T>(lineNo: number, fn: () => T): T {
@@ -170,7 +169,9 @@ export class KeyIndex {
     const stored = withLine(lineNo, () => {
       const s = splitLine(line);
       if (s.optionsField) interpretOptions(parseOptions(s.optionsField));
-      return { id: s.b64, entry: { line: lineNo, options: s.optionsField, comment: s.key.comment } };
+      // the id is the decoded blob's canonical text, the form lookup() computes: never the line's own
+      // spelling, which b64_pton lets carry whitespace (\v, \f, \r) the canonical text has not
+      return { id: s.key.blob.toString('base64'), entry: { line: lineNo, options: s.optionsField, comment: s.key.comment } };
     });
     const list = this.byBlob.get(stored.id);
     if (list === undefined) this.byBlob.set(stored.id, stored.entry);

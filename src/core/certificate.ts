@@ -11,7 +11,7 @@
  * `string name, string data`), string reserved, string signature key, string signature.
  */
 import { ParseError } from './errors.js';
-import { baseKeyType, inspectBlob, plainKeyBlob } from './key.js';
+import { baseKeyType, isKnownKeyType, plainKeyBlob, readCertBody, readKeyFields } from './key.js';
 import { matchPattern } from './pattern.js';
 import { verifySignature } from './signature.js';
 import { WireReader } from './wire.js';
@@ -75,54 +75,55 @@ function optionList(buf: Buffer, what: string): Map<string, Buffer> {
 }
 
 /**
- * Parses a certificate blob strictly (every field, no trailing bytes, CA key a plain key of a known
- * type). Does not verify the CA signature: {@link checkCertificate} does.
+ * Parses a certificate blob strictly: cert_parse's rules ({@link readCertBody}: C-string key id and
+ * principals, at most 256 of them, a plain CA key, no trailing bytes) and, stricter than OpenSSH,
+ * critical options and extensions each in lexical order without duplicates and with well-formed data.
+ * Does not verify the CA signature: {@link checkCertificate} does.
  */
 export function parseCertificate(blob: Buffer): Certificate {
-  const info = inspectBlob(blob); // full structural validation, including the CA key
-  if (!info.isCert) throw new ParseError('not a certificate');
   const r = new WireReader(blob, 'certificate');
-  const type = r.text();
+  const type = r.cstring();
+  const keyType = baseKeyType(type);
+  if (keyType === type || !isKnownKeyType(type)) throw new ParseError('not a certificate');
   const nonce = r.string();
-  const key = plainKeyBlob(blob);
-  // skip the key fields: plainKeyBlob re-encoded them; advance the reader past them
-  r.raw(key.length - (4 + Buffer.byteLength(info.baseType)));
-  const serial = r.u64();
-  const ct = r.u32();
-  if (ct !== 1 && ct !== 2) throw new ParseError(`certificate: unknown certificate type ${ct}`);
-  const keyId = r.text();
-  const pr = new WireReader(r.string(), 'certificate principals');
-  const principals: string[] = [];
-  while (pr.remaining > 0) principals.push(pr.text());
-  const validAfter = r.u64();
-  const validBefore = r.u64();
-  const criticalOptions = optionList(r.string(), 'critical option');
-  const extensions = optionList(r.string(), 'extension');
-  r.string(); // reserved
-  const signatureKey = r.string();
-  const signedLen = blob.length - r.remaining;
-  const signature = r.string();
-  r.end();
-  const caInfo = inspectBlob(signatureKey);
-  if (caInfo.isCert) throw new ParseError('certificate: CA key is itself a certificate');
+  readKeyFields(keyType, r);
+  const body = readCertBody(r, blob.length);
   return {
     blob,
     type,
-    keyType: baseKeyType(type),
-    key,
+    keyType,
+    key: plainKeyBlob(blob),
     nonce,
-    serial,
-    certType: ct === 1 ? 'user' : 'host',
-    keyId,
-    principals,
-    validAfter,
-    validBefore,
-    criticalOptions,
-    extensions,
-    signatureKey,
-    signature,
-    signedData: blob.subarray(0, signedLen),
+    serial: body.serial,
+    certType: body.certType === 1 ? 'user' : 'host',
+    keyId: body.keyId,
+    principals: body.principals,
+    validAfter: body.validAfter,
+    validBefore: body.validBefore,
+    criticalOptions: optionList(body.criticalOptions, 'critical option'),
+    extensions: optionList(body.extensions, 'extension'),
+    signatureKey: body.signatureKey,
+    signature: body.signature,
+    signedData: blob.subarray(0, body.signedLength),
   };
+}
+
+/**
+ * Would OpenSSH's cert_parse accept this certificate blob, CA signature included? What `ssh-keygen -l`
+ * requires of a certificate it fingerprints (its option lists are only checked to be name/data pairs,
+ * and SHA-1 CA signatures are allowed). Never throws.
+ */
+export function certificateAcceptedByCertParse(blob: Buffer): boolean {
+  try {
+    const r = new WireReader(blob, 'certificate');
+    const keyType = baseKeyType(r.cstring());
+    r.string(); // nonce
+    readKeyFields(keyType, r);
+    const body = readCertBody(r, blob.length);
+    return verifySignature(body.signatureKey, blob.subarray(0, body.signedLength), body.signature, { allowSha1: true });
+  } catch {
+    return false;
+  }
 }
 
 /** Critical options sshd understands (sshd(8), PROTOCOL.certkeys); any other makes a certificate unusable for login. */

@@ -119,7 +119,10 @@ export function safeText(bytes: string): string {
   return out;
 }
 
-/** `256 SHA256:… comment (ED25519)` — the line `ssh-keygen -l` prints (comment as latin1 bytes). */
-export function fingerprintLine(blob: Buffer, info: KeyInfo, comment: string, hash: FingerprintHash = 'sha256'): string {
-  return `${info.bits} ${fingerprint(blob, hash)} ${comment ? safeText(comment) : 'no comment'} (${info.label})`;
+/**
+ * `256 SHA256:… comment (ED25519)` — the line `ssh-keygen -l` prints (comment as latin1 bytes). As
+ * fingerprint_one_key, only a missing comment (null) prints "no comment"; an empty one prints empty.
+ */
+export function fingerprintLine(blob: Buffer, info: KeyInfo, comment: string | null, hash: FingerprintHash = 'sha256'): string {
+  return `${info.bits} ${fingerprint(blob, hash)} ${comment === null ? 'no comment' : safeText(comment)} (${info.label})`;
 }

@@ -5,16 +5,20 @@
  * byte survives to the output exactly (ssh-keygen prints comments as bytes, escaping only unsafe ones).
  */
 import { ParseError } from './errors.js';
-import { decodeBase64, keyFromBlob, readKeyPrefix, type PublicKey } from './key.js';
+import { decodeBase64Strict } from './base64.js';
+import { keyFromBlob, readKeyPrefix, type PublicKey } from './key.js';
 import { eachLine, type LineError } from './lines.js';
 import { leadingField } from './options.js';
 import { isPrivateKeyText } from './private-key.js';
 
-/** A key found at a line of a file; `comment` is what ssh-keygen -l would show (latin1 bytes). */
+/**
+ * A key found at a line of a file; `comment` is what ssh-keygen -l would show (latin1 bytes), null
+ * where it has none and prints "no comment" (an empty string is printed as it is).
+ */
 export interface FoundKey {
   readonly line: number;
   readonly key: PublicKey;
-  readonly comment: string;
+  readonly comment: string | null;
 }
 
 /** The keys found in a file and the lines that could not be read. */
@@ -54,7 +58,7 @@ export function scanKeyLine(line: string, lineNo: number): FoundKey {
   while (line[rest] === ' ' || line[rest] === '\t') rest++;
   const trailing = line.slice(rest);
   // as ssh-keygen -l: a trailing `#…` is no comment; then the leading field (options, hosts) stands in
-  return { line: lineNo, key: got.key, comment: trailing !== '' && trailing[0] !== '#' ? trailing : lead };
+  return { line: lineNo, key: got.key, comment: trailing !== '' && trailing[0] !== '#' ? trailing : lead || null };
 }
 
 /** Scans line-oriented key text; blank lines and `#` comments are skipped, bad lines reported. */
@@ -94,16 +98,24 @@ export function parseRfc4716(text: string): ScanResult {
         break;
       }
       if (body === '' && /^[A-Za-z0-9-]{1,64}:/.test(l)) {
-        while (l.endsWith('\\') && i < lines.length) l = l.slice(0, -1) + lines[i++];
-        const colon = l.indexOf(':');
-        if (l.slice(0, colon).toLowerCase() === 'comment') comment = l.slice(colon + 1).trim().replace(/^"(.*)"$/, '$1');
+        // a header continues while its line ends in `\`: collect the pieces and join once (re-slicing
+        // the growing value per line was quadratic, 1 MB of continuations never finished)
+        const parts: string[] = [];
+        while (l.endsWith('\\') && i < lines.length) {
+          parts.push(l.slice(0, -1));
+          l = lines[i++];
+        }
+        parts.push(l);
+        const header = parts.join('');
+        const colon = header.indexOf(':');
+        if (header.slice(0, colon).toLowerCase() === 'comment') comment = header.slice(colon + 1).trim().replace(/^"(.*)"$/s, '$1');
         continue;
       }
       body += l.trim();
     }
     if (!ended) throw new ParseError('missing ---- END SSH2 PUBLIC KEY ----', start);
-    const blob = decodeBase64(body, 'base64 key data');
-    keys.push({ line: start, key: keyFromBlob(blob, comment), comment });
+    const blob = decodeBase64Strict(body, 'base64 key data');
+    keys.push({ line: start, key: keyFromBlob(blob, comment), comment: comment || null });
   }
   return { keys, errors: [] };
 }

@@ -7,6 +7,7 @@
 import { ParseError } from './errors.js';
 import { WireReader, WireWriter } from './wire.js';
 import { decodeBase64Strict } from './base64.js';
+import { validPublicPoint } from './ec-point.js';
 
 /** A public key: canonical wire blob, its type name (first string of the blob) and a comment. */
 export interface PublicKey {
@@ -25,77 +26,50 @@ export interface KeyInfo {
   readonly isCert: boolean;
 }
 
-const CURVES: Record<string, { name: string; bits: number; point: number }> = {
-  'ecdsa-sha2-nistp256': { name: 'nistp256', bits: 256, point: 65 },
-  'ecdsa-sha2-nistp384': { name: 'nistp384', bits: 384, point: 97 },
-  'ecdsa-sha2-nistp521': { name: 'nistp521', bits: 521, point: 133 },
-  'sk-ecdsa-sha2-nistp256@openssh.com': { name: 'nistp256', bits: 256, point: 65 },
-};
+const CURVES: ReadonlyMap<string, { name: string; bits: number }> = new Map([
+  ['ecdsa-sha2-nistp256', { name: 'nistp256', bits: 256 }],
+  ['ecdsa-sha2-nistp384', { name: 'nistp384', bits: 384 }],
+  ['ecdsa-sha2-nistp521', { name: 'nistp521', bits: 521 }],
+  ['sk-ecdsa-sha2-nistp256@openssh.com', { name: 'nistp256', bits: 256 }],
+]);
 
-const LABELS: Record<string, string> = {
-  'ssh-ed25519': 'ED25519',
-  'ssh-rsa': 'RSA',
-  'ssh-dss': 'DSA',
-  'ecdsa-sha2-nistp256': 'ECDSA',
-  'ecdsa-sha2-nistp384': 'ECDSA',
-  'ecdsa-sha2-nistp521': 'ECDSA',
-  'sk-ecdsa-sha2-nistp256@openssh.com': 'ECDSA-SK',
-  'sk-ssh-ed25519@openssh.com': 'ED25519-SK',
-};
-
-/** NIST prime curves y² = x³ − 3x + b (mod p), FIPS 186-4 D.1.2. */
-const NIST: Record<string, { p: bigint; b: bigint }> = {
-  nistp256: {
-    p: 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n,
-    b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
-  },
-  nistp384: {
-    p: 2n ** 384n - 2n ** 128n - 2n ** 96n + 2n ** 32n - 1n,
-    b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
-  },
-  nistp521: {
-    p: 2n ** 521n - 1n,
-    b: 0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
-  },
-};
-
-/**
- * Is the uncompressed point on its curve? OpenSSH (sshkey_ec_validate_public) refuses keys that are
- * not; a BigInt check costs microseconds, where building an OpenSSL key object costs far more.
- */
-function onCurve(curve: string, q: Buffer): boolean {
-  const { p, b } = NIST[curve];
-  const n = (q.length - 1) / 2;
-  const x = BigInt('0x' + q.subarray(1, 1 + n).toString('hex'));
-  const y = BigInt('0x' + q.subarray(1 + n).toString('hex'));
-  if (x >= p || y >= p) return false;
-  return (y * y - (x * x * x - 3n * x + b)) % p === 0n;
-}
+const LABELS: ReadonlyMap<string, string> = new Map([
+  ['ssh-ed25519', 'ED25519'],
+  ['ssh-rsa', 'RSA'],
+  ['ssh-dss', 'DSA'],
+  ['ecdsa-sha2-nistp256', 'ECDSA'],
+  ['ecdsa-sha2-nistp384', 'ECDSA'],
+  ['ecdsa-sha2-nistp521', 'ECDSA'],
+  ['sk-ecdsa-sha2-nistp256@openssh.com', 'ECDSA-SK'],
+  ['sk-ssh-ed25519@openssh.com', 'ED25519-SK'],
+]);
 
 /** OpenSSH refuses RSA moduli below this (SSH_RSA_MINIMUM_MODULUS_SIZE) and above 16384. */
 export const RSA_MIN_BITS = 1024;
 const RSA_MAX_BITS = 16384;
+/** sshkey.h SSHKEY_CERT_MAX_PRINCIPALS: cert_parse refuses a certificate listing more. */
+export const CERT_MAX_PRINCIPALS = 256;
 
 /** Certificate types (PROTOCOL.certkeys) and the plain key type each certifies. */
-const CERT_TYPES: Record<string, string> = {
-  'ssh-ed25519-cert-v01@openssh.com': 'ssh-ed25519',
-  'ssh-rsa-cert-v01@openssh.com': 'ssh-rsa',
-  'ssh-dss-cert-v01@openssh.com': 'ssh-dss',
-  'ecdsa-sha2-nistp256-cert-v01@openssh.com': 'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384-cert-v01@openssh.com': 'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521-cert-v01@openssh.com': 'ecdsa-sha2-nistp521',
-  'sk-ssh-ed25519-cert-v01@openssh.com': 'sk-ssh-ed25519@openssh.com',
-  'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com': 'sk-ecdsa-sha2-nistp256@openssh.com',
-};
+const CERT_TYPES: ReadonlyMap<string, string> = new Map([
+  ['ssh-ed25519-cert-v01@openssh.com', 'ssh-ed25519'],
+  ['ssh-rsa-cert-v01@openssh.com', 'ssh-rsa'],
+  ['ssh-dss-cert-v01@openssh.com', 'ssh-dss'],
+  ['ecdsa-sha2-nistp256-cert-v01@openssh.com', 'ecdsa-sha2-nistp256'],
+  ['ecdsa-sha2-nistp384-cert-v01@openssh.com', 'ecdsa-sha2-nistp384'],
+  ['ecdsa-sha2-nistp521-cert-v01@openssh.com', 'ecdsa-sha2-nistp521'],
+  ['sk-ssh-ed25519-cert-v01@openssh.com', 'sk-ssh-ed25519@openssh.com'],
+  ['sk-ecdsa-sha2-nistp256-cert-v01@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com'],
+]);
 
 /** The plain key type a type name stands for (the certified key's type, for a certificate type). */
 export function baseKeyType(type: string): string {
-  return CERT_TYPES[type] ?? type;
+  return CERT_TYPES.get(type) ?? type;
 }
 
 /** Is `type` a key or certificate type this parser understands? */
 export function isKnownKeyType(type: string): boolean {
-  return baseKeyType(type) in LABELS;
+  return LABELS.has(baseKeyType(type));
 }
 
 /** Bit length of an unsigned big-endian magnitude. */
@@ -108,14 +82,16 @@ export function bitLength(mag: Buffer): number {
 
 /**
  * Reads the type-specific public fields of a plain key of `type` and returns its size in bits.
- * Strict like sshkey_from_blob: key lengths, curve names and RSA sizes are checked.
+ * Strict like sshkey_from_blob (ed25519 length, curve name, point validity, RSA size, mpints of at
+ * most 16384 bits), and stricter where OpenSSH would canonicalise: no NUL in the curve name or FIDO
+ * application, minimal mpints, so the blob is the one encoding of its key.
  */
 export function readKeyFields(type: string, r: WireReader): number {
   switch (type) {
     case 'ssh-ed25519':
     case 'sk-ssh-ed25519@openssh.com': {
       if (r.string().length !== 32) throw new ParseError('invalid ed25519 public key length');
-      if (type !== 'ssh-ed25519') r.string(); // application
+      if (type !== 'ssh-ed25519') r.cstring('application');
       return 256;
     }
     case 'ssh-rsa': {
@@ -133,24 +109,95 @@ export function readKeyFields(type: string, r: WireReader): number {
       return bits;
     }
     default: {
-      const curve = CURVES[type];
+      const curve = CURVES.get(type);
       if (!curve) throw new ParseError(`unknown key type ${JSON.stringify(type)}`);
-      const name = r.text();
+      const name = r.cstring('curve name');
       if (name !== curve.name) throw new ParseError(`curve ${JSON.stringify(name)} does not match key type ${type}`);
-      const q = r.string();
-      if (q.length !== curve.point || q[0] !== 0x04 || !onCurve(curve.name, q)) throw new ParseError('invalid ECDSA public point');
-      if (type.startsWith('sk-')) r.string(); // application
+      if (!validPublicPoint(curve.name, r.string())) throw new ParseError('invalid ECDSA public point');
+      if (type.startsWith('sk-')) r.cstring('application');
       return curve.bits;
     }
   }
 }
 
+/**
+ * Validates a plain (non-certificate) public key blob in full, as sshkey_from_blob with allow_cert = 0
+ * (a certificate's CA key): a certificate type is refused before anything is read, so certificates
+ * nested as CA keys cost one string, never a recursion.
+ */
+export function inspectPlainBlob(blob: Buffer, what = 'public key'): KeyInfo {
+  const r = new WireReader(blob, what);
+  const type = r.cstring();
+  const label = LABELS.get(type);
+  if (CERT_TYPES.has(type)) throw new ParseError(`${what}: is a certificate`);
+  if (!label) throw new ParseError(`unknown key type ${JSON.stringify(type)}`);
+  const bits = readKeyFields(type, r);
+  r.end();
+  return { type, label, bits, baseType: type, isCert: false };
+}
+
+/** The fields of a certificate after its key (PROTOCOL.certkeys), read with cert_parse's rules. */
+export interface CertBody {
+  readonly serial: bigint;
+  readonly certType: number;
+  readonly keyId: string;
+  readonly principals: readonly string[];
+  readonly validAfter: bigint;
+  readonly validBefore: bigint;
+  readonly criticalOptions: Buffer;
+  readonly extensions: Buffer;
+  readonly signatureKey: Buffer;
+  readonly signature: Buffer;
+  /** Bytes of the blob the CA signed (everything before the signature field). */
+  readonly signedLength: number;
+}
+
+function checkPairs(buf: Buffer, what: string): void {
+  const r = new WireReader(buf, what);
+  while (r.remaining > 0) {
+    r.string();
+    r.string();
+  }
+}
+
+/**
+ * Reads a certificate's fields after the certified key, as sshkey.c cert_parse: user or host type, a
+ * key id and at most 256 principals that are C strings (a NUL inside is refused, as
+ * sshbuf_get_cstring does; here a final NUL too), critical options and extensions as name/data pairs,
+ * a CA key that is a valid plain key (sshkey_type_is_valid_ca), a signature, nothing after it.
+ */
+export function readCertBody(r: WireReader, blobLength: number): CertBody {
+  const serial = r.u64();
+  const certType = r.u32();
+  const keyId = r.cstring('key id');
+  const pr = new WireReader(r.string(), 'certificate principals');
+  const principals: string[] = [];
+  while (pr.remaining > 0) {
+    if (principals.length >= CERT_MAX_PRINCIPALS) throw new ParseError(`certificate: more than ${CERT_MAX_PRINCIPALS} principals`);
+    principals.push(pr.cstring('a principal'));
+  }
+  const validAfter = r.u64();
+  const validBefore = r.u64();
+  const criticalOptions = r.string();
+  const extensions = r.string();
+  r.string(); // reserved
+  const signatureKey = r.string();
+  const signedLength = blobLength - r.remaining;
+  const signature = r.string();
+  r.end();
+  if (certType !== 1 && certType !== 2) throw new ParseError(`certificate: unknown certificate type ${certType}`);
+  checkPairs(criticalOptions, 'certificate critical options');
+  checkPairs(extensions, 'certificate extensions');
+  inspectPlainBlob(signatureKey, 'certificate CA key');
+  return { serial, certType, keyId, principals, validAfter, validBefore, criticalOptions, extensions, signatureKey, signature, signedLength };
+}
+
 /** Validates a public key (or certificate) blob in full and describes it. */
 export function inspectBlob(blob: Buffer): KeyInfo {
   const r = new WireReader(blob, 'public key');
-  const type = r.text();
+  const type = r.cstring();
   const baseType = baseKeyType(type);
-  const label = LABELS[baseType];
+  const label = LABELS.get(baseType);
   if (!label) throw new ParseError(`unknown key type ${JSON.stringify(type)}`);
   if (type === baseType) {
     const bits = readKeyFields(type, r);
@@ -159,18 +206,7 @@ export function inspectBlob(blob: Buffer): KeyInfo {
   }
   r.string(); // nonce
   const bits = readKeyFields(baseType, r);
-  r.u64(); // serial
-  r.u32(); // cert type
-  r.string(); // key id
-  r.string(); // principals
-  r.u64(); // valid after
-  r.u64(); // valid before
-  r.string(); // critical options
-  r.string(); // extensions
-  r.string(); // reserved
-  inspectBlob(r.string()); // signature key must itself be a valid plain key
-  r.string(); // signature
-  r.end();
+  readCertBody(r, blob.length);
   return { type, label: `${label}-CERT`, bits, baseType, isCert: true };
 }
 
@@ -187,18 +223,32 @@ export function keyFromBlob(blob: Buffer, comment = ''): PublicKey {
 }
 
 /**
+ * Signature-algorithm names sshkey_type_from_name also takes for a key type (the `sigonly` entries of
+ * sshkey.c's keyimpls): `ssh-keygen -l` and sshd read `rsa-sha2-256 <ssh-rsa blob>` as that RSA key.
+ */
+const TYPE_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['rsa-sha2-256', 'ssh-rsa'],
+  ['rsa-sha2-512', 'ssh-rsa'],
+  ['rsa-sha2-256-cert-v01@openssh.com', 'ssh-rsa-cert-v01@openssh.com'],
+  ['rsa-sha2-512-cert-v01@openssh.com', 'ssh-rsa-cert-v01@openssh.com'],
+  ['webauthn-sk-ecdsa-sha2-nistp256@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com'],
+]);
+
+/**
  * Reads `type base64` at the start of `text` (after leading blanks), like OpenSSH's sshkey_read:
- * the type token must name the blob's own type. Returns the key, the offsets of the base64 text
- * (`dataStart`, `end`: that text is canonical, so it identifies the blob),
- * or null when `text` does not start with a known key type (so callers can try options or hosts first).
- * A known type followed by a bad blob is an error, not null.
+ * the type token must name the blob's own type (or be one of its signature-algorithm aliases). Returns
+ * the key and the offsets of the base64 field as written (`dataStart`, `end`; b64_pton lets it hold
+ * whitespace, so identify keys by `key.blob`, never by that text), or null when `text` does not start
+ * with a known key type (so callers can try options or hosts first). A known type followed by a bad
+ * blob is an error, not null.
  */
 export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: number; dataStart: number } | null {
   let i = from;
   while (text[i] === ' ' || text[i] === '\t') i++;
   let j = i;
   while (j < text.length && text[j] !== ' ' && text[j] !== '\t') j++;
-  const type = text.slice(i, j);
+  const token = text.slice(i, j);
+  const type = TYPE_ALIASES.get(token) ?? token;
   if (!isKnownKeyType(type)) return null;
   while (text[j] === ' ' || text[j] === '\t') j++;
   let k = j;
@@ -207,7 +257,7 @@ export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: nu
   // b64_pton skips white space inside the data: a CRLF line's `\r` belongs to no comment
   const blob = decodeBase64Strict(text.slice(j, k), 'base64 key data');
   const key = keyFromBlob(blob);
-  if (key.type !== type) throw new ParseError(`key type mismatch: line says ${type}, key is ${key.type}`);
+  if (key.type !== type) throw new ParseError(`key type mismatch: line says ${token}, key is ${key.type}`);
   return { key, end: k, dataStart: j };
 }
 
@@ -243,7 +293,7 @@ export function formatPublicKey(key: PublicKey): string {
  */
 export function plainKeyBlob(blob: Buffer): Buffer {
   const r = new WireReader(blob, 'public key');
-  const type = r.text();
+  const type = r.cstring();
   const base = baseKeyType(type);
   if (base === type) return blob;
   r.string(); // nonce

@@ -105,7 +105,19 @@ export function publicFromPrivate(text: string): PublicKey | null {
   if (o) return keyFromBlob(Buffer.from(parseOpensshEnvelope(o).publicBlob));
   if (isEncrypted(text)) return null;
   const k = loadPrivateKey(text);
-  return keyFromBlob(Buffer.from(k.toPublic().toBuffer('rfc4253')), k.comment && k.comment !== '(unnamed)' ? k.comment : '');
+  return keyFromBlob(Buffer.from(k.toPublic().toBuffer('rfc4253')), k.comment ?? '');
+}
+
+/**
+ * The comment a private key file holds, as sshkey_load_private returns it to `ssh-keygen -l`: the
+ * openssh-key-v1 comment of an unencrypted key, possibly empty (`ssh-keygen -C ''`, dropbearconvert,
+ * puttygen, libssh write those); null when there is none to read — an encrypted key (no passphrase is
+ * asked) and PEM/PKCS#8, whose formats carry no comment. ssh-keygen prints "no comment" only for null.
+ */
+export function privateKeyComment(text: string, name = 'private key'): string | null {
+  const o = armorBody(text, 'OPENSSH PRIVATE KEY');
+  if (!o || parseOpensshEnvelope(o).cipher !== 'none') return null;
+  return loadPrivateKey(text, undefined, name).comment ?? '';
 }
 
 function firstLine(err: unknown): string {
@@ -122,7 +134,8 @@ function loadOpenssh(str: string, env: OpensshEnvelope, passphrase: Buffer | und
   }
   let key: SshpkNs.PrivateKey;
   try {
-    key = sshpk().parsePrivateKey(str, 'openssh', env.cipher !== 'none' ? { passphrase: passphrase as any } : {});
+    // filename '' keeps sshpk from putting "(unnamed)" in place of an empty comment
+    key = sshpk().parsePrivateKey(str, 'openssh', env.cipher !== 'none' ? { passphrase: passphrase as any, filename: '' } : { filename: '' });
   } catch (err) {
     if (env.cipher !== 'none' && /incorrect passphrase/i.test(firstLine(err))) throw incorrectPassphrase(name);
     throw new ParseError(`${name}: invalid private key: ${firstLine(err)}`);
@@ -152,7 +165,7 @@ function loadPem(str: string, passphrase: Buffer | undefined, name: string): Ssh
     throw new ParseError(`${name}: invalid private key: ${firstLine(err)}`);
   }
   try {
-    return sshpk().parsePrivateKey(pkcs8, 'pkcs8');
+    return sshpk().parsePrivateKey(pkcs8, 'pkcs8', { filename: '' });
   } catch (err) {
     throw new ParseError(`${name}: unsupported private key: ${firstLine(err)}`);
   }

@@ -1,9 +1,18 @@
 /**
  * Strict SSH wire encoding (RFC 4251 §5): uint32, string, mpint, name-list. The reader refuses to read
  * past its end and `end()` refuses leftover bytes, as x/crypto/ssh's parsers do: a blob that parses
- * must be exactly one well-formed value.
+ * must be exactly one well-formed value. Every value the reader accepts re-encodes to the very bytes
+ * it came from (WireWriter), so a blob has one meaning and identity can be bytes: where OpenSSH
+ * silently canonicalises (sshbuf_get_bignum2 trims leading zeros, sshbuf_get_cstring drops a final
+ * NUL), this reader refuses instead. The one exception is `bool()`, which RFC 4251 §5 requires to read
+ * any non-zero byte as TRUE.
  */
 import { ParseError } from './errors.js';
+
+/** sshbuf-getput-crypto.c SSHBUF_MAX_BIGNUM: OpenSSH refuses mpints of more than 16384 bits. */
+export const MAX_MPINT_BYTES = 16384 / 8;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads wire-encoded values from one buffer, strictly (see the module comment). */
 export class WireReader {
@@ -26,6 +35,7 @@ export class WireReader {
     return this.buf[this.off++];
   }
 
+  /** A boolean: any non-zero byte is TRUE (RFC 4251 §5 says so, so this one value is not re-encoded). */
   bool(): boolean {
     return this.u8() !== 0;
   }
@@ -53,16 +63,36 @@ export class WireReader {
     return v;
   }
 
-  /** A string that must be printable UTF-8 text (algorithm names, namespaces, principals). */
+  /** A string read as UTF-8 text, leniently (namespaces, hash names: compared as whole strings). */
   text(): string {
     return this.string().toString('utf8');
   }
 
-  /** An mpint (RFC 4251): two's complement; we reject negative values and non-minimal encodings. */
+  /**
+   * A C string as sshbuf_get_cstring reads it (key type and curve names, FIDO applications, certificate
+   * key ids and principals), stricter: no NUL at all (OpenSSH allows one at the very end and drops it,
+   * so the value would not re-encode to its bytes) and well-formed UTF-8 (so the JavaScript string
+   * stands for exactly those bytes).
+   */
+  cstring(what = 'string'): string {
+    const v = this.string();
+    if (v.includes(0)) throw new ParseError(`${this.what}: NUL byte in ${what}`);
+    try {
+      return utf8.decode(v);
+    } catch {
+      throw new ParseError(`${this.what}: ${what} is not UTF-8`);
+    }
+  }
+
+  /**
+   * An mpint (RFC 4251 §5): non-negative and minimal (zero is the empty string; a leading 0x00 only to
+   * clear the sign bit), and at most 16384 bits as sshbuf_get_bignum2 allows.
+   */
   mpint(): Buffer {
     const v = this.string();
     if (v.length > 0 && v[0] & 0x80) throw new ParseError(`${this.what}: negative mpint`);
-    if (v.length > 1 && v[0] === 0 && !(v[1] & 0x80)) throw new ParseError(`${this.what}: non-minimal mpint`);
+    if (v.length > 0 && v[0] === 0 && (v.length === 1 || !(v[1] & 0x80))) throw new ParseError(`${this.what}: non-minimal mpint`);
+    if (v.length > MAX_MPINT_BYTES + 1 || (v.length === MAX_MPINT_BYTES + 1 && v[0] !== 0)) throw new ParseError(`${this.what}: mpint larger than 16384 bits`);
     return v;
   }
 
