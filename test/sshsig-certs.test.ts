@@ -88,12 +88,8 @@ const CASES: [name: string, keyId: Buffer | string, principals: string[]][] = [
   ['257 principals incl. alice (diff-certs--33e6bd47cc)', 'id-3', many(257)],
 ];
 
-/** Until h/keys' certificate parser fix (NUL in key id, > 256 principals) is merged, its findings are todo. */
-const PENDING = { todo: 'certificate.ts parseCertificate fix (h/keys)' };
-const pending = (name: string) => (/diff-certs/.test(name) ? PENDING : {});
-
 for (const [name, keyId, principals] of CASES) {
-  test(`certificate signer, ${name}: sshkit verify-signature and find-principals decide as ssh-keygen -Y`, pending(name), () => {
+  test(`certificate signer, ${name}: sshkit verify-signature and find-principals decide as ssh-keygen -Y`, () => {
     const sig = certSignature(name.replace(/\W+/g, '_'), certificate(keyId, principals));
     const args = ['-f', p('signers'), '-I', 'alice', '-n', 'file', '-s', sig];
     const ref = keygenFrom(['-Y', 'verify', ...args], p('data'));
@@ -114,7 +110,7 @@ for (const [name, keyId, principals] of CASES) {
 }
 
 for (const finding of ['diff-certs--2985792e42', 'diff-certs--33e6bd47cc']) {
-  test(`fuzz finding ${finding}: find-principals under its CA finds nobody, as ssh-keygen -Y find-principals`, PENDING, () => {
+  test(`fuzz finding ${finding}: find-principals under its CA finds nobody, as ssh-keygen -Y find-principals`, () => {
     const file = join(FUZZ, `${finding}.bin`);
     // the CA is the certificate's own signature key: trust it for alice, as the fuzzer did
     const cert = new WireReader(dearmorSignature(readFileSync(file)).subarray(10)).string();

@@ -35,14 +35,16 @@ function outcome(key: Buffer, msg: Buffer, sig: Buffer): boolean | string {
   }
 }
 
-test('fuzz finding signature--TypeError-0c9afe1154: algorithm "__proto__" under an RSA certificate → false, not a TypeError', () => {
+test('fuzz finding signature--TypeError-0c9afe1154: algorithm "__proto__" under an RSA certificate → a typed refusal, not a TypeError', () => {
   const r = new WireReader(readFileSync(join(ROOT, 'test/fixtures/fuzz/signature--TypeError-0c9afe1154.bin')), 'fixture');
   const key = r.string();
   const sig = r.string();
   const msg = r.string();
   r.end();
   assert.equal(parseSignatureBlob(sig).algorithm, '__proto__');
-  assert.equal(outcome(key, msg, sig), false);
+  // a typed refusal: since h/keys' cert_parse rules the certificate itself is refused (its critical
+  // options are truncated); the same algorithm under well-formed keys of every type is tested below
+  assert.ok(['ParseError', false].includes(outcome(key, msg, sig)), String(outcome(key, msg, sig)));
 });
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', ''];

@@ -194,13 +194,20 @@ const unbig = (n: bigint) => {
   return Buffer.from(h, 'hex');
 };
 
+/** Scalar sizes of the curves a private key file may name (a Map: the name comes from the file). */
+const CURVE_SIZES = new Map([
+  ['nistp256', 32],
+  ['nistp384', 48],
+  ['nistp521', 66],
+]);
+
 /** A Node private KeyObject from an sshpk private key, via JWK (sshpk's PKCS#8 for ed25519 is not OpenSSL-readable). */
 function nodePrivateKey(k: SshpkNs.PrivateKey): KeyObject {
   switch (k.type) {
     case 'ed25519':
       return createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64u(part(k, 'A')), d: b64u(part(k, 'k')) }, format: 'jwk' });
     case 'ecdsa': {
-      const size = ({ nistp256: 32, nistp384: 48, nistp521: 66 } as Record<string, number>)[part(k, 'curve').toString()];
+      const size = CURVE_SIZES.get(part(k, 'curve').toString());
       if (!size) throw new ParseError('private key: unsupported curve');
       const q = part(k, 'Q');
       const d = strip(part(k, 'd'));
