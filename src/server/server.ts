@@ -262,10 +262,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     client.on('error', (err: Error) => c.log.event('conn-error', { conn: c.id, reason: err.message.slice(0, 200) }));
     client.on(
       'authentication',
-      guarded(c, (ctx: any) => {
-        c.queue!.track(ctx);
-        onAuth(c, ctx);
-      }),
+      guarded(c, (ctx: any) => onAuth(c, ctx)),
     );
     client.on('ready', guarded(c, () => c.guard.authenticated()));
     client.on(
