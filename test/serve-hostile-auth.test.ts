@@ -133,6 +133,27 @@ describe('untrusted text in the log is escaped (issue 9 item 6)', () => {
     assert.match(log, /echo \\033\]0;pwned\\007 done/);
   });
 
+  test('a certificate key id with escape sequences (made by ssh-keygen -s -I) is logged escaped', async () => {
+    const ca = join(tmp.dir, 'ca');
+    const uk = join(tmp.dir, 'certuser');
+    for (const f of [ca, uk]) assert.equal(openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', f]).status, 0);
+    const signed = openssh('ssh-keygen', ['-q', '-s', ca, '-I', `id${ESC}]0;owned\x07\nFAKE`, '-n', 'alice', uk + '.pub']);
+    assert.equal(signed.status, 0, signed.stderr);
+    const cak = join(tmp.dir, 'ca_authorized');
+    writeFileSync(cak, `cert-authority ${readFileSync(ca + '.pub', 'utf8').trim()}\n`);
+    const s = await startServer({ args: ['--authorized', cak] });
+    try {
+      const r = await sshRun(s.port, { key: uk, user: 'alice', command: 'whoami', extra: ['-o', `CertificateFile=${uk}-cert.pub`] });
+      assert.equal(r.status, 0, r.stderr + s.logs());
+      const line = s.logs().split('\n').find((l) => / auth .*result=ok/.test(l));
+      assert.ok(line, s.logs());
+      assert.match(line, / cert=id\\033\]0;owned\\007\\012FAKE /);
+      assert.doesNotMatch(s.logs(), /[\x00-\x09\x0b-\x1f]/);
+    } finally {
+      await s.stop();
+    }
+  });
+
   test('JSON log: one parsable object a line, U+0085/U+2028/U+2029 escaped, values intact', async () => {
     const ak = join(tmp.dir, 'authorized_keys');
     const j = await startServer({ args: ['--authorized', ak, '--log-format', 'json'] });
