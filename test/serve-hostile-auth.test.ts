@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { openssh, sshkit, tempDir } from './helpers.js';
 import { isAuthReply, rawConnect, type RawEvent } from './raw-client.js';
 import { sshRun, startServer, type StartedServer } from './server-helper.js';
+import { startSshd } from './sshd-helper.js';
+import { strvis } from '../src/core/escape.js';
 
 const tmp = tempDir('sshkit-hostile-auth-');
 let key: string;
@@ -118,6 +120,28 @@ describe('untrusted text in the log is escaped (issue 9 item 6)', () => {
     c.end();
     await c.closed;
   }
+
+  test('strvis escapes user names exactly as sshd logs them ("Invalid user …", differential: sshd -D -e)', async () => {
+    // sshd on stderr uses VIS_SAFE|VIS_OCTAL, which lets TAB, LF, CR, BS and BEL through raw; sshkit
+    // escapes those too (a log line must stay one line), so the table leaves them out; sshd also cuts a
+    // name at NUL (a C string) where sshkit writes \000.
+    const names = [`bob${ESC}[31m`, 'x\x01\x02\x1f', 'caf\u00e9', 'back\\slash', 'del\x7f', 'q"uote', 'ls\u2028\u0085'];
+    const sshd = await startSshd({ authorizedKeys: [] });
+    try {
+      for (const name of names) {
+        const c = await rawConnect(sshd.port);
+        c.none(name);
+        await c.until((e) => e.filter(isAuthReply).length >= 1).catch(() => undefined);
+        c.socket.destroy();
+        await c.closed;
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const logged = sshd.logs().split(/\r?\n/).flatMap((l) => /^Invalid user (.*) from 127\.0\.0\.1 port \d+$/.exec(l)?.[1] ?? []);
+      assert.deepEqual(logged, names.map((n) => strvis(n)));
+    } finally {
+      await sshd.stop();
+    }
+  });
 
   test('text log: OpenSSH-style \\ooo escapes, no raw control bytes, no forged lines', async () => {
     const mark = srv.logs().length;
