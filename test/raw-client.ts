@@ -64,6 +64,22 @@ export interface RawClient {
   end(): void;
 }
 
+/** The event kinds in order, runs folded (`pk-ok×1000, disconnect`), for failure messages. */
+export function summary(events: readonly RawEvent[]): string {
+  const out: string[] = [];
+  let last = '';
+  let n = 0;
+  for (const e of [...events.map((x) => x.kind), '']) {
+    if (e === last) n++;
+    else {
+      if (last) out.push(n > 1 ? `${last}×${n}` : last);
+      last = e;
+      n = 1;
+    }
+  }
+  return out.join(', ');
+}
+
 function str(b: Buffer | string): Buffer {
   const v = Buffer.isBuffer(b) ? b : Buffer.from(b, 'utf8');
   const len = Buffer.alloc(4);
@@ -170,12 +186,12 @@ export function rawConnect(port: number, opts: { host?: string; ident?: string |
             } else if (isClosed) {
               waiters.delete(check);
               clearTimeout(t);
-              rej(new Error(`connection closed; events: ${JSON.stringify(events.map((e) => e.kind))}`));
+              rej(new Error(`connection closed; events: ${summary(events)}`));
             }
           };
           const t = setTimeout(() => {
             waiters.delete(check);
-            rej(new Error(`timed out; events: ${JSON.stringify(events.map((e) => e.kind))}`));
+            rej(new Error(`timed out; events: ${summary(events)}`));
           }, ms);
           waiters.add(check);
           check();

@@ -145,7 +145,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       }
     };
 
-  const { onAuth, countFailure } = authFlow<Conn>({ limits, methods, passwords, authorized, stats, drop });
+  const { onAuth, countFailure, attempt } = authFlow<Conn>({ limits, methods, passwords, authorized, stats, drop });
 
   ssh.on('connection', (client: any, info: any) => {
     const c = bySocket.get(socketOf(client) as Socket);
@@ -162,14 +162,14 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     hardenConnection(client, {
       methods: () => methods,
       onUnknownMethod: guarded(c, (user: string, method: string) => {
-        c.attempts++;
+        if (!attempt(c, user)) return;
         c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
         countFailure(c, user);
       }),
       onViolation: (reason) => c.log.event('protocol-error', { conn: c.id, reason }),
     });
     c.queue.front(SSH2_METHODS, () => methods, (user, method) => {
-      c.attempts++;
+      if (!attempt(c, user)) return false;
       c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
       return !countFailure(c, user);
     });
