@@ -18,7 +18,8 @@ export const MAX_QUEUED_AUTHS = 10;
 /** The per-connection auth queue installed by {@link serializeAuth}. */
 export interface AuthQueue {
   /**
-   * Takes over method names ssh2 does not know (it would disconnect; RFC 4252 §5 wants a FAILURE): call
+   * Arms the queue's release (each USERAUTH_FAILURE/_SUCCESS/_PK_OK sent frees the next request) and
+   * takes over method names ssh2 does not know (it would disconnect; RFC 4252 §5 wants a FAILURE). Call
    * after protocol.ts's `hardenConnection`, so this sees each request first. In its turn, `unknown(user,
    * method)` decides: `true` answers USERAUTH_FAILURE listing `methods()`, `false` means it cut the
    * connection. Counting happens before the answer, so the request that reaches --max-auth-tries gets
@@ -78,21 +79,22 @@ export function serializeAuth(client: any, overflow: () => void): AuthQueue {
     busy = false;
     drain();
   };
-  // Every answer, whoever sends it (ssh2's auth contexts, protocol.ts, sshkit), goes out through one of
-  // these three; each releases the next queued request once its packet is on its way.
-  for (const name of ['authFailure', 'authSuccess', 'authPKOK'] as const) {
-    const send = proto[name].bind(proto);
-    proto[name] = (...a: unknown[]) => {
-      try {
-        return send(...a);
-      } finally {
-        release();
-      }
-    };
-  }
-
   return {
     front(known, methods, unknown) {
+      // Every answer, whoever sends it (ssh2's auth contexts, protocol.ts, sshkit), goes out through one
+      // of these three; each releases the next queued request once its packet is on its way. Wrapped
+      // here, after hardenConnection, so a replacement installed there is wrapped too, not lost.
+      for (const name of ['authFailure', 'authSuccess', 'authPKOK'] as const) {
+        const send = proto[name].bind(proto);
+        proto[name] = (...a: unknown[]) => {
+          try {
+            return send(...a);
+          } finally {
+            release();
+          }
+        };
+      }
+
       let serviceAccepted = false;
       const nextService = handlers.SERVICE_REQUEST;
       handlers.SERVICE_REQUEST = (p: unknown, service: string) => {
