@@ -139,7 +139,13 @@ export function rawConnect(port: number, opts: { host?: string; ident?: string |
         CHANNEL_DATA: (_p: unknown, channel: number, data: Buffer) => push({ kind: 'data', channel, data: Buffer.from(data) }),
         CHANNEL_EXTENDED_DATA: (_p: unknown, channel: number, data: Buffer) => push({ kind: 'data', channel, data: Buffer.from(data) }),
         CHANNEL_EOF: (_p: unknown, channel: number) => push({ kind: 'eof', channel }),
-        CHANNEL_CLOSE: (_p: unknown, channel: number) => push({ kind: 'close', channel }),
+        CHANNEL_CLOSE: (_p: unknown, channel: number) => {
+          // Answer with our own CLOSE, as every real client does (RFC 4254 §5.3), so the server can free it.
+          const r = remote.get(channel);
+          if (r !== undefined && !socket.destroyed) proto.channelClose(r);
+          remote.delete(channel);
+          push({ kind: 'close', channel });
+        },
         CHANNEL_REQUEST: () => undefined,
         CHANNEL_WINDOW_ADJUST: () => undefined,
         GLOBAL_REQUEST: () => undefined,
