@@ -1,7 +1,10 @@
 /**
  * `sshkit serve` assembled (SPEC "sshkit serve"): a plain TCP listener (limits.ts admits sockets) feeding
- * ssh2's Server (protocol.ts hardens each connection), auth through auth.ts (core) and
- * password-source.ts, sessions through session.ts. This is the only file that wires ssh2 events.
+ * ssh2's Server (protocol.ts hardens each connection, conn-guard.ts stops bad packets short), auth
+ * requests one at a time in order (auth-queue.ts) through auth-flow.ts (sshd's accounting; core
+ * auth.ts and password-source.ts decide), sessions through session.ts (--max-sessions counted here).
+ * Every handler runs guarded: an exception ends its own connection, logged, never the process. The
+ * port is bound before anything is logged. This is the only file that wires ssh2 events.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
