@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { jsonLine, strvis } from '../src/core/escape.js';
-import { Logger } from '../src/server/log.js';
+import { Logger, MAX_VALUE } from '../src/server/log.js';
 import { fuzzParams } from './fuzz-helper.js';
 
 /** Reads strvis output back into bytes (the inverse for VIS_OCTAL). */
@@ -58,4 +58,17 @@ test('jsonLine: parses back to the same value; no raw controls, U+0085, U+2028 o
     }),
     fuzzParams(2000),
   );
+});
+
+test('a 30,000-character user name is cut to MAX_VALUE (text and JSON); control: a short one is whole', () => {
+  for (const format of ['text', 'json'] as const) {
+    let line = '';
+    const log = new Logger(format, (l) => (line = l));
+    log.event('auth', { user: 'a'.repeat(30_000) });
+    assert.ok(line.length < MAX_VALUE + 200, `${format}: ${line.length} characters`);
+    assert.ok(line.includes('a'.repeat(MAX_VALUE) + '...'));
+    log.event('auth', { user: 'alice' });
+    assert.match(line, /alice/);
+    assert.doesNotMatch(line, /\.\.\./);
+  }
 });
