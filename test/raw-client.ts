@@ -64,6 +64,22 @@ export interface RawClient {
   end(): void;
 }
 
+/** The event kinds in order, runs folded (`pk-ok×1000, disconnect`), for failure messages. */
+export function summary(events: readonly RawEvent[]): string {
+  const out: string[] = [];
+  let last = '';
+  let n = 0;
+  for (const e of [...events.map((x) => x.kind), '']) {
+    if (e === last) n++;
+    else {
+      if (last) out.push(n > 1 ? `${last}×${n}` : last);
+      last = e;
+      n = 1;
+    }
+  }
+  return out.join(', ');
+}
+
 function str(b: Buffer | string): Buffer {
   const v = Buffer.isBuffer(b) ? b : Buffer.from(b, 'utf8');
   const len = Buffer.alloc(4);
@@ -123,7 +139,13 @@ export function rawConnect(port: number, opts: { host?: string; ident?: string |
         CHANNEL_DATA: (_p: unknown, channel: number, data: Buffer) => push({ kind: 'data', channel, data: Buffer.from(data) }),
         CHANNEL_EXTENDED_DATA: (_p: unknown, channel: number, data: Buffer) => push({ kind: 'data', channel, data: Buffer.from(data) }),
         CHANNEL_EOF: (_p: unknown, channel: number) => push({ kind: 'eof', channel }),
-        CHANNEL_CLOSE: (_p: unknown, channel: number) => push({ kind: 'close', channel }),
+        CHANNEL_CLOSE: (_p: unknown, channel: number) => {
+          // Answer with our own CLOSE, as every real client does (RFC 4254 §5.3), so the server can free it.
+          const r = remote.get(channel);
+          if (r !== undefined && !socket.destroyed) proto.channelClose(r);
+          remote.delete(channel);
+          push({ kind: 'close', channel });
+        },
         CHANNEL_REQUEST: () => undefined,
         CHANNEL_WINDOW_ADJUST: () => undefined,
         GLOBAL_REQUEST: () => undefined,
@@ -170,12 +192,12 @@ export function rawConnect(port: number, opts: { host?: string; ident?: string |
             } else if (isClosed) {
               waiters.delete(check);
               clearTimeout(t);
-              rej(new Error(`connection closed; events: ${JSON.stringify(events.map((e) => e.kind))}`));
+              rej(new Error(`connection closed; events: ${summary(events)}`));
             }
           };
           const t = setTimeout(() => {
             waiters.delete(check);
-            rej(new Error(`timed out; events: ${JSON.stringify(events.map((e) => e.kind))}`));
+            rej(new Error(`timed out; events: ${summary(events)}`));
           }, ms);
           waiters.add(check);
           check();

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { openssh, sshkit, tempDir } from './helpers.js';
 import { isAuthReply, rawConnect, type RawEvent } from './raw-client.js';
 import { sshRun, startServer, type StartedServer } from './server-helper.js';
+import { startSshd } from './sshd-helper.js';
+import { strvis } from '../src/core/escape.js';
 
 const tmp = tempDir('sshkit-hostile-auth-');
 let key: string;
@@ -23,6 +25,35 @@ async function controlLogin(): Promise<void> {
   assert.equal(r.status, 0, r.stderr + srv.logs().slice(-2000));
   assert.equal(r.stdout.trim(), 'alice');
   assert.equal(srv.child.exitCode, null, 'server still running');
+}
+
+/** Resolves once the log written after offset `mark` matches `re` (the attack's own lines, not earlier ones). */
+async function logAfter(mark: number, re: RegExp, ms = 10_000): Promise<string> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) {
+    const log = srv.logs().slice(mark);
+    if (re.test(log)) return log;
+  }
+  throw new Error(`no ${re} in the log after the attack:\n${srv.logs().slice(mark)}`);
+}
+
+/** A logged-in connection with one session channel open and nothing run yet (a bystander). */
+async function bystander() {
+  const c = await rawConnect(srv.port);
+  c.pkSign('alice', readFileSync(key, 'utf8'));
+  await c.until((e) => e.some((x) => x.kind === 'success'));
+  c.session(0);
+  await c.until((e) => e.some((x) => x.kind === 'open-ok'));
+  return c;
+}
+
+/** The bystander's session still works after the attack: `whoami` on its open channel. */
+async function bystanderServed(c: Awaited<ReturnType<typeof bystander>>): Promise<void> {
+  c.exec(0, 'whoami');
+  await c.until((e) => e.some((x) => x.kind === 'close' && x.channel === 0));
+  const out = Buffer.concat(c.events.flatMap((e) => (e.kind === 'data' ? [e.data] : []))).toString();
+  assert.equal(out.trim(), 'alice');
+  c.end();
+  await c.closed;
 }
 
 before(async () => {
@@ -45,6 +76,7 @@ after(async () => {
 describe('pipelined USERAUTH requests (issue 9 item 1)', () => {
   for (const second of ['none', 'password'] as const) {
     test(`wrong password, then ${second}, then a publickey query: answered in order, server keeps serving`, async () => {
+      const other = await bystander();
       const c = await rawConnect(srv.port);
       c.password('alice', 'wrong');
       if (second === 'none') c.none('alice');
@@ -56,6 +88,7 @@ describe('pipelined USERAUTH requests (issue 9 item 1)', () => {
       assert.deepEqual(replies, ['failure', 'failure', 'pk-ok']);
       c.end();
       await c.closed;
+      await bystanderServed(other);
       await controlLogin();
     });
   }
@@ -119,11 +152,32 @@ describe('untrusted text in the log is escaped (issue 9 item 6)', () => {
     await c.closed;
   }
 
+  test('strvis escapes user names exactly as sshd logs them ("Invalid user …", differential: sshd -D -e)', async () => {
+    // sshd on stderr uses VIS_SAFE|VIS_OCTAL, which lets TAB, LF, CR, BS and BEL through raw; sshkit
+    // escapes those too (a log line must stay one line), so the table leaves them out; sshd also cuts a
+    // name at NUL (a C string) where sshkit writes \000.
+    const names = [`bob${ESC}[31m`, 'x\x01\x02\x1f', 'caf\u00e9', 'back\\slash', 'del\x7f', 'q"uote', 'ls\u2028\u0085'];
+    const sshd = await startSshd({ authorizedKeys: [] });
+    try {
+      for (const name of names) {
+        const c = await rawConnect(sshd.port);
+        c.none(name);
+        await c.until((e) => e.filter(isAuthReply).length >= 1).catch(() => undefined);
+        c.socket.destroy();
+        await c.closed;
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const logged = sshd.logs().split(/\r?\n/).flatMap((l) => /^Invalid user (.*) from 127\.0\.0\.1 port \d+$/.exec(l)?.[1] ?? []);
+      assert.deepEqual(logged, names.map((n) => strvis(n)));
+    } finally {
+      await sshd.stop();
+    }
+  });
+
   test('text log: OpenSSH-style \\ooo escapes, no raw control bytes, no forged lines', async () => {
     const mark = srv.logs().length;
     await attack(srv.port);
-    await srv.waitForLog(/disconnect/);
-    const log = srv.logs().slice(mark);
+    const log = await logAfter(mark, /disconnect conn=\d+ user="bob/);
     assert.doesNotMatch(log, /[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f\u2028\u2029]/, 'no raw control character in the text log');
     assert.ok(!/^\S+ FAKE/m.test(log), 'no forged log line');
     // strvis(3) VIS_OCTAL as OpenSSH's log: ESC → \033, CR → \015, U+2028 → its UTF-8 bytes in octal.
@@ -131,6 +185,27 @@ describe('untrusted text in the log is escaped (issue 9 item 6)', () => {
     assert.match(log, /user="bob\\033\[31m\\015\\012FAKE auth ok\\342\\200\\250\\302\\205\\302\\233"/);
     assert.match(log, /method=m\\033\]0;title\\007/);
     assert.match(log, /echo \\033\]0;pwned\\007 done/);
+  });
+
+  test('a certificate key id with escape sequences (made by ssh-keygen -s -I) is logged escaped', async () => {
+    const ca = join(tmp.dir, 'ca');
+    const uk = join(tmp.dir, 'certuser');
+    for (const f of [ca, uk]) assert.equal(openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', f]).status, 0);
+    const signed = openssh('ssh-keygen', ['-q', '-s', ca, '-I', `id${ESC}]0;owned\x07\nFAKE`, '-n', 'alice', uk + '.pub']);
+    assert.equal(signed.status, 0, signed.stderr);
+    const cak = join(tmp.dir, 'ca_authorized');
+    writeFileSync(cak, `cert-authority ${readFileSync(ca + '.pub', 'utf8').trim()}\n`);
+    const s = await startServer({ args: ['--authorized', cak] });
+    try {
+      const r = await sshRun(s.port, { key: uk, user: 'alice', command: 'whoami', extra: ['-o', `CertificateFile=${uk}-cert.pub`] });
+      assert.equal(r.status, 0, r.stderr + s.logs());
+      const line = s.logs().split('\n').find((l) => / auth .*result=ok/.test(l));
+      assert.ok(line, s.logs());
+      assert.match(line, / cert=id\\033\]0;owned\\007\\012FAKE /);
+      assert.doesNotMatch(s.logs(), /[\x00-\x09\x0b-\x1f]/);
+    } finally {
+      await s.stop();
+    }
   });
 
   test('JSON log: one parsable object a line, U+0085/U+2028/U+2029 escaped, values intact', async () => {
@@ -154,6 +229,7 @@ describe('untrusted text in the log is escaped (issue 9 item 6)', () => {
 describe('fuzz findings net--server-exception-1/-2: typed handling, the server serves on', () => {
   test('two malformed USERAUTH_REQUESTs in one TCP chunk: one protocol error, no "_destruct is not a function"', async () => {
     const mark = srv.logs().length;
+    const other = await bystander();
     const c = await rawConnect(srv.port);
     const bad = Buffer.from([50, 0, 0, 0, 5, 0x61]); // user name claims 5 bytes, has 1
     c.socket.cork();
@@ -161,10 +237,10 @@ describe('fuzz findings net--server-exception-1/-2: typed handling, the server s
     c.send(bad);
     c.socket.uncork();
     await c.closed;
-    await srv.waitForLog(/disconnect/);
-    const log = srv.logs().slice(mark);
+    const log = await logAfter(mark, /Malformed USERAUTH_REQUEST[\s\S]*disconnect/);
     assert.match(log, /Malformed USERAUTH_REQUEST/, 'the first bad packet is reported as what it is');
     assert.doesNotMatch(log, /is not a function|Cannot read properties/, log);
+    await bystanderServed(other);
     await controlLogin();
   });
 

@@ -155,6 +155,22 @@ describe('--max-sessions (differential: sshd MaxSessions)', () => {
     }
   });
 
+  test('control: sessions that have ended free their slot — 12 commands one after another on one connection', async () => {
+    const srv = await server('--max-sessions', '2');
+    const c = await rawConnect(srv.port);
+    c.pkSign('alice', readFileSync(key, 'utf8'));
+    await c.until((e) => e.some((x) => x.kind === 'success'));
+    for (let i = 0; i < 12; i++) {
+      c.session(i);
+      await c.until((e) => e.some((x) => (x.kind === 'open-ok' || x.kind === 'open-fail') && x.channel === i));
+      assert.ok(c.events.some((x) => x.kind === 'open-ok' && x.channel === i), `session ${i} refused`);
+      c.exec(i, 'whoami');
+      await c.until((e) => e.some((x) => x.kind === 'close' && x.channel === i));
+    }
+    c.end();
+    await c.closed;
+  });
+
   test('default: 10 session channels per connection, the 11th refused (sshd default MaxSessions 10)', async () => {
     const srv = await server();
     assert.equal(await sessionsConfirmed(srv.port, 'alice', 11), 10);

@@ -8,7 +8,8 @@
  * query's PK_OK computed against the `none` slot: `authPKOK` threw '"publickey" auth not in progress' from
  * inside a promise callback and ended the whole process (issue 9 item 1). ssh2 also never releases
  * `pendingAuths` after a PK_OK. Here the requests wait in sshkit's own bounded queue and reach ssh2 only
- * once the previous one has been answered, so ssh2 always sees exactly one request in flight.
+ * once the previous one has been answered (an answer = USERAUTH_FAILURE, _SUCCESS or _PK_OK leaving
+ * through the protocol object), so ssh2 always sees exactly one request in flight.
  */
 
 /** Requests a client may have waiting behind the one being decided (ssh2's own MAX_PENDING_AUTHS). */
@@ -16,10 +17,9 @@ export const MAX_QUEUED_AUTHS = 10;
 
 /** The per-connection auth queue installed by {@link serializeAuth}. */
 export interface AuthQueue {
-  /** Marks `ctx` (an ssh2 auth context) so that its accept/reject releases the next request. */
-  track(ctx: any): void;
   /**
-   * Takes over method names ssh2 does not know (it would disconnect; RFC 4252 §5 wants a FAILURE): call
+   * Arms the queue's release (each USERAUTH_FAILURE/_SUCCESS/_PK_OK sent frees the next request) and
+   * takes over method names ssh2 does not know (it would disconnect; RFC 4252 §5 wants a FAILURE). Call
    * after protocol.ts's `hardenConnection`, so this sees each request first. In its turn, `unknown(user,
    * method)` decides: `true` answers USERAUTH_FAILURE listing `methods()`, `false` means it cut the
    * connection. Counting happens before the answer, so the request that reaches --max-auth-tries gets
@@ -79,24 +79,22 @@ export function serializeAuth(client: any, overflow: () => void): AuthQueue {
     busy = false;
     drain();
   };
-
   return {
-    track(ctx: any) {
-      let answered = false;
-      for (const name of ['accept', 'reject'] as const) {
-        const orig = ctx[name].bind(ctx);
-        ctx[name] = (...a: unknown[]) => {
-          if (answered) return;
-          answered = true;
+    front(known, methods, unknown) {
+      // Every answer, whoever sends it (ssh2's auth contexts, protocol.ts, sshkit), goes out through one
+      // of these three; each releases the next queued request once its packet is on its way. Wrapped
+      // here, after hardenConnection, so a replacement installed there is wrapped too, not lost.
+      for (const name of ['authFailure', 'authSuccess', 'authPKOK'] as const) {
+        const send = proto[name].bind(proto);
+        proto[name] = (...a: unknown[]) => {
           try {
-            orig(...a);
+            return send(...a);
           } finally {
             release();
           }
         };
       }
-    },
-    front(known, methods, unknown) {
+
       let serviceAccepted = false;
       const nextService = handlers.SERVICE_REQUEST;
       handlers.SERVICE_REQUEST = (p: unknown, service: string) => {
@@ -108,8 +106,7 @@ export function serializeAuth(client: any, overflow: () => void): AuthQueue {
         if (!serviceAccepted || known.has(method) || client.authenticated) return next(p, user, service, method, data);
         enqueue(() => {
           if (!unknown(user, method)) return; // cut: nothing more is answered on this connection
-          proto.authFailure(methods());
-          release();
+          proto.authFailure(methods()); // releases the next request
         });
       };
     },

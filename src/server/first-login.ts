@@ -21,7 +21,9 @@ export function firstLoginAdvice(o: { keys: number; passwords: boolean; authoriz
   if (o.keys > 0 || o.passwords) return [];
   const dir = join(o.authorizedFile, '..');
   const pub = DEFAULT_IDS.map((n) => join(o.home, '.ssh', n + '.pub')).find((p) => existsSync(p));
-  const add = (p: string) => `mkdir -p -m 700 ${shellQuote(dir)} && cat ${shellQuote(p)} >> ${shellQuote(o.authorizedFile)}`;
+  // umask 077 in a subshell: the folder and file come out 0700/0600 whatever the user's umask, so
+  // StrictModes-style checks (group/world-writable refused) never refuse what this command made.
+  const add = (p: string) => `(umask 077 && mkdir -p ${shellQuote(dir)} && cat ${shellQuote(p)} >> ${shellQuote(o.authorizedFile)})`;
   const lines = [`  nobody can log in yet: no key in ${o.authorizedFile}`];
   if (pub) lines.push(`  to let yourself in, run:  ${add(pub)}`);
   else {

@@ -3,13 +3,14 @@
  * kept in `~/.config/sshkit/host_ed25519` (0600) so the host's identity survives restarts). Keys are
  * read through core private-key.ts and generated through core keygen.ts + atomic-write.ts (O_EXCL temp
  * file, mode 0600 before the first byte, link(2) so two servers starting at once cannot both write).
+ * A key file readable by group or others is refused, as sshd refuses it (`hostKeyPermsProblem`).
  * Only keys whose algorithms are offered are handed to ssh2 (its `serverHostKey` list does not filter
  * what it advertises): DSA host keys are refused; one key per type, the first given wins.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { homeDir } from '../home.js';
 import { join } from 'node:path';
-import { bad, fsError } from '../core/errors.js';
+import { bad, fsError, SshkitError } from '../core/errors.js';
 import { fingerprint } from '../core/fingerprint.js';
 import { keyFromBlob } from '../core/key.js';
 import { loadPrivateKey } from '../core/private-key.js';
@@ -33,13 +34,31 @@ export function defaultHostKeyPath(): string {
   return join(base, 'sshkit', 'host_ed25519');
 }
 
+/**
+ * sshd's rule for private key files (authfile.c `sshkey_perm_ok`): a key file owned by the user running
+ * the server must not be readable or writable by group or others (`mode & 077`), else sshd prints
+ * "UNPROTECTED PRIVATE KEY FILE!" and ignores the key. sshkit refuses to start instead (one line).
+ */
+export function hostKeyPermsProblem(st: { uid: number; mode: number }, uid: number | undefined): string | null {
+  if (uid === undefined || st.uid !== uid || (st.mode & 0o077) === 0) return null;
+  const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+  return `UNPROTECTED PRIVATE KEY FILE: permissions ${mode} are too open; it must not be accessible by others (chmod 600)`;
+}
+
 /** Reads one host key file (unencrypted; a host key cannot prompt for a passphrase). */
 export function readHostKey(file: string, generated = false): HostKey {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, 'r');
+    const problem = hostKeyPermsProblem(fstatSync(fd), process.getuid?.());
+    if (problem) throw bad(`${file}: ${problem}`);
+    text = readFileSync(fd, 'utf8');
   } catch (err) {
+    if (err instanceof SshkitError) throw err;
     throw fsError(file, err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   const key = loadPrivateKey(text, undefined, file);
   const blob = Buffer.from(key.toPublic().toBuffer('rfc4253'));

@@ -11,7 +11,7 @@
  *    "Timeout before authentication"); a half-open or silent socket is therefore bounded too;
  *  - `--idle-timeout S`: an authenticated connection with no session traffic for S seconds is closed;
  *  - TCP_NODELAY on every socket (PERF.md lesson 1: Nagle + delayed ACK cost ≈ 40 ms per round trip).
- * `--max-auth-tries` is counted per connection by server.ts, since only it sees auth attempts.
+ * `--max-auth-tries` is counted per connection by auth-flow.ts, since only it sees auth attempts.
  */
 import { randomInt } from 'node:crypto';
 import type { Socket } from 'node:net';

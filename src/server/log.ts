@@ -20,8 +20,8 @@ export type LogFields = Record<string, string | number | boolean | undefined | n
 /** Where lines go (stderr by default; tests may capture). */
 export type LogSink = (line: string) => void;
 
-/** Longest value logged, in UTF-16 units (longer ones end in `...`): a 64 KiB user name is one short line. */
-export const MAX_VALUE = 256;
+/** Longest value logged, in UTF-16 units (longer ones end in `...`): a 32 KiB user name stays a short line. */
+export const MAX_VALUE = 1024;
 
 function cut(v: string): string {
   return v.length > MAX_VALUE ? v.slice(0, MAX_VALUE) + '...' : v;

@@ -1,19 +1,22 @@
 /**
  * `sshkit serve` assembled (SPEC "sshkit serve"): a plain TCP listener (limits.ts admits sockets) feeding
- * ssh2's Server (protocol.ts hardens each connection), auth through auth.ts (core) and
- * password-source.ts, sessions through session.ts. This is the only file that wires ssh2 events.
+ * ssh2's Server (protocol.ts hardens each connection, conn-guard.ts stops bad packets short), auth
+ * requests one at a time in order (auth-queue.ts) through auth-flow.ts (sshd's accounting; core
+ * auth.ts and password-source.ts decide), sessions through session.ts (--max-sessions counted here).
+ * Every handler runs guarded: an exception ends its own connection, logged, never the process. The
+ * port is bound before anything is logged. This is the only file that wires ssh2 events.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import type { AdminApi } from './admin-repl.js';
 import { AuthorizedKeys } from './authorized.js';
-import { authorizePublicKey, type Grant } from './auth.js';
+import { authFlow, type AuthConn } from './auth-flow.js';
 import { serializeAuth, type AuthQueue } from './auth-queue.js';
 import { loadHostKeys, type HostKey } from './host-keys.js';
 import { DEFAULT_LIMITS, Gate, type Guard, type Limits } from './limits.js';
 import { ConnLog, Logger, type LogFormat, type LogSink } from './log.js';
 import { PasswordSource } from './password-source.js';
-import { algorithmPolicy, disconnectNoMoreAuth, hardenConnection, rawPublicKey, socketOf } from './protocol.js';
+import { algorithmPolicy, disconnectNoMoreAuth, hardenConnection, socketOf } from './protocol.js';
 import { handleSession } from './session.js';
 import { guardPackets, guardSession } from './conn-guard.js';
 
@@ -56,26 +59,13 @@ export function isAdmin(admins: readonly string[], c: { user?: string; method?: 
   return c.method === 'password' || (c.method === 'publickey' && perUserKeys);
 }
 
-interface Conn {
-  id: number;
-  socket: Socket;
+interface Conn extends AuthConn {
   guard: Guard;
-  address: string;
   port: number;
   since: number;
-  user?: string;
-  method?: string;
-  fingerprint?: string;
-  /** What the successful auth allows (forced command, pty). */
-  grant?: Grant;
-  /** USERAUTH requests seen (sshd's authctxt->attempt) and failures counted against --max-auth-tries. */
-  attempts: number;
-  failures: number;
   /** Session channels open now (--max-sessions). */
   sessions: number;
-  client?: any;
   queue?: AuthQueue;
-  log: ConnLog;
   ends: Set<() => void>;
 }
 
@@ -159,86 +149,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       }
     };
 
-  /** Counts a failure (sshd auth2.c userauth_finish); true when --max-auth-tries is reached and c was cut. */
-  const countFailure = (c: Conn, user: string): boolean => {
-    stats.authFail++;
-    c.failures++;
-    if (c.failures < limits.maxAuthTries) return false;
-    c.log.event('cut', { conn: c.id, user, reason: 'max-auth-tries' });
-    disconnectNoMoreAuth(c.client);
-    c.socket.end();
-    return true;
-  };
-
-  const fail = (c: Conn, ctx: any, fields: Record<string, unknown>) => {
-    c.log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'fail' } as any);
-    if (countFailure(c, ctx.username)) return;
-    ctx.reject(methods);
-  };
-
-  const succeed = (c: Conn, ctx: any, grant: Grant, fields: Record<string, unknown>) => {
-    stats.authOk++;
-    c.user = ctx.username;
-    c.method = ctx.method;
-    c.fingerprint = fields.fingerprint as string | undefined;
-    c.grant = grant;
-    c.log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'ok', ignored: grant.ignored.join(',') || undefined } as any);
-    c.log.authenticated();
-    ctx.accept();
-  };
-
-  const onAuth = (c: Conn, ctx: any) => {
-    c.attempts++;
-    if (ctx.method === 'none') {
-      // sshd: "Allow initial try of "none" auth without failure penalty"; every later `none` counts.
-      if (c.attempts === 1) return ctx.reject(methods);
-      return fail(c, ctx, { method: 'none', reason: 'none is not a way in' });
-    }
-    if (ctx.method === 'publickey') {
-      const raw = rawPublicKey(ctx.key.data);
-      if (!raw || raw.malformed) return fail(c, ctx, { method: 'publickey', reason: 'malformed request' });
-      // authorized.ts reads the file asynchronously (safe-read.ts): decide once it is there
-      authorized.forUser(ctx.username).then(
-        (index) => {
-          if (c.socket.destroyed) return;
-          const d = authorizePublicKey(index, {
-            user: ctx.username,
-            algorithm: raw.algorithm,
-            keyBlob: ctx.key.data,
-            signature: raw.signature,
-            signedData: raw.signature ? ctx.blob : undefined,
-            address: c.address,
-          });
-          const fields = { method: 'publickey', key: d.keyType, fingerprint: d.fingerprint, algorithm: raw.algorithm };
-          if (d.result === 'fail') return fail(c, ctx, { ...fields, reason: d.reason });
-          if (d.result === 'query-ok') {
-            c.log.event('auth', { conn: c.id, user: ctx.username, ...fields, result: 'pk-ok' });
-            return ctx.accept(); // ssh2 answers PK_OK for a request without signature
-          }
-          return succeed(c, ctx, d.grant, { ...fields, line: d.grant.line, cert: d.grant.certKeyId });
-        },
-        () => !c.socket.destroyed && fail(c, ctx, { method: 'publickey', reason: 'authorized keys unavailable' }),
-      ).catch((err) => drop(c, err)); // an answer that throws ends this connection, not the process
-      return;
-    }
-    if (ctx.method === 'password') {
-      if (!passwords) return fail(c, ctx, { method: 'password', reason: 'password auth disabled' });
-      const pw = typeof ctx.password === 'string' ? ctx.password : '';
-      passwords
-        .check(ctx.username, pw)
-        .then(
-          (ok) => {
-            if (c.socket.destroyed) return;
-            if (ok) succeed(c, ctx, { pty: true, line: 0, ignored: [] }, { method: 'password' });
-            else fail(c, ctx, { method: 'password', reason: 'wrong user or password' });
-          },
-          () => !c.socket.destroyed && fail(c, ctx, { method: 'password', reason: 'password check failed' }),
-        )
-        .catch((err) => drop(c, err)); // an answer that throws ends this connection, not the process
-      return;
-    }
-    return fail(c, ctx, { method: ctx.method, reason: 'method not offered' });
-  };
+  const { onAuth, countFailure, attempt } = authFlow<Conn>({ limits, methods, passwords, authorized, stats, drop });
 
   ssh.on('connection', (client: any, info: any) => {
     const c = bySocket.get(socketOf(client) as Socket);
@@ -255,14 +166,14 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     hardenConnection(client, {
       methods: () => methods,
       onUnknownMethod: guarded(c, (user: string, method: string) => {
-        c.attempts++;
+        if (!attempt(c, user)) return;
         c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
         countFailure(c, user);
       }),
       onViolation: (reason) => c.log.event('protocol-error', { conn: c.id, reason }),
     });
     c.queue.front(SSH2_METHODS, () => methods, (user, method) => {
-      c.attempts++;
+      if (!attempt(c, user)) return false;
       c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
       return !countFailure(c, user);
     });
@@ -270,10 +181,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     client.on('error', (err: Error) => c.log.event('conn-error', { conn: c.id, reason: err.message.slice(0, 200) }));
     client.on(
       'authentication',
-      guarded(c, (ctx: any) => {
-        c.queue!.track(ctx);
-        onAuth(c, ctx);
-      }),
+      guarded(c, (ctx: any) => onAuth(c, ctx)),
     );
     client.on('ready', guarded(c, () => c.guard.authenticated()));
     client.on(
