@@ -107,3 +107,16 @@ describe('ECDSA points on the curve but outside sshkey_ec_validate_public', () =
     ['x of 128 bits or fewer: refused', line(pointFrom(1n)), false],
   ]);
 });
+
+describe('a blank inside the options field: no second chance to find a key', () => {
+  agree([
+    ['options with a tab inside (fuzz find): refused, as ssh-keygen refuses it', `restrict,pty,ex\tiry-time="20991231" ${bare(EC)} c2`, false],
+    ['control: the same options without the tab', `restrict,pty,expiry-time="20991231" ${bare(EC)} c2`, true],
+  ]);
+  test('deliberate superset (SPEC): known_hosts markers and allowed_signers options are read, ssh-keygen -l skips them', () => {
+    for (const line of [`@cert-authority *.example.com ${bare(ED)}`, `alice@example.com namespaces="git",valid-after="20200101" ${bare(ED)}`]) {
+      assert.equal(keygen(line), null, 'ssh-keygen -l reads it now: the README difference can go');
+      assert.notEqual(kit(line), null, line);
+    }
+  });
+});

@@ -8,7 +8,7 @@ import { ParseError } from './errors.js';
 import { decodeBase64Strict } from './base64.js';
 import { keyFromBlob, readKeyPrefix, type PublicKey } from './key.js';
 import { eachLine, type LineError } from './lines.js';
-import { leadingField } from './options.js';
+import { leadingField, parseOptions } from './options.js';
 import { isPrivateKeyText } from './private-key.js';
 
 /**
@@ -19,6 +19,23 @@ export interface FoundKey {
   readonly line: number;
   readonly key: PublicKey;
   readonly comment: string | null;
+  /**
+   * Leading fields before the key: 0 (a bare key), 1 (options or host patterns, as ssh-keygen -l
+   * skips), 2 (`@marker hosts` or allowed_signers `principals options`, which ssh-keygen -l does not
+   * read: a deliberate superset, SPEC "every key in it gets one line").
+   */
+  readonly fields?: number;
+}
+
+/** allowed_signers options (ssh-keygen(1) ALLOWED SIGNERS), the only second leading field read besides `@marker hosts`. */
+const SIGNER_OPTIONS: ReadonlySet<string> = new Set(['cert-authority', 'namespaces', 'valid-after', 'valid-before']);
+
+function signerOptions(field: string): boolean {
+  try {
+    return parseOptions(field).every((o) => SIGNER_OPTIONS.has(o.name));
+  } catch {
+    return false;
+  }
 }
 
 /** The keys found in a file and the lines that could not be read. */
@@ -62,16 +79,20 @@ function ssh1Number(line: string): boolean {
 export function scanKeyLine(line: string, lineNo: number): FoundKey {
   let got = readKeyPrefix(line);
   let lead = '';
+  let fields = 0;
   if (!got) {
     const first = leadingField(line);
     lead = first.text;
+    fields = 1;
     if (ssh1Number(line)) throw new ParseError('not a public key (SSH1 key?)', lineNo);
     got = readKeyPrefix(line, first.end);
     if (!got && first.end < line.length) {
-      // a second leading field: `@marker hosts key` (known_hosts) or `principals options key` (allowed_signers)
+      // a second leading field: `@marker hosts key` (known_hosts) or `principals options key`
+      // (allowed_signers); nothing else, so a blank inside options never makes a line readable
       const second = leadingField(line, first.end);
-      got = readKeyPrefix(line, second.end);
+      if (lead.startsWith('@') || signerOptions(second.text)) got = readKeyPrefix(line, second.end);
       if (got && lead.startsWith('@')) lead = second.text;
+      fields = 2;
     }
     if (!got) throw new ParseError('not a public key', lineNo);
   }
@@ -79,7 +100,7 @@ export function scanKeyLine(line: string, lineNo: number): FoundKey {
   while (line[rest] === ' ' || line[rest] === '\t') rest++;
   const trailing = line.slice(rest);
   // as ssh-keygen -l: a trailing `#…` is no comment; then the leading field (options, hosts) stands in
-  return { line: lineNo, key: got.key, comment: trailing !== '' && trailing[0] !== '#' ? trailing : lead || null };
+  return { line: lineNo, key: got.key, comment: trailing !== '' && trailing[0] !== '#' ? trailing : lead || null, fields };
 }
 
 /** Scans line-oriented key text; blank lines and `#` comments are skipped, bad lines reported. */

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import type * as SshpkNs from 'sshpk';
 import { Exit, ParseError, SshkitError } from './errors.js';
 import { decodeBase64Strict } from './base64.js';
+import { checkBcryptOptions, checkPkcs8KdfCost } from './kdf-cost.js';
 import { keyFromBlob, type PublicKey } from './key.js';
 import { WireReader } from './wire.js';
 
@@ -73,6 +74,7 @@ function isEncryptedPem(text: string): boolean {
 interface OpensshEnvelope {
   cipher: string;
   kdf: string;
+  kdfOptions: Buffer;
   publicBlob: Buffer;
 }
 
@@ -84,7 +86,7 @@ function parseOpensshEnvelope(raw: Buffer): OpensshEnvelope {
   const r = new WireReader(raw.subarray(OPENSSH_MAGIC.length), 'private key');
   const cipher = r.text();
   const kdf = r.text();
-  r.string(); // kdf options
+  const kdfOptions = r.string();
   const n = r.u32();
   if (n !== 1) throw new ParseError(`private key file holds ${n} keys; expected 1`);
   const publicBlob = r.string();
@@ -92,7 +94,7 @@ function parseOpensshEnvelope(raw: Buffer): OpensshEnvelope {
   if (AEAD_CIPHERS.has(cipher)) r.raw(16); // authentication tag
   r.end();
   if ((cipher === 'none') !== (kdf === 'none')) throw new ParseError(`private key: cipher ${cipher} with kdf ${kdf}`);
-  return { cipher, kdf, publicBlob };
+  return { cipher, kdf, kdfOptions, publicBlob };
 }
 
 /**
@@ -131,6 +133,7 @@ function loadOpenssh(str: string, env: OpensshEnvelope, passphrase: Buffer | und
     if (env.kdf !== 'bcrypt') throw new ParseError(`${name}: unsupported KDF ${JSON.stringify(env.kdf)}`);
     if (!OPENSSH_CIPHERS.has(env.cipher)) throw new ParseError(`${name}: unsupported cipher ${JSON.stringify(env.cipher)}`);
     if (!passphrase) throw missingPassphrase(name);
+    checkBcryptOptions(env.kdfOptions); // the file's own work factor, capped before any is spent
   }
   let key: SshpkNs.PrivateKey;
   try {
@@ -151,6 +154,8 @@ function loadOpenssh(str: string, env: OpensshEnvelope, passphrase: Buffer | und
 function loadPem(str: string, passphrase: Buffer | undefined, name: string): SshpkNs.PrivateKey {
   const encrypted = isEncryptedPem(str);
   if (encrypted && !passphrase) throw missingPassphrase(name);
+  const p8 = encrypted ? armorBody(str, 'ENCRYPTED PRIVATE KEY') : null;
+  if (p8) checkPkcs8KdfCost(p8); // PBKDF2 iterations / scrypt N chosen by the file, capped
   let pkcs8: string;
   try {
     const k = createPrivateKey(encrypted ? { key: str, format: 'pem', passphrase } : { key: str, format: 'pem' });
