@@ -5,7 +5,8 @@
  *    advertises a 4 GiB window and stops reading made the socket's buffer grow without end (+1.5 GB in
  *    8 s of `--exec os cat /dev/zero`). `OutputGate` bounds what waits per channel, counting the
  *    channel's own queue (window closed) and the connection's socket queue (window open, peer not reading).
- *  - Input: ssh2 drops CHANNEL_DATA only when our window is exactly 0; a packet that overruns it drives
+ *  - Input: ssh2 re-opens the window while 2 MiB wait unread; `limitReadAhead` caps that at 64 KiB.
+ *    ssh2 drops CHANNEL_DATA only when our window is exactly 0; a packet that overruns it drives
  *    the window negative and everything after it is queued. `guardIncomingWindow` disconnects such a
  *    peer, as Go's x/crypto/ssh does ("ssh: remote side wrote too much").
  *  - Replies: once a shell or exec has started, ssh2's accept/reject do nothing (and accept returns
@@ -89,6 +90,19 @@ export class OutputGate {
   }
 }
 
+/** Input read ahead of its consumer per channel (ssh2: 2 MiB, on top of the 2 MiB window). */
+export const INPUT_HIGH = 64 * 1024;
+
+/**
+ * ssh2 grants more window whenever its read buffer is under its 2 MiB high-water mark, so a stalled
+ * consumer could hold 2 MiB read ahead plus a fresh 2 MiB window. With a 64 KiB mark a channel holds at
+ * most its window (2 MiB, what ssh2 grants at open) plus 64 KiB, whatever the peer does.
+ */
+export function limitReadAhead(channel: any): void {
+  const state = channel?._readableState;
+  if (state && typeof state.highWaterMark === 'number') state.highWaterMark = Math.min(state.highWaterMark, INPUT_HIGH);
+}
+
 const guarded = new WeakSet<object>();
 
 /**
@@ -96,7 +110,7 @@ const guarded = new WeakSet<object>();
  * recipient MAY ignore" it; ssh2 instead queues it once the window is not exactly 0). Installed once
  * per connection; `onOverrun` is told before the connection ends.
  */
-export function guardIncomingWindow(channel: any, onOverrun: (info: { window: number; got: number }) => void): void {
+export function guardIncomingWindow(channel: any, onOverrun: (info: { window: number; got: number; received?: number }) => void): void {
   const client = connectionOf(channel);
   const proto = client?._protocol;
   if (!proto?._handlers || guarded.has(client)) return;
@@ -111,10 +125,12 @@ export function guardIncomingWindow(channel: any, onOverrun: (info: { window: nu
     const window = ch?.incoming?.window;
     if (typeof window === 'number' && data.length > window) {
       cut = true;
-      onOverrun({ window, got: data.length });
+      onOverrun({ window, got: data.length, received: client._sock?.bytesRead });
       proto.disconnect(DISCONNECT_PROTOCOL_ERROR);
+      // read nothing more from it (what it sent is not wanted); close once the DISCONNECT is out
       const sock = client._sock;
-      sock?.end();
+      sock?.pause();
+      sock?.end(() => sock.destroy());
       setTimeout(() => sock?.destroy(), 2000).unref(); // a peer that does not read the DISCONNECT either
       return;
     }

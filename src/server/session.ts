@@ -13,7 +13,7 @@ import type { Logger } from './log.js';
 import { runCommand, type CommandIO } from './commands.js';
 import { runShell } from './shell.js';
 import { killOsCommand, startOsCommand, type OsProcess, type PtySize } from './exec-os.js';
-import { guardIncomingWindow, OutputGate, answerLate } from './channel-flow.js';
+import { answerLate, guardIncomingWindow, limitReadAhead, OutputGate } from './channel-flow.js';
 
 /** Who is in this session and what the server allows. */
 export interface SessionContext {
@@ -79,8 +79,9 @@ export function handleSession(session: any, ctx: SessionContext): void {
   const start = (requested: string | null) => {
     const started = Date.now();
     const gate = new OutputGate(channel);
-    guardIncomingWindow(channel, ({ window, got }) =>
-      ctx.log.event('protocol-error', { conn: ctx.connId, session: id, user: ctx.user, reason: 'channel data past our window', window, got }),
+    limitReadAhead(channel);
+    guardIncomingWindow(channel, (info) =>
+      ctx.log.event('protocol-error', { conn: ctx.connId, session: id, user: ctx.user, reason: 'channel data past our window', ...info }),
     );
     const command = ctx.grant.command ?? requested;
     const kind = requested === null ? 'shell' : 'exec';
@@ -157,11 +158,30 @@ export function handleSession(session: any, ctx: SessionContext): void {
       blocked = false;
       if (attached) channel.resume();
     };
-    const send = (stream: any, s: string) => {
+    const sendNow = (stream: any, s: string) => {
       if (gate.write(stream, s) || blocked) return;
       blocked = true;
       channel.pause();
       gate.whenReady(unblock);
+    };
+    // Output made while one slice of input is handled (an echo per key) goes out as one write: each
+    // queued write costs ≈ 200 bytes of bookkeeping, so one write per typed character cost 200× its size.
+    let batch: Array<[any, string]> | null = null;
+    const send = (stream: any, s: string) => {
+      if (!batch) return sendNow(stream, s);
+      const last = batch[batch.length - 1];
+      if (last && last[0] === stream) last[1] += s;
+      else batch.push([stream, s]);
+    };
+    const handleSlice = (h: (d: Buffer) => void, d: Buffer) => {
+      batch = [];
+      try {
+        h(d);
+      } finally {
+        const out = batch;
+        batch = null;
+        for (const [stream, s] of out) sendNow(stream, s);
+      }
     };
     const io: CommandIO = {
       user: ctx.user,
@@ -195,7 +215,7 @@ export function handleSession(session: any, ctx: SessionContext): void {
                 ctx.touch();
                 for (let i = 0; i < d.length; i += 1024) {
                   if (blocked) return void channel.unshift(d.subarray(i));
-                  h(d.subarray(i, i + 1024));
+                  handleSlice(h, d.subarray(i, i + 1024));
                 }
               });
               if (!blocked) channel.resume();
