@@ -189,7 +189,7 @@ test(`builtin shell: ${CLIENTS} clients each typing one 30 MB line are refused t
         ch.stderr.on('data', (d: Buffer) => (out += d));
         const closed = new Promise((r) => ch.on('close', r));
         for (let i = 0; i < line.length && !aborted; i += 1 << 20) {
-          if (!ch.write(line.subarray(i, i + (1 << 20)))) await new Promise((r) => ch.once('drain', r));
+          if (!ch.write(line.subarray(i, i + (1 << 20)))) await Promise.race([new Promise((r) => ch.once('drain', r)), c.closed]);
         }
         ch.end('\nwhoami\n'); // control: the shell still answers after the refused line
         await Promise.race([closed, c.closed]);
@@ -244,6 +244,40 @@ test(`a client sending channel data past the server's window is disconnected (${
     t.diagnostic(rss.summary());
     rss.stop();
     for (const c of conns) c.end();
+    await srv.stop();
+  }
+});
+
+test('net--shell-memory-3: 16 MiB typed on a pty without a newline: one message, small output, small server', { timeout: 120_000 }, async (t) => {
+  const srv = await startServer({ args: ['--authorized', ak] });
+  let c: RawConn | undefined;
+  let aborted = false;
+  const rss = watchRss(srv.child.pid!, 50, () => {
+    aborted = true;
+    c?.end();
+  });
+  try {
+    c = await rawConnect(srv.port, key);
+    const sh = await rawExec(c, null, { pty: { rows: 24, cols: 80 } });
+    let out = '';
+    let bytes = 0;
+    sh.on('data', (d: Buffer) => ((bytes += d.length), (out += d.toString('latin1'))));
+    const chunk = Buffer.alloc(1 << 20, 'a');
+    for (let i = 0; i < 16 && !aborted; i++) if (!sh.write(chunk)) await Promise.race([new Promise((r) => sh.once('drain', r)), c.closed]);
+    sh.write('\recho ok\r'); // the line ends; the shell answers the next one (control)
+    const seen = await Promise.race([
+      new Promise<boolean>((resolve) => sh.on('data', () => /(\r\n|\$ )ok\r\n/.test(out) && resolve(true))),
+      c.closed.then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 60_000)),
+    ]);
+    assert.ok(!aborted && rss.growth() < 50, `16 MiB without a newline: ${rss.summary()}`);
+    assert.ok(seen, `the shell did not answer after the long line; output ends ${JSON.stringify(out.slice(-300))}`);
+    assert.match(out, /sshkit: line too long \(over 8192 bytes\): ignored up to the end of the line\r\n/);
+    assert.ok(bytes < 64 * 1024, `${bytes} bytes of output for 16 MiB typed`);
+  } finally {
+    t.diagnostic(rss.summary());
+    rss.stop();
+    c?.end();
     await srv.stop();
   }
 });
