@@ -20,6 +20,25 @@ export const OUTPUT_HIGH = 256 * 1024;
 /** SSH_DISCONNECT_PROTOCOL_ERROR (RFC 4250 §4.2.2). */
 const DISCONNECT_PROTOCOL_ERROR = 2;
 
+const socketWaiters = new WeakMap<object, Array<() => void>>();
+/**
+ * Runs `fn` once at the socket's next 'drain' or 'close'. One listener pair per socket, however many
+ * channels wait on it (a listener per channel would pass Node's 10-listener warning).
+ */
+function onSocketProgress(sock: any, fn: () => void): void {
+  let list = socketWaiters.get(sock);
+  if (!list) {
+    const waiting: Array<() => void> = [];
+    socketWaiters.set(sock, (list = waiting));
+    const run = () => {
+      for (const f of waiting.splice(0)) f();
+    };
+    sock.on('drain', run);
+    sock.once('close', run);
+  }
+  list.push(fn);
+}
+
 /** The ssh2 server-side connection a channel belongs to. */
 function connectionOf(channel: any): any {
   return channel?._client;
@@ -73,15 +92,11 @@ export class OutputGate {
     const sock = connectionOf(this.channel)?._sock;
     if (sock && !this.armed) {
       this.armed = true;
-      const again = () => {
-        sock.off('drain', again);
-        sock.off('close', again);
+      onSocketProgress(sock, () => {
         this.armed = false;
         if (sock.destroyed) this.closed = true;
         this.check();
-      };
-      sock.on('drain', again);
-      sock.on('close', again);
+      });
     }
   }
 
