@@ -41,7 +41,7 @@ export function handleSession(session: any, ctx: SessionContext): void {
   let osProc: OsProcess | null = null;
   /** The started shell/exec channel (null before). */
   let channel: any = null;
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = Object.create(null);
 
   session.on('pty', (accept: () => void, reject: () => void, info: any) => {
     if (channel) return answerLate(channel, session, reject); // too late: the command runs
@@ -70,6 +70,7 @@ export function handleSession(session: any, ctx: SessionContext): void {
   });
   session.on('signal', (accept: () => void, _reject: () => void, info: any) => {
     osProc?.signal(String(info.name));
+    if (channel) return answerLate(channel, session, accept, true);
     accept?.();
   });
   session.on('subsystem', (_a: unknown, reject: () => void) => (channel ? answerLate(channel, session, reject) : reject?.()));
