@@ -73,12 +73,13 @@ export function rawExec(c: RawConn, command: string | null, o: ExecOptions = {})
 
 /**
  * Sends a channel request of `type` with want-reply on an open channel and resolves with the server's
- * answer (true: SUCCESS, false: FAILURE), or 'closed' if the connection ended first.
+ * answer (true: SUCCESS, false: FAILURE), 'closed' if the connection ended first, 'no answer' after `ms`.
  */
-export function rawRequest(c: RawConn, ch: Ssh2.ClientChannel, send: (proto: any, id: number) => void): Promise<boolean | 'closed'> {
+export function rawRequest(c: RawConn, ch: Ssh2.ClientChannel, send: (proto: any, id: number) => void, ms = 10_000): Promise<boolean | 'closed' | 'no answer'> {
   return new Promise((resolve) => {
     (ch as any)._callbacks.push((failed: boolean) => resolve(!failed));
     c.closed.then(() => resolve('closed'));
+    setTimeout(() => resolve('no answer'), ms).unref();
     send(c.proto, (ch as any).outgoing.id);
   });
 }

@@ -71,7 +71,7 @@ after(async () => {
 
 describe('one shell or exec per session channel (issue 9 item 7)', () => {
   for (const second of ['exec', 'shell'] as const) {
-    test(`a second ${second} request gets CHANNEL_FAILURE; the first command runs on (control) and the connection stays`, async () => {
+    test(`a second ${second} request gets CHANNEL_FAILURE; the first command runs on (control) and the connection stays`, { timeout: 60_000 }, async () => {
       const c = await connect(os);
       const ch = await rawExec(c, 'read x; echo "got $x"');
       const out = collect(ch);
@@ -79,7 +79,8 @@ describe('one shell or exec per session channel (issue 9 item 7)', () => {
       const answer = await rawRequest(c, ch, (p, id) => (second === 'exec' ? p.exec(id, 'echo second', true) : p.shell(id, true)));
       assert.equal(answer, false, 'the second request must be refused, with the connection still up');
       ch.end('hi\n');
-      assert.equal(await exit, 0);
+      // before the fix the server threw on the second request and dropped the connection (no exit status)
+      assert.equal(await Promise.race([exit, c.closed.then(() => 'connection dropped')]), 0);
       await out.until(/got hi\n/);
       assert.doesNotMatch(out.text(), /second/);
       // the same connection still opens sessions
@@ -92,7 +93,7 @@ describe('one shell or exec per session channel (issue 9 item 7)', () => {
 });
 
 describe('window-change flood on an --exec os pty (issue 9 item 3)', () => {
-  test('400 window-changes do not stall another session, and the last size wins', async () => {
+  test('a flood of window-changes (2000) does not stall another session, and the last size wins', { timeout: 120_000 }, async (t) => {
     const a = await connect(os);
     const tty = await rawExec(a, 'while read x; do stty size; done', { pty: { rows: 24, cols: 80 } });
     const sizes = collect(tty);
@@ -110,11 +111,14 @@ describe('window-change flood on an --exec os pty (issue 9 item 3)', () => {
       return Date.now() - t0;
     };
     const calm = await ping();
-    for (let i = 0; i < 400; i++) tty.setWindow(10 + (i % 40), 20 + (i % 90), 0, 0);
+    // the issue's 400, five times over: on an idle machine a synchronous `stty` takes ≈ 3 ms, so 400 of
+    // them alone might stay under the bound below; 2000 do not (this machine: 400 froze pings for 3.1 s)
+    for (let i = 0; i < 2000; i++) tty.setWindow(10 + (i % 40), 20 + (i % 90), 0, 0);
     tty.setWindow(47, 133, 0, 0);
     const during: number[] = [];
     for (let i = 0; i < 8; i++) during.push(await ping());
-    // before the fix each request ran a synchronous `stty`: the pings waited for all 400 (> 10 s)
+    t.diagnostic(`round trips: calm ${calm} ms, during the flood ${during.join(', ')} ms`);
+    // before the fix each request ran a synchronous `stty`: the pings waited for all of them
     assert.ok(Math.max(...during) < 2500, `round trips during the flood: ${during.join(', ')} ms (calm: ${calm} ms)`);
     // the last size wins: ask until it shows (applying is asynchronous), then once more
     const deadline = Date.now() + 20_000;
@@ -149,14 +153,14 @@ describe('builtin shell: typing in the middle of a long line (issue 18)', () => 
     return { bytes: out.bytes(), text: out.text() };
   }
 
-  test('net--shell-cpu-4: 32 KiB, Ctrl-A, 32 KiB over a pty costs output linear in the input', async () => {
+  test('net--shell-cpu-4: 32 KiB, Ctrl-A, 32 KiB over a pty costs output linear in the input', { timeout: 90_000 }, async () => {
     const input = 'a'.repeat(32 * 1024) + '\x01' + 'b'.repeat(32 * 1024) + '\r' + 'echo done\r';
     const r = await typed(input, /(\r\n|\$ )done\r\n/); // type-ahead: the echo may come before the prompt
     assert.match(r.text, /line too long \(over 8192 bytes\)/);
     assert.ok(r.bytes < 2 * input.length, `${r.bytes} bytes sent for ${input.length} typed`);
   });
 
-  test('scale--shell-insert-mid-line: inserting at the start of a line within the cap is linear, and the line is right', async () => {
+  test('scale--shell-insert-mid-line: inserting at the start of a line within the cap is linear, and the line is right', { timeout: 90_000 }, async () => {
     const n = 3000;
     const input = 'a'.repeat(n) + '\x01' + 'b'.repeat(n) + '\r';
     const r = await typed(input, /command not found/);

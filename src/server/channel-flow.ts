@@ -5,7 +5,8 @@
  *    advertises a 4 GiB window and stops reading made the socket's buffer grow without end (+1.5 GB in
  *    8 s of `--exec os cat /dev/zero`). `OutputGate` bounds what waits per channel, counting the
  *    channel's own queue (window closed) and the connection's socket queue (window open, peer not reading).
- *  - Input: ssh2 drops CHANNEL_DATA only when our window is exactly 0; a packet that overruns it drives
+ *  - Input: ssh2 re-opens the window while 2 MiB wait unread; `limitReadAhead` caps that at 64 KiB.
+ *    ssh2 drops CHANNEL_DATA only when our window is exactly 0; a packet that overruns it drives
  *    the window negative and everything after it is queued. `guardIncomingWindow` disconnects such a
  *    peer, as Go's x/crypto/ssh does ("ssh: remote side wrote too much").
  *  - Replies: once a shell or exec has started, ssh2's accept/reject do nothing (and accept returns
@@ -18,6 +19,25 @@ export const OUTPUT_HIGH = 256 * 1024;
 
 /** SSH_DISCONNECT_PROTOCOL_ERROR (RFC 4250 §4.2.2). */
 const DISCONNECT_PROTOCOL_ERROR = 2;
+
+const socketWaiters = new WeakMap<object, Array<() => void>>();
+/**
+ * Runs `fn` once at the socket's next 'drain' or 'close'. One listener pair per socket, however many
+ * channels wait on it (a listener per channel would pass Node's 10-listener warning).
+ */
+function onSocketProgress(sock: any, fn: () => void): void {
+  let list = socketWaiters.get(sock);
+  if (!list) {
+    const waiting: Array<() => void> = [];
+    socketWaiters.set(sock, (list = waiting));
+    const run = () => {
+      for (const f of waiting.splice(0)) f();
+    };
+    sock.on('drain', run);
+    sock.once('close', run);
+  }
+  list.push(fn);
+}
 
 /** The ssh2 server-side connection a channel belongs to. */
 function connectionOf(channel: any): any {
@@ -72,21 +92,30 @@ export class OutputGate {
     const sock = connectionOf(this.channel)?._sock;
     if (sock && !this.armed) {
       this.armed = true;
-      const again = () => {
-        sock.off('drain', again);
-        sock.off('close', again);
+      onSocketProgress(sock, () => {
         this.armed = false;
         if (sock.destroyed) this.closed = true;
         this.check();
-      };
-      sock.on('drain', again);
-      sock.on('close', again);
+      });
     }
   }
 
   private release(): void {
     for (const fn of this.waiters.splice(0)) fn();
   }
+}
+
+/** Input read ahead of its consumer per channel (ssh2: 2 MiB, on top of the 2 MiB window). */
+export const INPUT_HIGH = 64 * 1024;
+
+/**
+ * ssh2 grants more window whenever its read buffer is under its 2 MiB high-water mark, so a stalled
+ * consumer could hold 2 MiB read ahead plus a fresh 2 MiB window. With a 64 KiB mark a channel holds at
+ * most its window (2 MiB, what ssh2 grants at open) plus 64 KiB, whatever the peer does.
+ */
+export function limitReadAhead(channel: any): void {
+  const state = channel?._readableState;
+  if (state && typeof state.highWaterMark === 'number') state.highWaterMark = Math.min(state.highWaterMark, INPUT_HIGH);
 }
 
 const guarded = new WeakSet<object>();
@@ -96,7 +125,7 @@ const guarded = new WeakSet<object>();
  * recipient MAY ignore" it; ssh2 instead queues it once the window is not exactly 0). Installed once
  * per connection; `onOverrun` is told before the connection ends.
  */
-export function guardIncomingWindow(channel: any, onOverrun: (info: { window: number; got: number }) => void): void {
+export function guardIncomingWindow(channel: any, onOverrun: (info: { window: number; got: number; received?: number }) => void): void {
   const client = connectionOf(channel);
   const proto = client?._protocol;
   if (!proto?._handlers || guarded.has(client)) return;
@@ -111,10 +140,12 @@ export function guardIncomingWindow(channel: any, onOverrun: (info: { window: nu
     const window = ch?.incoming?.window;
     if (typeof window === 'number' && data.length > window) {
       cut = true;
-      onOverrun({ window, got: data.length });
+      onOverrun({ window, got: data.length, received: client._sock?.bytesRead });
       proto.disconnect(DISCONNECT_PROTOCOL_ERROR);
+      // read nothing more from it (what it sent is not wanted); close once the DISCONNECT is out
       const sock = client._sock;
-      sock?.end();
+      sock?.pause();
+      sock?.end(() => sock.destroy());
       setTimeout(() => sock?.destroy(), 2000).unref(); // a peer that does not read the DISCONNECT either
       return;
     }

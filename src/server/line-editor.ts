@@ -27,6 +27,8 @@ const utf8Len = (ch: string) => {
   const c = ch.codePointAt(0)!;
   return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
 };
+/** Not a C0/C1 control or DEL: a terminal shows it rather than acting on it (C1 0x9b is CSI to some). */
+const printable = (ch: string) => ch >= ' ' && !(ch >= '\x7f' && ch <= '\x9f');
 const bytesOf = (chars: readonly string[]) => chars.reduce((n, ch) => n + utf8Len(ch), 0);
 const left = (n: number) => (n > 0 ? `\x1b[${n}D` : '');
 const right = (n: number) => (n > 0 ? `\x1b[${n}C` : '');
@@ -49,6 +51,11 @@ export class LineEditor {
     readonly prompt: string,
     private readonly tty: boolean,
   ) {}
+
+  /** The line being edited and the cursor in it (in characters); `discarding` after an overlong line. */
+  get state(): { line: string; cursor: number; discarding: boolean } {
+    return { line: this.buf.join(''), cursor: this.cur, discarding: this.discarding };
+  }
 
   /** Prints the prompt (pty only). */
   showPrompt(): void {
@@ -244,7 +251,7 @@ export class LineEditor {
         this.remove(this.cur, 1);
         return null;
       default:
-        return ch >= ' ' ? this.insert(ch) : null;
+        return printable(ch) ? this.insert(ch) : null;
     }
   }
 }

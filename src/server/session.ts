@@ -10,10 +10,9 @@
 import type { Grant } from './auth.js';
 import type { AdminApi } from './admin-repl.js';
 import type { Logger } from './log.js';
-import { runCommand, type CommandIO } from './commands.js';
-import { runShell } from './shell.js';
+import { runBuiltin, safeWrite } from './session-builtin.js';
 import { killOsCommand, startOsCommand, type OsProcess, type PtySize } from './exec-os.js';
-import { guardIncomingWindow, OutputGate, answerLate } from './channel-flow.js';
+import { answerLate, guardIncomingWindow, limitReadAhead, OutputGate } from './channel-flow.js';
 
 /** Who is in this session and what the server allows. */
 export interface SessionContext {
@@ -42,7 +41,7 @@ export function handleSession(session: any, ctx: SessionContext): void {
   let osProc: OsProcess | null = null;
   /** The started shell/exec channel (null before). */
   let channel: any = null;
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = Object.create(null);
 
   session.on('pty', (accept: () => void, reject: () => void, info: any) => {
     if (channel) return answerLate(channel, session, reject); // too late: the command runs
@@ -71,6 +70,7 @@ export function handleSession(session: any, ctx: SessionContext): void {
   });
   session.on('signal', (accept: () => void, _reject: () => void, info: any) => {
     osProc?.signal(String(info.name));
+    if (channel) return answerLate(channel, session, accept, true);
     accept?.();
   });
   session.on('subsystem', (_a: unknown, reject: () => void) => (channel ? answerLate(channel, session, reject) : reject?.()));
@@ -79,8 +79,9 @@ export function handleSession(session: any, ctx: SessionContext): void {
   const start = (requested: string | null) => {
     const started = Date.now();
     const gate = new OutputGate(channel);
-    guardIncomingWindow(channel, ({ window, got }) =>
-      ctx.log.event('protocol-error', { conn: ctx.connId, session: id, user: ctx.user, reason: 'channel data past our window', window, got }),
+    limitReadAhead(channel);
+    guardIncomingWindow(channel, (info) =>
+      ctx.log.event('protocol-error', { conn: ctx.connId, session: id, user: ctx.user, reason: 'channel data past our window', ...info }),
     );
     const command = ctx.grant.command ?? requested;
     const kind = requested === null ? 'shell' : 'exec';
@@ -147,72 +148,7 @@ export function handleSession(session: any, ctx: SessionContext): void {
       return;
     }
 
-    const eol = tty ? '\r\n' : '\n';
-    // Builtin output answers input: once OUTPUT_HIGH bytes wait unsent (the client is not reading, however
-    // large a window it advertised), its input is not read either until that output has gone out.
-    let blocked = false;
-    let attached = false;
-    const unblock = () => {
-      if (!blocked) return;
-      blocked = false;
-      if (attached) channel.resume();
-    };
-    const send = (stream: any, s: string) => {
-      if (gate.write(stream, s) || blocked) return;
-      blocked = true;
-      channel.pause();
-      gate.whenReady(unblock);
-    };
-    const io: CommandIO = {
-      user: ctx.user,
-      admin: ctx.admin,
-      eol,
-      out: (s) => {
-        ctx.touch();
-        send(channel, s);
-      },
-      err: (s) => send(tty ? channel : channel.stderr, s),
-      startAdmin: async () => {
-        const { startAdminRepl } = await import('./admin-repl.js');
-        ctx.log.event('admin', { conn: ctx.connId, session: id, user: ctx.user });
-        const status = await startAdminRepl(channel, (s) => (ctx.touch(), safeWrite(channel, s)), tty, ctx.adminApi, (line) =>
-          ctx.log.event('admin-eval', { conn: ctx.connId, user: ctx.user, code: line.slice(0, 200) }),
-        );
-        channel.resume();
-        return status;
-      },
-    };
-    if (command === null) {
-      runShell(
-        {
-          onData: (h) => {
-            // Detaching must pause: a flowing stream with no listener drops what the client types.
-            channel.removeAllListeners('data');
-            attached = !!h;
-            if (h) {
-              // fed in small slices: once the client stops reading, the rest waits in the channel
-              channel.on('data', (d: Buffer) => {
-                ctx.touch();
-                for (let i = 0; i < d.length; i += 1024) {
-                  if (blocked) return void channel.unshift(d.subarray(i));
-                  h(d.subarray(i, i + 1024));
-                }
-              });
-              if (!blocked) channel.resume();
-            } else channel.pause();
-          },
-          onEnd: (h) => channel.once('end', h),
-          finish: (status) => finish(status),
-        },
-        io,
-        tty,
-      );
-      return;
-    }
-    runCommand(command, io).then(
-      (r) => finish(r === 'quit' ? 0 : r),
-      () => finish(1),
-    );
+    runBuiltin({ channel, gate, tty, command, finish, sessionId: id, ctx });
   };
 
   // A second shell/exec on this channel: ssh2's accept() would return nothing (which threw and dropped
@@ -225,18 +161,4 @@ export function handleSession(session: any, ctx: SessionContext): void {
   };
   session.on('shell', (accept: () => any, reject: unknown) => begin(accept, reject, null));
   session.on('exec', (accept: () => any, reject: unknown, info: any) => begin(accept, reject, String(info.command)));
-}
-
-/**
- * Writes unless the stream is gone; false when the stream's buffer is full (wait for 'drain').
- * `done` runs once the data has been handed on (or at once if the stream is gone).
- */
-function safeWrite(stream: any, data: string | Buffer, done?: () => void): boolean {
-  try {
-    if (stream && stream.writable) return stream.write(data, done ? () => done() : undefined) !== false;
-  } catch {
-    /* closed */
-  }
-  done?.();
-  return true;
 }
