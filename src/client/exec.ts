@@ -3,7 +3,8 @@
  * "sshkit exec"): a TCP socket we open ourselves (TCP_NODELAY, PERF.md lesson 1; ConnectTimeout),
  * modern algorithms OpenSSH 9.2's sshd offers, the host key judged by HostKeyPolicy (the core's
  * known_hosts matching), public-key auth signed by the core's signers (handed to ssh2 as an agent, so
- * ssh2 never parses a private key) then an ssh-agent, and the channel's streams piped as they come.
+ * ssh2 never parses a private key) then an ssh-agent, never a SHA-1 `ssh-rsa` signature (RFC 8332),
+ * and the channel's streams piped as they come.
  * Every failure of the connection itself is an SshkitError with exit 255, as ssh(1).
  */
 import { createRequire } from 'node:module';
@@ -12,6 +13,7 @@ import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type * as Ssh2 from 'ssh2';
 import { hostName } from '../core/known-hosts.js';
+import { inspectBlob } from '../core/key.js';
 import { parseSignatureBlob } from '../core/signature.js';
 import { execError, type HostKeyPolicy } from './host-keys.js';
 import { describeIdentity, type Identity } from './identities.js';
@@ -102,6 +104,24 @@ function openSocket(host: string, port: number, timeoutSec?: number): Promise<So
   });
 }
 
+/** RSA signature algorithms by the hash ssh2 asks an agent for; SHA-1 (`ssh-rsa`) is not among them. */
+const RSA_SHA2 = new Map([
+  ['sha256', 'rsa-sha2-256'],
+  ['sha512', 'rsa-sha2-512'],
+]);
+const NO_SHA1 = 'the server would get an ssh-rsa (SHA-1) signature, which sshkit never makes';
+
+/**
+ * The signature algorithm for a key blob and ssh2's sign options: the key's own for non-RSA keys,
+ * rsa-sha2-256/512 for RSA keys and certificates (RFC 8332), or null when ssh2 asks for SHA-1.
+ */
+function signatureAlgorithm(blob: Buffer, options: { hash?: string } | undefined): string | undefined | null {
+  if (inspectBlob(blob).baseType !== 'ssh-rsa') return undefined;
+  return RSA_SHA2.get(options?.hash ?? '') ?? null;
+}
+
+type SignCallback = (err: Error | undefined, signature?: Buffer) => void;
+
 /** Our identities as an ssh2 agent: ssh2 gets public blobs and asks for signatures; the core signs. */
 function identityAgent(ids: Identity[], used: Set<Identity>): Ssh2.BaseAgent {
   const { BaseAgent } = ssh2();
@@ -115,12 +135,9 @@ function identityAgent(ids: Identity[], used: Set<Identity>): Ssh2.BaseAgent {
       const id = ids.find((i) => i.signer.publicKey.blob.equals(blob));
       if (!id) return cb(new Error('no such identity'));
       used.add(id);
-      let alg: string | undefined;
-      if (id.signer.publicKey.type === 'ssh-rsa') {
-        alg = options?.hash === 'sha256' ? 'rsa-sha2-256' : options?.hash === 'sha512' ? 'rsa-sha2-512' : undefined;
-        if (!alg) return cb(new Error('the server wants ssh-rsa (SHA-1) signatures, which sshkit does not make'));
-      }
       try {
+        const alg = signatureAlgorithm(blob, options);
+        if (alg === null) return cb(new Error(NO_SHA1));
         cb(undefined, parseSignatureBlob(id.signer.sign(data, alg)).bytes);
       } catch (err) {
         cb(err as Error);
@@ -128,6 +145,46 @@ function identityAgent(ids: Identity[], used: Set<Identity>): Ssh2.BaseAgent {
     }
   }
   return new CoreAgent();
+}
+
+/**
+ * The ssh-agent at `socket`, behind the same rule: ssh2 asks an agent for an `ssh-rsa` (SHA-1)
+ * signature when the server sent no server-sig-algs; such a request is refused here, before it
+ * reaches the agent (issue 9 item 11), whatever ssh2 decides.
+ */
+function sha2OnlyAgent(socket: string): Ssh2.BaseAgent {
+  const { BaseAgent, OpenSSHAgent } = ssh2();
+  const inner = new OpenSSHAgent(socket);
+  class Sha2Agent extends BaseAgent {
+    override getIdentities(cb: (err: Error | undefined, keys?: Buffer[]) => void): void {
+      inner.getIdentities(cb as never);
+    }
+    override sign(pubKey: any, data: Buffer, options: any, cb?: any): void {
+      if (typeof options === 'function') [cb, options] = [options, {}];
+      let alg: string | undefined | null;
+      try {
+        alg = signatureAlgorithm(Buffer.isBuffer(pubKey) ? pubKey : pubKey.getPublicSSH(), options);
+      } catch (err) {
+        return cb(err as Error);
+      }
+      if (alg === null) return cb(new Error(NO_SHA1));
+      inner.sign(pubKey, data, options, cb as SignCallback as never);
+    }
+  }
+  return new Sha2Agent();
+}
+
+/**
+ * Makes ssh2 choose rsa-sha2-256 for RSA keys even when the server sends no server-sig-algs (ssh2's
+ * getKeyAlgos falls back to `ssh-rsa` then; its compat flag for OpenSSH 7.4 implies SHA-2 instead).
+ * Called once the server's version line is parsed (which resets the flags) and before auth starts.
+ * Without the flag (a future ssh2), the agents above still refuse the SHA-1 request: no signature.
+ */
+function impliesRsaSha2(client: Ssh2.Client): void {
+  const proto = (client as unknown as { _protocol?: { _compatFlags?: number } })._protocol;
+  const { COMPAT } = require('ssh2/lib/protocol/constants.js') as { COMPAT?: { IMPLY_RSA_SHA2_SIGALGS?: number } };
+  const flag = COMPAT?.IMPLY_RSA_SHA2_SIGALGS;
+  if (proto && typeof proto._compatFlags === 'number' && typeof flag === 'number') proto._compatFlags |= flag;
 }
 
 function exitStatus(signal: string | undefined): number {
@@ -148,7 +205,7 @@ export async function execRemote(req: ExecRequest): Promise<ExecResult> {
 
   const auths: Ssh2.AuthenticationType[] = [];
   if (req.identities.length > 0) auths.push({ type: 'agent', username: user, agent: identityAgent(req.identities, used) } as unknown as Ssh2.AuthenticationType);
-  if (req.agentSocket) auths.push({ type: 'agent', username: user, agent: req.agentSocket } as unknown as Ssh2.AuthenticationType);
+  if (req.agentSocket) auths.push({ type: 'agent', username: user, agent: sha2OnlyAgent(req.agentSocket) } as unknown as Ssh2.AuthenticationType);
 
   const failure = (): Error => {
     if (hostRefusal) return execError(hostRefusal);
@@ -157,9 +214,10 @@ export async function execRemote(req: ExecRequest): Promise<ExecResult> {
       const offered = [...req.identities.map(describeIdentity), ...(req.agentSocket ? ['the keys of SSH_AUTH_SOCK'] : [])];
       // ssh2 reports the server's remaining methods only after a non-agent attempt; we only try publickey.
       const methods = ` (${(authMethods ?? ['publickey']).join(',')})`;
+      const sha1 = errors.some((e) => e.message === NO_SHA1) ? ` (an RSA key was not used: ${NO_SHA1})` : '';
       return execError(
         `${where}: permission denied${methods}: ` +
-          (offered.length ? `no key accepted; offered ${offered.join(', ')}` : 'no identities to offer (no -i, no ~/.ssh/id_* key, no SSH_AUTH_SOCK)'),
+          (offered.length ? `no key accepted; offered ${offered.join(', ')}${sha1}` : 'no identities to offer (no -i, no ~/.ssh/id_* key, no SSH_AUTH_SOCK)'),
       );
     }
     const timeout = errors.find((e) => e.level === 'client-timeout');
@@ -171,6 +229,7 @@ export async function execRemote(req: ExecRequest): Promise<ExecResult> {
 
   await new Promise<void>((resolve, reject) => {
     client.on('ready', () => resolve());
+    client.on('handshake', () => impliesRsaSha2(client));
     client.on('error', (err) => errors.push(err));
     client.on('close', () => reject(failure()));
     client.connect({
