@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type * as Ssh2 from 'ssh2';
 import { runAsync, tempDir } from './helpers.js';
 import { clientKey, execCli } from './exec-helper.js';
+import { sha2OnlyAgent } from '../src/client/exec.js';
 
 const ssh2 = createRequire(import.meta.url)('ssh2') as typeof Ssh2;
 const tmp = tempDir('sshkit-exec-rsa-');
@@ -117,6 +118,23 @@ after(() => {
 });
 
 describe('no SHA-1 ssh-rsa signatures', () => {
+  test('the agent guard alone (whatever ssh2 asks): no hash or sha1 is refused before the agent; sha512 signs', async () => {
+    const agent = sha2OnlyAgent(agentSock);
+    const keys = await new Promise<Ssh2.ParsedKey[]>((res, rej) => agent.getIdentities((e, k) => (e ? rej(e) : res(k as Ssh2.ParsedKey[]))));
+    assert.equal(keys.length, 1);
+    const data = Buffer.from('session id and request');
+    const sign = (opts: { hash?: string }) =>
+      new Promise<{ err?: Error; sig?: Buffer }>((res) => agent.sign(keys[0], data, opts as never, (err?: Error | null, sig?: Buffer) => res({ err: err ?? undefined, sig })));
+    for (const opts of [{}, { hash: 'sha1' }]) {
+      const r = await sign(opts);
+      assert.match(String(r.err?.message), /ssh-rsa \(SHA-1\) signature, which sshkit never makes/);
+      assert.equal(r.sig, undefined);
+    }
+    const ok = await sign({ hash: 'sha512' });
+    assert.equal(ok.err, undefined);
+    assert.equal((ssh2.utils.parseKey(rsa.pub) as Ssh2.ParsedKey).verify(data, ok.sig!, 'sha512'), true);
+  });
+
   test('ssh-agent RSA key, server without server-sig-algs: an rsa-sha2 signature, never ssh-rsa', async () => {
     const srv = await startServer(false);
     try {

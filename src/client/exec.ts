@@ -13,7 +13,8 @@ import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type * as Ssh2 from 'ssh2';
 import { hostName } from '../core/known-hosts.js';
-import { inspectBlob } from '../core/key.js';
+import { baseKeyType } from '../core/key.js';
+import { WireReader } from '../core/wire.js';
 import { parseSignatureBlob } from '../core/signature.js';
 import { execError, type HostKeyPolicy } from './host-keys.js';
 import { describeIdentity, type Identity } from './identities.js';
@@ -116,11 +117,9 @@ const NO_SHA1 = 'the server would get an ssh-rsa (SHA-1) signature, which sshkit
  * rsa-sha2-256/512 for RSA keys and certificates (RFC 8332), or null when ssh2 asks for SHA-1.
  */
 function signatureAlgorithm(blob: Buffer, options: { hash?: string } | undefined): string | undefined | null {
-  if (inspectBlob(blob).baseType !== 'ssh-rsa') return undefined;
+  if (baseKeyType(new WireReader(blob, 'public key').text()) !== 'ssh-rsa') return undefined;
   return RSA_SHA2.get(options?.hash ?? '') ?? null;
 }
-
-type SignCallback = (err: Error | undefined, signature?: Buffer) => void;
 
 /** Our identities as an ssh2 agent: ssh2 gets public blobs and asks for signatures; the core signs. */
 function identityAgent(ids: Identity[], used: Set<Identity>): Ssh2.BaseAgent {
@@ -152,7 +151,7 @@ function identityAgent(ids: Identity[], used: Set<Identity>): Ssh2.BaseAgent {
  * signature when the server sent no server-sig-algs; such a request is refused here, before it
  * reaches the agent (issue 9 item 11), whatever ssh2 decides.
  */
-function sha2OnlyAgent(socket: string): Ssh2.BaseAgent {
+export function sha2OnlyAgent(socket: string): Ssh2.BaseAgent {
   const { BaseAgent, OpenSSHAgent } = ssh2();
   const inner = new OpenSSHAgent(socket);
   class Sha2Agent extends BaseAgent {
@@ -168,7 +167,7 @@ function sha2OnlyAgent(socket: string): Ssh2.BaseAgent {
         return cb(err as Error);
       }
       if (alg === null) return cb(new Error(NO_SHA1));
-      inner.sign(pubKey, data, options, cb as SignCallback as never);
+      inner.sign(pubKey, data, options, cb);
     }
   }
   return new Sha2Agent();
