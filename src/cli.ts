@@ -31,6 +31,11 @@ function commandOf(args: string[]): string | undefined {
   return undefined;
 }
 
+/** The status a failure of ours exits with: the command's own-failure status, else `status`. */
+function failureStatus(status: number): number {
+  return OWN_FAILURE.get(commandOf(process.argv.slice(2)) ?? '') ?? status;
+}
+
 function report(err: unknown): number {
   if (err instanceof SshkitError) {
     process.stderr.write(`sshkit: ${err.message}\n`);
@@ -89,7 +94,7 @@ async function main(args: string[]): Promise<number> {
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   process.stderr.write(`sshkit: stdout: ${err.message}\n`);
-  process.exit(Exit.BAD);
+  process.exit(failureStatus(Exit.BAD));
 });
 
 main(process.argv.slice(2)).then(
@@ -97,8 +102,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    const status = report(err);
-    process.exitCode = OWN_FAILURE.get(commandOf(process.argv.slice(2)) ?? '') ?? status;
+    process.exitCode = failureStatus(report(err));
   },
 );
 

@@ -118,6 +118,21 @@ describe('item 10: pattern characters in the destination never reach known_hosts
     });
   }
 
+  test('the characters ssh 9.2 calls invalid are refused by sshkit with its words; others reach the resolver in both', async () => {
+    const kh = join(tmp.dir, `kh-${++n}`);
+    for (const host of ["a'b", 'a"b', 'a$b', 'a;b', 'a(b', 'a)b', 'a{b', 'a}b', 'a<b', 'a>b', 'a&b', 'a`b', 'a\\b', 'a%b', 'a~b']) {
+      const real = openssh('ssh', ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${kh}`, '--', `u@${host}`, 'true']);
+      assert.equal(real.status, 255);
+      const sshRefuses = real.stderr.trim() === 'hostname contains invalid characters';
+      const r = await execCli(['--known-hosts', kh, '-o', 'StrictHostKeyChecking=accept-new', `u@${host}`, '--', 'true'], { home });
+      assert.equal(r.status, 255);
+      const line = oneLine(r.stderr);
+      assert.equal(/hostname contains invalid characters/.test(line), sshRefuses, `${host}: ssh ${JSON.stringify(real.stderr)}, sshkit ${line}`);
+      if (!sshRefuses) assert.match(line, /could not resolve hostname/);
+    }
+    assert.equal(existsSync(kh), false);
+  });
+
   test('in a --hosts file too', async () => {
     const hosts = file(`127.0.0.1:${sshd.port}\nweb*.example.com\n`);
     const r = await execCli(['-i', user.path, '--known-hosts', file(''), '--hosts', hosts, '--', 'true'], { home });
