@@ -101,22 +101,44 @@ describe('item 9: a host with any known key is not new (MITM under accept-new)',
 });
 
 describe('item 10: pattern characters in the destination never reach known_hosts', () => {
+  // A resolver that answers every name with 127.0.0.1, as wildcard DNS or an /etc/hosts entry would:
+  // preloaded into the sshkit process only (NODE_OPTIONS=--import), so a pattern-like name connects.
+  const wildcardDns = () => {
+    const file = join(tmp.dir, 'wildcard-dns.mjs');
+    writeFileSync(file, "import dns from 'node:dns';\nconst real = dns.lookup;\ndns.lookup = function (host, opts, cb) { return real.call(this, '127.0.0.1', opts, cb); };\n");
+    return { NODE_OPTIONS: `--import=${file}` };
+  };
+  const viaWildcard = (dest: string, kh: string, mode = 'accept-new') =>
+    execCli(['-i', user.path, '-p', String(sshd.port), '--known-hosts', kh, '-o', `StrictHostKeyChecking=${mode}`, dest, '--', 'echo', 'ran'], { home, env: wildcardDns() });
+
   // ssh 9.2 refuses `,`, `|`, whitespace and control characters ("hostname contains invalid
   // characters") and fails to resolve the others; both exit 255 and write nothing.
-  const hostile = ['a*b', 'a?b', 'a,b', '!a', '127.0.0.1,*', 'a b', 'a\tb', 'a\nb', 'a|b', 'a[b', 'a]b', '[a*]', '[a]]', 'a\u0007b'];
+  const hostile = ['web*.example.com', 'web?.example.com', 'a,b', '!a', '127.0.0.1,*', 'a b', 'a\tb', 'a\nb', 'a|b', 'a[b', 'a]b', '[web*]', '[a]]', 'a\u0007b'];
   for (const host of hostile) {
-    test(`destination ${JSON.stringify(host)}: 255, one line, known_hosts untouched (ssh 9.2 refuses it too)`, async () => {
+    test(`destination ${JSON.stringify(host)}: 255, one line, known_hosts untouched, even when it resolves (ssh 9.2 refuses it too)`, async () => {
       const khSsh = join(tmp.dir, `kh-ssh-${++n}`);
       const real = ssh(`${sshd.user}@${host}`, khSsh, ['-o', 'StrictHostKeyChecking=accept-new', '-o', 'ConnectTimeout=5']);
       assert.equal(real.status, 255, real.stderr);
       assert.equal(existsSync(khSsh), false);
       const kh = join(tmp.dir, `kh-${++n}`);
-      const r = await sshkit(`${sshd.user}@${host}`, kh, ['-o', 'StrictHostKeyChecking=accept-new']);
+      const r = await viaWildcard(`${sshd.user}@${host}`, kh);
       assert.equal(r.status, 255, r.stderr);
       assert.match(oneLine(r.stderr), /destination: (hostname contains invalid characters|unexpected|unbalanced)/);
-      assert.equal(existsSync(kh), false);
+      assert.equal(existsSync(kh), false, existsSync(kh) ? readFileSync(kh, 'utf8') : '');
     });
   }
+
+  test('control: through the same resolver a plain name is recorded, and trusts only that name', async () => {
+    const kh = join(tmp.dir, `kh-${++n}`);
+    const r = await viaWildcard(`${sshd.user}@web1.example.com`, kh);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.toString(), 'ran\n');
+    assert.equal(readFileSync(kh, 'utf8'), `[web1.example.com]:${sshd.port} ${bare(sshd.hostKeyPub)}\n`);
+    assert.equal((await viaWildcard(`${sshd.user}@web1.example.com`, kh, 'yes')).status, 0);
+    const other = await viaWildcard(`${sshd.user}@web2.example.com`, kh, 'yes');
+    assert.equal(other.status, 255);
+    assert.match(oneLine(other.stderr), /web2\.example\.com\]:\d+ is not in/);
+  });
 
   test('the characters ssh 9.2 calls invalid are refused by sshkit with its words; others reach the resolver in both', async () => {
     const kh = join(tmp.dir, `kh-${++n}`);
