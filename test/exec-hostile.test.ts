@@ -13,6 +13,7 @@ import { openssh, tempDir } from './helpers.js';
 import { clientKey, execCli, oneLine, sshFingerprint } from './exec-helper.js';
 import { startSshd, type StartedSshd } from './sshd-helper.js';
 import { HostKeyPolicy } from '../src/client/host-keys.js';
+import { parseTarget } from '../src/client/target.js';
 
 const tmp = tempDir('sshkit-exec-hostile-');
 const home = join(tmp.dir, 'home');
@@ -153,6 +154,15 @@ describe('item 10: pattern characters in the destination never reach known_hosts
       if (!sshRefuses) assert.match(line, /could not resolve hostname/);
     }
     assert.equal(existsSync(kh), false);
+  });
+
+  test('host names are lower-cased in ASCII only, as `ssh -G` shows (U+212A KELVIN SIGN is not `k`)', () => {
+    for (const host of ['WEB.Example.COM', '\u212Aex.example.com', '\u0130stanbul.example', 'ÄBC.example']) {
+      const g = openssh('ssh', ['-G', '-F', '/dev/null', host]);
+      assert.equal(g.status, 0, g.stderr);
+      const want = /^hostname (.*)$/m.exec(g.stdout)?.[1];
+      assert.equal(parseTarget(host, { defaultUser: 'u' }).host, want, JSON.stringify(host));
+    }
   });
 
   test('in a --hosts file too', async () => {

@@ -32,7 +32,9 @@ function checkHost(host: string, what: string): string {
   if (host === '') throw execError(`${what}: empty host name`);
   const bad = hostnameProblem(host) ?? (/[@/]/.test(host) ? 'hostname contains invalid characters' : null);
   if (bad) throw execError(`${what}: ${bad}: ${JSON.stringify(host)}`);
-  return host.toLowerCase();
+  // ASCII only, as ssh's lowercase(): String#toLowerCase folds U+212A KELVIN SIGN to `k`
+  // (fuzz finding diff-confirm--1c4b341f18), which would look up another name's known_hosts entry.
+  return host.replace(/[A-Z]+/g, (c) => c.toLowerCase());
 }
 
 /** `[user@]host`, `[user@][v6]`, with `allowPort` also `host:port` and `[v6]:port`. */
