@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type * as Ssh2 from 'ssh2';
 import { runAsync, tempDir } from './helpers.js';
 import { clientKey, execCli } from './exec-helper.js';
-import { sha2OnlyAgent } from '../src/client/exec.js';
+import { sha2OnlyAgent } from '../src/client/agents.js';
 
 const ssh2 = createRequire(import.meta.url)('ssh2') as typeof Ssh2;
 const tmp = tempDir('sshkit-exec-rsa-');
