@@ -7,7 +7,7 @@
  * file others may read is refused as ssh refuses it ("UNPROTECTED PRIVATE KEY FILE"): an error for
  * `-i`, a skipped default key.
  */
-import { closeSync, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { ParseError, SshkitError } from '../core/errors.js';
 import { fingerprint } from '../core/fingerprint.js';
@@ -96,9 +96,12 @@ function unprotected(path: string, st: Stats): string | null {
   return `WARNING: UNPROTECTED PRIVATE KEY FILE! Permissions ${mode} for '${path}' are too open. It is required that your private key files are NOT accessible by others.`;
 }
 
-/** The key file's text, read from the descriptor whose mode was checked (no swap between the two). */
+/**
+ * The key file's text, read from the descriptor whose mode was checked (no swap between the two);
+ * opened non-blocking so a FIFO named by -i cannot hang exec (it is then refused as not a file).
+ */
 function readKeyFile(path: string): string {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw execError(`${path}: cannot read the identity file: not a regular file`);
