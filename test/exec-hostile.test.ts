@@ -8,6 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { openssh, tempDir } from './helpers.js';
 import { clientKey, execCli, oneLine, sshFingerprint } from './exec-helper.js';
@@ -227,6 +228,23 @@ describe('item 12: a private key readable by others is refused, as ssh refuses i
       assert.equal(ok.stdout.toString(), 'ran\n');
     });
   }
+
+  test('a pipe as -i (`-i <(…)`, here a named FIFO with a writer) is read as ssh reads one; at 0644 it is refused unread', async () => {
+    const kh = known();
+    for (const [mode, ok] of [[0o600, true], [0o644, false]] as const) {
+      const fifo = join(tmp.dir, `fifo-${mode.toString(8)}`);
+      assert.equal(spawnSync('mkfifo', ['-m', mode.toString(8), fifo]).status, 0);
+      const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', user.path, fifo], { stdio: 'ignore' });
+      try {
+        const r = await sshkit(`${sshd.user}@127.0.0.1`, kh, [], fifo);
+        assert.equal(r.status, ok ? 0 : 255, r.stderr);
+        if (ok) assert.equal(r.stdout.toString(), 'ran\n');
+        else assert.match(oneLine(r.stderr), /UNPROTECTED PRIVATE KEY FILE! Permissions 0644/);
+      } finally {
+        writer.kill();
+      }
+    }
+  });
 
   test('a default ~/.ssh/id_ed25519 readable by others is ignored with the warning (as ssh), then 0600 is used', async () => {
     const h = join(tmp.dir, 'home-default');

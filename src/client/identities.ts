@@ -97,17 +97,19 @@ function unprotected(path: string, st: Stats): string | null {
 }
 
 /**
- * The key file's text, read from the descriptor whose mode was checked (no swap between the two);
- * opened non-blocking so a FIFO named by -i cannot hang exec (it is then refused as not a file).
+ * The key file's text, read from the descriptor whose mode was checked (no swap between the two).
+ * Like ssh (authfile.c sshkey_load_file), a pipe is accepted too (`-i <(vault read …)`): it is then
+ * read blocking until its writer closes it, the non-blocking descriptor held open meanwhile so a
+ * named FIFO's writer never finds the pipe without a reader.
  */
 function readKeyFile(path: string): string {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw execError(`${path}: cannot read the identity file: not a regular file`);
+    if (!st.isFile() && !st.isFIFO()) throw execError(`${path}: cannot read the identity file: not a regular file`);
     const refusal = unprotected(path, st);
     if (refusal) throw execError(refusal);
-    return readFileSync(fd, 'utf8');
+    return st.isFile() ? readFileSync(fd, 'utf8') : readFileSync(path, 'utf8');
   } finally {
     closeSync(fd);
   }
