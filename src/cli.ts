@@ -15,6 +15,27 @@ function version(): string {
   return pkg.version as string;
 }
 
+/**
+ * The exit policy, per command, in one place (SPEC "Exit status"; issue 10 item 9). `exec` exits 255
+ * for every failure of its own — usage errors from yargs, bad input, internal errors — as ssh(1)
+ * does, so none can pass for the remote command's status; the other commands keep each error's code.
+ */
+const OWN_FAILURE = new Map<string, number>([['exec', Exit.CONN]]);
+
+/** The subcommand named on the command line: the first word that is not an option (global options take no value). */
+function commandOf(args: string[]): string | undefined {
+  for (const a of args) {
+    if (a === '--') return undefined;
+    if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+/** The status a failure of ours exits with: the command's own-failure status, else `status`. */
+function failureStatus(status: number): number {
+  return OWN_FAILURE.get(commandOf(process.argv.slice(2)) ?? '') ?? status;
+}
+
 function report(err: unknown): number {
   if (err instanceof SshkitError) {
     process.stderr.write(`sshkit: ${err.message}\n`);
@@ -73,7 +94,7 @@ async function main(args: string[]): Promise<number> {
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   process.stderr.write(`sshkit: stdout: ${err.message}\n`);
-  process.exit(Exit.BAD);
+  process.exit(failureStatus(Exit.BAD));
 });
 
 main(process.argv.slice(2)).then(
@@ -81,7 +102,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.exitCode = report(err);
+    process.exitCode = failureStatus(report(err));
   },
 );
 

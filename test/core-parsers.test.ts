@@ -178,13 +178,14 @@ describe('known_hosts, compared with ssh-keygen -F', () => {
       assert.deepEqual(got, want);
     });
   }
-  test('verdicts: ok, changed (same type, other key), unknown, revoked', () => {
+  test('verdicts: ok, changed (any other key for the host, whatever its type, as hostfile.c), unknown, revoked', () => {
     const ed = parsePublicKeyLine(ED);
     const ed2 = parsePublicKeyLine(ED2);
     const ec = parsePublicKeyLine(EC);
     assert.equal(checkHostKey(kh, 'server.example.com', 22, ed).status, 'ok');
     assert.equal(checkHostKey(kh, 'server.example.com', 22, ed2).status, 'changed');
-    assert.equal(checkHostKey(kh, 'server.example.com', 22, ec).status, 'unknown');
+    assert.equal(checkHostKey(kh, 'server.example.com', 22, ec).status, 'changed');
+    assert.equal(checkHostKey(kh, 'nothing.example.com', 22, ec).status, 'unknown');
     assert.equal(checkHostKey(kh, 'revoked.example.com', 22, ed2).status, 'revoked');
     assert.equal(checkHostKey(kh, 'hashed.example.com', 22, ed).status, 'ok');
   });

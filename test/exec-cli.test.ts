@@ -5,9 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.js';
+import { sshkit, tempDir } from './helpers.js';
 import { clientKey, execCli, oneLine } from './exec-helper.js';
 import { startSshd, type StartedSshd } from './sshd-helper.js';
 
@@ -21,6 +21,7 @@ const f = (name: string, text: string) => {
 
 describe('malformed input: 255 and one line on stderr', () => {
   const notAKey = f('not-a-key', 'hello\n');
+  chmodSync(notAKey, 0o600); // at 0644 it is refused before parsing, as ssh does (exec-hostile.test.ts)
   const emptyHosts = f('hosts-empty', '# nothing\n\n');
   const badHosts = f('hosts-bad', 'a.example\nb.example:99999\n');
   const spaced = f('hosts-spaced', 'a.example b.example\n');
@@ -39,10 +40,17 @@ describe('malformed input: 255 and one line on stderr', () => {
     ['unbalanced [', ['[::1', '--', 'true'], /unbalanced \[/],
     ['missing -i file', ['-i', join(tmp.dir, 'nope'), '127.0.0.1', '--', 'true'], /nope: cannot read the identity file: No such file/],
     ['-i is not a private key', ['-i', notAKey, '127.0.0.1', '--', 'true'], /not-a-key: /],
+    ['-i is a folder', ['-i', tmp.dir, '127.0.0.1', '--', 'true'], /cannot read the identity file: not a regular file/],
     ['missing --hosts file', ['--hosts', join(tmp.dir, 'nope'), '--', 'true'], /cannot read the hosts file/],
     ['empty --hosts file', ['--hosts', emptyHosts, '--', 'true'], /no hosts listed/],
     ['bad port in --hosts', ['--hosts', badHosts, '--', 'true'], /hosts-bad:2: bad port "99999"/],
     ['two hosts on a line', ['--hosts', spaced, '--', 'true'], /hosts-spaced:1: one destination per line/],
+    // yargs' own usage errors (issue 10 item 9): 255 for exec, like every other failure of its own
+    ['unknown flag', ['--frobnicate', '127.0.0.1', '--', 'true'], /Unknown argument: frobnicate/],
+    ['unknown short flag', ['-Z', '127.0.0.1', '--', 'true'], /Unknown argument: Z/],
+    ['-o with no argument', ['127.0.0.1', '-o'], /Not enough arguments following: o/],
+    ['-i with no argument', ['-i'], /Not enough arguments following: i/],
+    ['missing destination and command', [], /a command to run is required|a destination is required/],
   ];
   for (const [name, args, re] of table) {
     test(name, async () => {
@@ -52,6 +60,22 @@ describe('malformed input: 255 and one line on stderr', () => {
       assert.match(oneLine(r.stderr), re);
     });
   }
+});
+
+describe('one exit policy per command (cli.ts)', () => {
+  test('a global flag before exec: the usage error is still exec\'s 255', async () => {
+    const r = sshkit(['--json', 'exec', '--frobnicate', '127.0.0.1', '--', 'true']);
+    assert.equal(r.status, 255, r.stderr);
+    assert.match(oneLine(r.stderr), /Unknown argument: frobnicate/);
+  });
+  test('controls: other commands keep 2 for usage errors; exec --help is 0', () => {
+    const fp = sshkit(['fingerprint', '--frobnicate']);
+    assert.equal(fp.status, 2, fp.stderr);
+    assert.match(fp.stderr, /^sshkit: Unknown argument: frobnicate\n$/);
+    const help = sshkit(['exec', '--help']);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /sshkit exec \[options\] USER@HOST -- COMMAND/);
+  });
 });
 
 describe('--hosts against sshd', () => {

@@ -3,7 +3,8 @@
  * "sshkit exec"): a TCP socket we open ourselves (TCP_NODELAY, PERF.md lesson 1; ConnectTimeout),
  * modern algorithms OpenSSH 9.2's sshd offers, the host key judged by HostKeyPolicy (the core's
  * known_hosts matching), public-key auth signed by the core's signers (handed to ssh2 as an agent, so
- * ssh2 never parses a private key) then an ssh-agent, and the channel's streams piped as they come.
+ * ssh2 never parses a private key) then an ssh-agent, never a SHA-1 `ssh-rsa` signature (RFC 8332),
+ * and the channel's streams piped as they come.
  * Every failure of the connection itself is an SshkitError with exit 255, as ssh(1).
  */
 import { createRequire } from 'node:module';
@@ -12,7 +13,7 @@ import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type * as Ssh2 from 'ssh2';
 import { hostName } from '../core/known-hosts.js';
-import { parseSignatureBlob } from '../core/signature.js';
+import { identityAgent, NO_SHA1, sha2OnlyAgent } from './agents.js';
 import { execError, type HostKeyPolicy } from './host-keys.js';
 import { describeIdentity, type Identity } from './identities.js';
 import type { Target } from './target.js';
@@ -102,32 +103,17 @@ function openSocket(host: string, port: number, timeoutSec?: number): Promise<So
   });
 }
 
-/** Our identities as an ssh2 agent: ssh2 gets public blobs and asks for signatures; the core signs. */
-function identityAgent(ids: Identity[], used: Set<Identity>): Ssh2.BaseAgent {
-  const { BaseAgent } = ssh2();
-  class CoreAgent extends BaseAgent {
-    override getIdentities(cb: (err: Error | undefined, keys?: Buffer[]) => void): void {
-      cb(undefined, ids.map((id) => id.signer.publicKey.blob));
-    }
-    override sign(pubKey: any, data: Buffer, options: any, cb?: any): void {
-      if (typeof options === 'function') [cb, options] = [options, {}];
-      const blob: Buffer = Buffer.isBuffer(pubKey) ? pubKey : pubKey.getPublicSSH();
-      const id = ids.find((i) => i.signer.publicKey.blob.equals(blob));
-      if (!id) return cb(new Error('no such identity'));
-      used.add(id);
-      let alg: string | undefined;
-      if (id.signer.publicKey.type === 'ssh-rsa') {
-        alg = options?.hash === 'sha256' ? 'rsa-sha2-256' : options?.hash === 'sha512' ? 'rsa-sha2-512' : undefined;
-        if (!alg) return cb(new Error('the server wants ssh-rsa (SHA-1) signatures, which sshkit does not make'));
-      }
-      try {
-        cb(undefined, parseSignatureBlob(id.signer.sign(data, alg)).bytes);
-      } catch (err) {
-        cb(err as Error);
-      }
-    }
-  }
-  return new CoreAgent();
+/**
+ * Makes ssh2 choose rsa-sha2-256 for RSA keys even when the server sends no server-sig-algs (ssh2's
+ * getKeyAlgos falls back to `ssh-rsa` then; its compat flag for OpenSSH 7.4 implies SHA-2 instead).
+ * Called once the server's version line is parsed (which resets the flags) and before auth starts.
+ * Without the flag (a future ssh2), the agents above still refuse the SHA-1 request: no signature.
+ */
+function impliesRsaSha2(client: Ssh2.Client): void {
+  const proto = (client as unknown as { _protocol?: { _compatFlags?: number } })._protocol;
+  const { COMPAT } = require('ssh2/lib/protocol/constants.js') as { COMPAT?: { IMPLY_RSA_SHA2_SIGALGS?: number } };
+  const flag = COMPAT?.IMPLY_RSA_SHA2_SIGALGS;
+  if (proto && typeof proto._compatFlags === 'number' && typeof flag === 'number') proto._compatFlags |= flag;
 }
 
 function exitStatus(signal: string | undefined): number {
@@ -148,7 +134,7 @@ export async function execRemote(req: ExecRequest): Promise<ExecResult> {
 
   const auths: Ssh2.AuthenticationType[] = [];
   if (req.identities.length > 0) auths.push({ type: 'agent', username: user, agent: identityAgent(req.identities, used) } as unknown as Ssh2.AuthenticationType);
-  if (req.agentSocket) auths.push({ type: 'agent', username: user, agent: req.agentSocket } as unknown as Ssh2.AuthenticationType);
+  if (req.agentSocket) auths.push({ type: 'agent', username: user, agent: sha2OnlyAgent(req.agentSocket) } as unknown as Ssh2.AuthenticationType);
 
   const failure = (): Error => {
     if (hostRefusal) return execError(hostRefusal);
@@ -157,9 +143,10 @@ export async function execRemote(req: ExecRequest): Promise<ExecResult> {
       const offered = [...req.identities.map(describeIdentity), ...(req.agentSocket ? ['the keys of SSH_AUTH_SOCK'] : [])];
       // ssh2 reports the server's remaining methods only after a non-agent attempt; we only try publickey.
       const methods = ` (${(authMethods ?? ['publickey']).join(',')})`;
+      const sha1 = errors.some((e) => e.message === NO_SHA1) ? ` (an RSA key was not used: ${NO_SHA1})` : '';
       return execError(
         `${where}: permission denied${methods}: ` +
-          (offered.length ? `no key accepted; offered ${offered.join(', ')}` : 'no identities to offer (no -i, no ~/.ssh/id_* key, no SSH_AUTH_SOCK)'),
+          (offered.length ? `no key accepted; offered ${offered.join(', ')}${sha1}` : 'no identities to offer (no -i, no ~/.ssh/id_* key, no SSH_AUTH_SOCK)'),
       );
     }
     const timeout = errors.find((e) => e.level === 'client-timeout');
@@ -171,6 +158,7 @@ export async function execRemote(req: ExecRequest): Promise<ExecResult> {
 
   await new Promise<void>((resolve, reject) => {
     client.on('ready', () => resolve());
+    client.on('handshake', () => impliesRsaSha2(client));
     client.on('error', (err) => errors.push(err));
     client.on('close', () => reject(failure()));
     client.connect({

@@ -5,10 +5,13 @@
  * `--host-fingerprint`s. Nothing here knows ssh2: exec.ts hands over the blob and obeys the decision.
  *
  * - revoked (by any file): refused, whatever the mode.
- * - changed (a key of the same type is known, this one is not): refused, whatever the mode — unlike
- *   OpenSSH's `no`, which lets a changed key through with restrictions.
- * - unknown: refused under `yes`; under `accept-new` and `no` accepted and appended to the first
- *   known_hosts file (as ssh does for both), with one note on stderr.
+ * - changed (any other plain key is known for the host, of whatever type; hostfile.c): refused,
+ *   whatever the mode — unlike OpenSSH's `no`, which lets a changed key through with restrictions.
+ * - unknown (no key at all for the host): refused under `yes`; under `accept-new` and `no` accepted
+ *   and appended to the first known_hosts file (as ssh does for both), with one note on stderr.
+ * - a host name with pattern or shell characters is refused before anything is looked up or written:
+ *   known_hosts would read `*`, `,` or `!` in it as a pattern list (ssh.c valid_hostname refuses
+ *   `,`, `|`, whitespace, control and shell characters; sshkit refuses the pattern characters too).
  */
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -50,6 +53,18 @@ const ALGORITHMS: Record<string, string[]> = {
   'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256'],
 };
+
+/** ssh.c valid_hostname's characters, plus the known_hosts pattern characters `*?!` and brackets. */
+const BAD_HOST_CHARS = /['`"$\\;&<>|(){},*?![\]\s\p{Cc}]/u;
+
+/**
+ * Why `host` may not be connected to or written into known_hosts (ssh 9.2's message), or null. A
+ * bracketed `[v6addr]` destination arrives here without its brackets.
+ */
+export function hostnameProblem(host: string): string | null {
+  if (host === '' || host.startsWith('-') || BAD_HOST_CHARS.test(host)) return 'hostname contains invalid characters';
+  return null;
+}
 
 /** A one-line failure of exec itself (exit 255). */
 export function execError(message: string): SshkitError {
@@ -107,6 +122,8 @@ export class HostKeyPolicy {
 
   /** Judges the key `blob` the server at host:port proved it holds. */
   check(host: string, port: number, blob: Buffer): HostKeyDecision {
+    const bad = hostnameProblem(host);
+    if (bad) return { ok: false, message: `host key verification failed: ${JSON.stringify(host)}: ${bad}` };
     const name = hostName(host, port);
     let what: string;
     try {
@@ -160,7 +177,7 @@ export class HostKeyPolicy {
     for (const f of this.files) {
       const v = checkHostKey(f.known, host, port, key);
       if (v.status === 'ok') return { ok: true };
-      if (v.status === 'changed') for (const e of v.entries) changed.push(`${f.path}:${e.line} has ${fingerprint(e.key.blob)}`);
+      if (v.status === 'changed') for (const e of v.entries) changed.push(`offending ${inspectBlob(e.key.blob).label} key in ${f.path}:${e.line} (${fingerprint(e.key.blob)})`);
     }
     if (changed.length > 0) {
       return {

@@ -3,11 +3,13 @@
  * `-i` keys when given, else the default `~/.ssh/id_*` files that exist. Keys are decoded by the core
  * (private-key.ts) and sign through the core (signature.ts): ssh2 only ever sees public blobs and
  * finished signatures. Encrypted keys take `--passphrase-file`, else a prompt on the terminal (three
- * tries, as ssh); with neither, an explicit `-i` key is an error and a default key is skipped.
+ * tries, as ssh); with neither, an explicit `-i` key is an error and a default key is skipped. A key
+ * file others may read is refused as ssh refuses it ("UNPROTECTED PRIVATE KEY FILE"): an error for
+ * `-i`, a skipped default key.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { ParseError } from '../core/errors.js';
+import { ParseError, SshkitError } from '../core/errors.js';
 import { fingerprint } from '../core/fingerprint.js';
 import { inspectBlob } from '../core/key.js';
 import { isEncrypted, loadPrivateKey, PassphraseError } from '../core/private-key.js';
@@ -84,6 +86,35 @@ async function loadOne(path: string, text: string, opts: IdentityOptions, explic
   }
 }
 
+/**
+ * ssh's refusal of a private key file that others may read (authfile.c sshkey_perm_ok): owned by us
+ * and any group/other permission bit set. Its warning, on one line; the key is not used.
+ */
+function unprotected(path: string, st: Stats): string | null {
+  if (st.uid !== process.getuid?.() || (st.mode & 0o077) === 0) return null;
+  const mode = `0${(st.mode & 0o777).toString(8).padStart(3, '0')}`;
+  return `WARNING: UNPROTECTED PRIVATE KEY FILE! Permissions ${mode} for '${path}' are too open. It is required that your private key files are NOT accessible by others.`;
+}
+
+/**
+ * The key file's text, read from the descriptor whose mode was checked (no swap between the two).
+ * Like ssh (authfile.c sshkey_load_file), a pipe is accepted too (`-i <(vault read …)`): it is then
+ * read blocking until its writer closes it, the non-blocking descriptor held open meanwhile so a
+ * named FIFO's writer never finds the pipe without a reader.
+ */
+function readKeyFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() && !st.isFIFO()) throw execError(`${path}: cannot read the identity file: not a regular file`);
+    const refusal = unprotected(path, st);
+    if (refusal) throw execError(refusal);
+    return st.isFile() ? readFileSync(fd, 'utf8') : readFileSync(path, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Loads the identities exec offers, in order. */
 export async function loadIdentities(opts: IdentityOptions): Promise<Identity[]> {
   const explicit = opts.keys.length > 0;
@@ -91,8 +122,13 @@ export async function loadIdentities(opts: IdentityOptions): Promise<Identity[]>
   for (const path of explicit ? opts.keys : defaultKeyFiles(opts.home)) {
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readKeyFile(path);
     } catch (err) {
+      if (err instanceof SshkitError) {
+        if (explicit) throw err;
+        opts.warn(`sshkit: ${err.message}; key skipped`);
+        continue;
+      }
       const code = (err as NodeJS.ErrnoException).code;
       if (!explicit && code === 'ENOENT') continue;
       throw execError(`${path}: cannot read the identity file: ${code === 'ENOENT' ? 'No such file or directory' : code ?? String(err)}`);

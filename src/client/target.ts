@@ -2,9 +2,10 @@
  * Where exec connects: `[user@]host` (ssh(1) destination; also `ssh://[user@]host[:port]`), lines of a
  * `--hosts` file (`[user@]host[:port]`, `[v6addr]:port`, `#` comments), and the `-o` options exec
  * understands. Precedence follows ssh: `-l` beats `user@`, `-p` beats a port in the destination;
- * host names are lower-cased (ssh does, and known_hosts lookups depend on it).
+ * host names are lower-cased (ssh does, and known_hosts lookups depend on it) and never hold
+ * known_hosts pattern characters (issue 9 item 10).
  */
-import { execError, type StrictMode } from './host-keys.js';
+import { execError, hostnameProblem, type StrictMode } from './host-keys.js';
 
 /** One host to run on. */
 export interface Target {
@@ -26,9 +27,14 @@ function parsePort(text: string, what: string): number {
   return Number(text);
 }
 
+/** The host part, after `user@` and brackets: never a known_hosts pattern (hostnameProblem), no `@` or `/`. */
 function checkHost(host: string, what: string): string {
-  if (host === '' || /[\s@/]/.test(host) || host.startsWith('-')) throw execError(`${what}: bad host name ${JSON.stringify(host)}`);
-  return host.toLowerCase();
+  if (host === '') throw execError(`${what}: empty host name`);
+  const bad = hostnameProblem(host) ?? (/[@/]/.test(host) ? 'hostname contains invalid characters' : null);
+  if (bad) throw execError(`${what}: ${bad}: ${JSON.stringify(host)}`);
+  // ASCII only, as ssh's lowercase(): String#toLowerCase folds U+212A KELVIN SIGN to `k`
+  // (fuzz finding diff-confirm--1c4b341f18), which would look up another name's known_hosts entry.
+  return host.replace(/[A-Z]+/g, (c) => c.toLowerCase());
 }
 
 /** `[user@]host`, `[user@][v6]`, with `allowPort` also `host:port` and `[v6]:port`. */

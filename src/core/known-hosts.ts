@@ -109,7 +109,11 @@ export type HostKeyVerdict =
 
 /**
  * Checks `key` for host `host` on `port`. Plain keys only; certificate host keys are checked against
- * @cert-authority entries by the caller. Keys compare by blob.
+ * @cert-authority entries by the caller. Keys compare by blob. Any other plain key listed for the
+ * host, of whatever type, makes it `changed`, not `unknown` (hostfile.c check_hostkeys_by_key_or_type:
+ * "A non-matching key exists"), so a server offering only a type we do not know yet is refused, not
+ * accepted as new (verified against ssh 9.2 and an ECDSA-only sshd: "REMOTE HOST IDENTIFICATION HAS
+ * CHANGED").
  */
 export function checkHostKey(file: KnownHostsFile, host: string, port: number, key: PublicKey): HostKeyVerdict {
   const name = hostName(host, port);
@@ -119,7 +123,6 @@ export function checkHostKey(file: KnownHostsFile, host: string, port: number, k
   const plain = forHost.filter((e) => e.marker === null);
   const same = plain.find((e) => e.key.blob.equals(key.blob));
   if (same) return { status: 'ok', entry: same };
-  const sameType = plain.filter((e) => e.key.type === key.type);
-  if (sameType.length > 0) return { status: 'changed', entries: sameType };
+  if (plain.length > 0) return { status: 'changed', entries: plain };
   return { status: 'unknown' };
 }
