@@ -29,6 +29,8 @@ export interface PeerRunOptions {
   /** Keep the peer's stdin open (after writing `input`) until it exits (Twisted Conch drops output on early EOF). */
   holdStdin?: boolean;
   cwd?: string;
+  /** Kill the peer at once when its stderr matches (a failure after which it would only hang). */
+  failOn?: RegExp;
 }
 
 /** Runs one peer program; never rejects for the peer's own failure (a missing program is an error). */
@@ -39,14 +41,20 @@ export function peerRun(cmd: string, args: string[], o: PeerRunOptions = {}): Pr
     let stderr = '';
     let timedOut = false;
     child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const t = setTimeout(() => {
-      timedOut = true;
+    const kill = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
         child.kill('SIGKILL');
       }
+    };
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (o.failOn?.test(stderr)) kill();
+    });
+    const t = setTimeout(() => {
+      timedOut = true;
+      kill();
     }, o.timeoutMs ?? 60_000);
     child.on('error', (e) => {
       clearTimeout(t);
