@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { tempDir } from './helpers.js';
 import { startServer, type StartedServer } from './server-helper.js';
 import { startSshd, type StartedSshd } from './sshd-helper.js';
-import { makeKey, peerRun, show, type KeyPair } from './interop-peers.js';
+import { STARTUP_MS, makeKey, peerRun, show, type KeyPair } from './interop-peers.js';
 
 const tmp = tempDir('sshkit-interop-audit-');
 const TYPES = ['ed25519', 'ecdsa256', 'rsa3072'];
@@ -25,8 +25,8 @@ before(async () => {
   writeFileSync(ak, '');
   await Promise.all(
     TYPES.map(async (t) => {
-      ours.set(t, await startServer({ args: ['--authorized', ak, '--host-key', keys.get(t)!.path] }));
-      theirs.set(t, await startSshd({ hostKeys: [keys.get(t)!.path] }));
+      ours.set(t, await startServer({ timeoutMs: STARTUP_MS, args: ['--authorized', ak, '--host-key', keys.get(t)!.path] }));
+      theirs.set(t, await startSshd({ timeoutMs: STARTUP_MS, hostKeys: [keys.get(t)!.path] }));
     }),
   );
 });

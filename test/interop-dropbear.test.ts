@@ -15,7 +15,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openssh } from './helpers.js';
 import { startSshd } from './sshd-helper.js';
-import { freePort, peerRun, pinnedHome, show, startDaemon } from './interop-peers.js';
+import { STARTUP_MS, freePort, peerRun, pinnedHome, show, startDaemon } from './interop-peers.js';
 import { ALL_USER_TYPES, HOST_TYPES, clientMatrix, type ClientCell } from './interop-matrix.js';
 import { serverMatrix } from './interop-server-matrix.js';
 import { keyFileMatrix } from './interop-keyfiles.js';
@@ -52,7 +52,7 @@ clientMatrix({ name: 'Dropbear dbclient', keyTypes: ALL_USER_TYPES, password: tr
 
 describe('dbclient quirk, shown against OpenSSH sshd', () => {
   test('a wrong DROPBEAR_PASSWORD against sshd: no command runs, yet dbclient exits 0', async () => {
-    const sshd = await startSshd({ config: ['Match all', 'PasswordAuthentication yes'] }) // Match overrides the helper's "PasswordAuthentication no";
+    const sshd = await startSshd({ timeoutMs: STARTUP_MS, config: ['Match all', 'PasswordAuthentication yes'] }); // Match overrides the helper's "PasswordAuthentication no"
     try {
       const r = await peerRun('dbclient', ['-p', String(sshd.port), `${sshd.user}@127.0.0.1`, 'echo must-not-run'], {
         env: { HOME: pinnedHome(sshd.dir, sshd.port, sshd.hostKeyPub), DROPBEAR_PASSWORD: 'not the password' },

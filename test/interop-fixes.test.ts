@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { ROOT, openssh, tempDir } from './helpers.js';
 import { startServer, type StartedServer } from './server-helper.js';
 import { startSshd, type StartedSshd } from './sshd-helper.js';
-import { goPeer, libsshPeer, makeKey, mebibyte, peerRun, pinnedHome, show, type KeyPair, type PeerResult } from './interop-peers.js';
+import { STARTUP_MS, goPeer, libsshPeer, makeKey, mebibyte, peerRun, pinnedHome, show, type KeyPair, type PeerResult } from './interop-peers.js';
 import { guessIsRight, parseKexInit } from '../src/server/protocol-kex.js';
 
 const tmp = tempDir('sshkit-interop-fixes-');
@@ -41,9 +41,9 @@ before(async () => {
   writeFileSync(ak, `${userEd.pub}\n${userRsa.pub}\n`);
   const cfg = join(tmp.dir, 'cfg');
   [plain, rsaHost, sshd] = await Promise.all([
-    startServer({ args: ['--authorized', ak], env: { XDG_CONFIG_HOME: cfg } }),
-    startServer({ args: ['--authorized', ak, '--host-key', hostRsa.path, '--exec', 'os'] }),
-    startSshd({ authorizedKeys: [userEd.pub, userRsa.pub], hostKeys: [makeKey(tmp.dir, 'sshd_ed25519', 'ed25519').path, hostRsa.path] }),
+    startServer({ timeoutMs: STARTUP_MS, args: ['--authorized', ak], env: { XDG_CONFIG_HOME: cfg } }),
+    startServer({ timeoutMs: STARTUP_MS, args: ['--authorized', ak, '--host-key', hostRsa.path, '--exec', 'os'] }),
+    startSshd({ timeoutMs: STARTUP_MS, authorizedKeys: [userEd.pub, userRsa.pub], hostKeys: [makeKey(tmp.dir, 'sshd_ed25519', 'ed25519').path, hostRsa.path] }),
   ]);
   const y = openssh('ssh-keygen', ['-y', '-f', join(cfg, 'sshkit', 'host_ed25519')]);
   assert.equal(y.status, 0, y.stderr);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { sshkit, tempDir } from './helpers.js';
 import { startServer, type StartedServer } from './server-helper.js';
 import { startSshd } from './sshd-helper.js';
-import { makeKey, mebibyte, show, type KeyPair, type PeerResult } from './interop-peers.js';
+import { STARTUP_MS, makeKey, mebibyte, show, type KeyPair, type PeerResult } from './interop-peers.js';
 
 /** What a peer's client needs for one cell. */
 export interface ClientCell {
@@ -97,7 +97,7 @@ export function clientMatrix(peer: ClientPeer): void {
     const pw = join(tmp.dir, 'passwords');
     writeFileSync(pw, hashed.stdout, { mode: 0o600 });
     const started = await Promise.all(
-      HOST_TYPES.map((t) => startServer({ args: ['--authorized', ak, '--passwords', pw, '--exec', 'os', '--host-key', hosts.get(t)!.path] })),
+      HOST_TYPES.map((t) => startServer({ timeoutMs: STARTUP_MS, args: ['--authorized', ak, '--passwords', pw, '--exec', 'os', '--host-key', hosts.get(t)!.path] })),
     );
     HOST_TYPES.forEach((t, i) => servers.set(t, started[i]));
   });
@@ -138,7 +138,7 @@ export function clientMatrix(peer: ClientPeer): void {
       const quick = { ...c, timeoutMs: 20_000 }; // the known failure may be a hang of the peer
       const ours = await peer.run(cell(host, quick));
       assert.ok(fails(ours), `expected the known ${peer.name} failure against sshkit, but it passed: ${show(ours)}`);
-      const sshd = await startSshd({ hostKeys: [hosts.get(host)!.path], authorizedKeys: [...users.values()].map((k) => k.pub) });
+      const sshd = await startSshd({ timeoutMs: STARTUP_MS, hostKeys: [hosts.get(host)!.path], authorizedKeys: [...users.values()].map((k) => k.pub) });
       try {
         const theirs = await peer.run({ ...cell(host, quick), port: sshd.port, user: sshd.user });
         assert.ok(fails(theirs), `${peer.name} passes this cell against sshd, so the failure is sshkit's: ${show(theirs)}`);

@@ -173,7 +173,7 @@ export interface Daemon {
 
 /**
  * Starts a peer server and waits until `ready` matches its output (stdout+stderr); the port comes from
- * the match's first group, or `port` when given. A server that exits or is silent for 30 s fails.
+ * the match's first group, or `port` when given. A server that exits or is not ready within STARTUP_MS fails.
  */
 export function startDaemon(cmd: string, args: string[], ready: RegExp, o: { port?: number; env?: Record<string, string> } = {}): Promise<Daemon> {
   return new Promise((resolve, reject) => {
@@ -188,7 +188,7 @@ export function startDaemon(cmd: string, args: string[], ready: RegExp, o: { por
       await exited;
       clearTimeout(t);
     };
-    const timer = setTimeout(() => fail(new Error(`${cmd} did not get ready in 30 s: ${out}`)), 30_000);
+    const timer = setTimeout(() => fail(new Error(`${cmd} did not get ready in ${STARTUP_MS / 1000} s: ${out}`)), STARTUP_MS);
     const fail = (e: Error) => {
       if (done) return;
       done = true;
@@ -223,3 +223,6 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** How long a server (sshkit serve, sshd) may take to start: generous, for a loaded 2-core machine. */
+export const STARTUP_MS = 90_000;
