@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { ROOT } from './helpers.js';
 import { peerRun, startDaemon } from './interop-peers.js';
 import { ALL_USER_TYPES, HOST_TYPES, clientMatrix, type ClientCell } from './interop-matrix.js';
-import { keyFileMatrix } from './interop-keyfiles.js';
+import { KEY_FILE_TYPES, keyFileMatrix } from './interop-keyfiles.js';
 import { serverMatrix } from './interop-server-matrix.js';
 
 const PY = join(ROOT, 'test/peers/py-client.py');
@@ -29,7 +29,7 @@ clientMatrix({ name: 'AsyncSSH', keyTypes: ALL_USER_TYPES, password: true, run }
 
 keyFileMatrix({
   name: 'AsyncSSH',
-  types: ALL_USER_TYPES,
+  types: KEY_FILE_TYPES,
   readPrivate: async (path) => {
     const r = await peerRun('/usr/bin/python3', [KEYS, 'asyncssh', 'read', path]);
     if (r.status !== 0) throw new Error(`py-keys.py asyncssh read: ${r.stderr}`);

@@ -69,12 +69,12 @@ describe('dbclient quirk, shown against OpenSSH sshd', () => {
 });
 
 const asRoot = process.getuid?.() === 0;
-serverMatrix({
+if (!asRoot) test('sshkit exec → Dropbear server', { skip: 'needs root: dropbear reads ~/.ssh of the login user, given through a private mount namespace' }, () => {});
+else serverMatrix({
   name: 'Dropbear server',
-  keyTypes: asRoot ? ALL_USER_TYPES : [],
+  keyTypes: ALL_USER_TYPES,
   hostTypes: HOST_TYPES,
   start: async ({ hostKey, authorizedKeys, dir }) => {
-    if (!asRoot) throw new Error('the dropbear server cells need root (a private mount namespace over the login home)');
     const home = join(dir, `dropbear-home-${hostKey.name}`);
     mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
     writeFileSync(join(home, '.ssh', 'authorized_keys'), readFileSync(authorizedKeys), { mode: 0o600 });
@@ -90,7 +90,7 @@ const DB_TYPES: Record<string, string[]> = {
   ecdsa256: ['-t', 'ecdsa', '-s', '256'],
   ecdsa384: ['-t', 'ecdsa', '-s', '384'],
   ecdsa521: ['-t', 'ecdsa', '-s', '521'],
-  rsa3072: ['-t', 'rsa', '-s', '3072'],
+  rsa2048: ['-t', 'rsa', '-s', '2048'],
 };
 
 keyFileMatrix({

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { ROOT } from './helpers.js';
 import { peerRun } from './interop-peers.js';
 import { ALL_USER_TYPES, clientMatrix, type ClientCell } from './interop-matrix.js';
-import { keyFileMatrix } from './interop-keyfiles.js';
+import { KEY_FILE_TYPES, keyFileMatrix } from './interop-keyfiles.js';
 
 const PY = join(ROOT, 'test/peers/py-client.py');
 const KEYS = join(ROOT, 'test/peers/py-keys.py');
@@ -28,7 +28,7 @@ clientMatrix({ name: 'Paramiko', keyTypes: ALL_USER_TYPES, password: true, run }
 
 keyFileMatrix({
   name: 'Paramiko',
-  types: ALL_USER_TYPES.filter((t) => t !== 'ed25519'),
+  types: KEY_FILE_TYPES.filter((t) => t !== 'ed25519'), // Paramiko 2.12 cannot generate ed25519 keys
   readPrivate: async (path) => {
     const r = await peerRun('/usr/bin/python3', [KEYS, 'paramiko', 'read', path]);
     if (r.status !== 0) throw new Error(`py-keys.py paramiko read: ${r.stderr}`);

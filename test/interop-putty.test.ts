@@ -91,7 +91,7 @@ const PUTTY_TYPES: Record<string, string[]> = {
   ecdsa256: ['-t', 'ecdsa', '-b', '256'],
   ecdsa384: ['-t', 'ecdsa', '-b', '384'],
   ecdsa521: ['-t', 'ecdsa', '-b', '521'],
-  rsa3072: ['-t', 'rsa', '-b', '3072'],
+  rsa2048: ['-t', 'rsa', '-b', '2048'],
 };
 
 keyFileMatrix({

@@ -3,7 +3,7 @@
 
 usage: py-keys.py paramiko|asyncssh read PRIVATE_KEY_FILE       -> prints the public key line it derives
        py-keys.py paramiko|asyncssh write TYPE OUT [COMMENT]    -> writes OUT (OpenSSH private key) and OUT.pub
-TYPE: ed25519, ecdsa256, ecdsa384, ecdsa521, rsa3072. Failures: one `peer-error: ...` line, exit 2.
+TYPE: ed25519, ecdsa256, ecdsa384, ecdsa521, rsa2048, rsa3072. Failures: one `peer-error: ...` line, exit 2.
 """
 import sys
 import warnings
@@ -12,7 +12,7 @@ warnings.filterwarnings('ignore')
 
 ALGS = {'ed25519': ('ssh-ed25519', {}), 'ecdsa256': ('ecdsa-sha2-nistp256', {}),
         'ecdsa384': ('ecdsa-sha2-nistp384', {}), 'ecdsa521': ('ecdsa-sha2-nistp521', {}),
-        'rsa3072': ('ssh-rsa', {'key_size': 3072})}
+        'rsa2048': ('ssh-rsa', {'key_size': 2048}), 'rsa3072': ('ssh-rsa', {'key_size': 3072})}
 
 
 def paramiko_read(path):
