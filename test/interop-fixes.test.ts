@@ -6,6 +6,8 @@
  *     (RSA host key: first host-key algorithms differ) is still skipped.
  *  3. no SHA-1 `ssh-rsa` host-key signature: `ssh -o HostKeyAlgorithms=ssh-rsa` fails to negotiate.
  *  4. hmac-sha2-256/512 after the -etm MACs: Twisted Conch 22.4 connects; dbclient -c aes128-ctr too.
+ * And one found on the way: EXT_INFO must follow the server's NEWKEYS at once (RFC 8308 §2.4), or
+ * libssh 0.10 signs with SHA-1 `ssh-rsa` and gives up; rekeys (every 64 KiB) still work after that change.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +16,7 @@ import { join } from 'node:path';
 import { ROOT, openssh, tempDir } from './helpers.js';
 import { startServer, type StartedServer } from './server-helper.js';
 import { startSshd, type StartedSshd } from './sshd-helper.js';
-import { goPeer, makeKey, peerRun, pinnedHome, show, type KeyPair, type PeerResult } from './interop-peers.js';
+import { STARTUP_MS, goPeer, libsshPeer, makeKey, mebibyte, peerRun, pinnedHome, show, type KeyPair, type PeerResult } from './interop-peers.js';
 import { guessIsRight, parseKexInit } from '../src/server/protocol-kex.js';
 
 const tmp = tempDir('sshkit-interop-fixes-');
@@ -39,14 +41,14 @@ before(async () => {
   writeFileSync(ak, `${userEd.pub}\n${userRsa.pub}\n`);
   const cfg = join(tmp.dir, 'cfg');
   [plain, rsaHost, sshd] = await Promise.all([
-    startServer({ args: ['--authorized', ak], env: { XDG_CONFIG_HOME: cfg } }),
-    startServer({ args: ['--authorized', ak, '--host-key', hostRsa.path] }),
-    startSshd({ authorizedKeys: [userEd.pub, userRsa.pub], hostKeys: [makeKey(tmp.dir, 'sshd_ed25519', 'ed25519').path, hostRsa.path] }),
+    startServer({ timeoutMs: STARTUP_MS, args: ['--authorized', ak], env: { XDG_CONFIG_HOME: cfg } }),
+    startServer({ timeoutMs: STARTUP_MS, args: ['--authorized', ak, '--host-key', hostRsa.path, '--exec', 'os'] }),
+    startSshd({ timeoutMs: STARTUP_MS, authorizedKeys: [userEd.pub, userRsa.pub], hostKeys: [makeKey(tmp.dir, 'sshd_ed25519', 'ed25519').path, hostRsa.path] }),
   ]);
   const y = openssh('ssh-keygen', ['-y', '-f', join(cfg, 'sshkit', 'host_ed25519')]);
   assert.equal(y.status, 0, y.stderr);
   defaultHostPub = y.stdout.trim();
-  await goPeer();
+  await Promise.all([goPeer(), libsshPeer()]);
 });
 
 after(async () => {
@@ -130,6 +132,24 @@ describe('1. PK_OK echoes rsa-sha2-256/512 (RFC 4252 §7, RFC 8332 §3)', { conc
       assert.match(log, /key=ssh-rsa \S+ algorithm=rsa-sha2-(256|512) result=pk-ok/);
       assert.match(log, /key=ssh-rsa \S+ algorithm=rsa-sha2-(256|512) line=2 result=ok/);
       assert.doesNotMatch(log, /algorithm=ssh-rsa\b/);
+    });
+  }
+});
+
+describe('EXT_INFO as the next packet after NEWKEYS (RFC 8308 §2.4)', { concurrency: 2 }, () => {
+  async function libssh(t: Target): Promise<PeerResult> {
+    return peerRun(await libsshPeer(), [String(t.port), t.user, pinPub(t), 'key', userRsa.path, '--', `echo ${OK}`], { timeoutMs: 60_000 });
+  }
+  test('libssh 0.10, RSA user key, 12 connections in a row: sshd (control), then sshkit serve', async () => {
+    for (let i = 0; i < 12; i++) assertOk(await libssh(sshdTarget()), `libssh → sshd (control), run ${i + 1}`);
+    for (let i = 0; i < 12; i++) assertOk(await libssh(sshkitPlain()), `libssh → sshkit serve, run ${i + 1}`);
+  });
+  for (const cipher of ['chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr']) {
+    test(`rekeys every 64 KiB across 1 MiB still work (${cipher})`, async () => {
+      const data = mebibyte();
+      const r = await peerRun('ssh', ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-i', userEd.path, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'RekeyLimit=64K', '-c', cipher, '-p', String(rsaHost.port), 'alice@127.0.0.1', 'cat'], { input: data, timeoutMs: 60_000 });
+      assert.equal(r.status, 0, show(r));
+      assert.ok(r.stdout.equals(data), `${r.stdout.length} of ${data.length} bytes back; ${show(r)}`);
     });
   }
 });

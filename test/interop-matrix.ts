@@ -14,7 +14,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sshkit, tempDir } from './helpers.js';
 import { startServer, type StartedServer } from './server-helper.js';
-import { makeKey, mebibyte, show, type KeyPair, type PeerResult } from './interop-peers.js';
+import { startSshd } from './sshd-helper.js';
+import { STARTUP_MS, makeKey, mebibyte, show, type KeyPair, type PeerResult } from './interop-peers.js';
 
 /** What a peer's client needs for one cell. */
 export interface ClientCell {
@@ -31,6 +32,8 @@ export interface ClientCell {
   /** Interactive shell on a pty (input is typed into it). */
   ptyShell?: boolean;
   input?: Buffer;
+  /** Give up on the peer after this long (ms); a known peer failure may be a hang. Default 60 s. */
+  timeoutMs?: number;
 }
 
 export interface ClientPeer {
@@ -39,6 +42,12 @@ export interface ClientPeer {
   keyTypes: string[];
   /** Password auth is possible non-interactively (else: why not, shown as a skipped cell). */
   password: true | string;
+  /**
+   * Cells that fail because of the peer (id → why): each is then run against OpenSSH 9.2's sshd with
+   * the same keys and must fail there too, and fail against sshkit. Ids: user-TYPE, host-TYPE, exec,
+   * pty, mib.
+   */
+  peerFailures?: Record<string, string>;
   /** Set (to the reason) when the peer exits 0 even when refused; a refusal is then "no output, not hung". */
   exitsZeroWhenRefused?: string;
   run(cell: ClientCell): Promise<PeerResult>;
@@ -88,7 +97,7 @@ export function clientMatrix(peer: ClientPeer): void {
     const pw = join(tmp.dir, 'passwords');
     writeFileSync(pw, hashed.stdout, { mode: 0o600 });
     const started = await Promise.all(
-      HOST_TYPES.map((t) => startServer({ args: ['--authorized', ak, '--passwords', pw, '--exec', 'os', '--host-key', hosts.get(t)!.path] })),
+      HOST_TYPES.map((t) => startServer({ timeoutMs: STARTUP_MS, args: ['--authorized', ak, '--passwords', pw, '--exec', 'os', '--host-key', hosts.get(t)!.path] })),
     );
     HOST_TYPES.forEach((t, i) => servers.set(t, started[i]));
   });
@@ -107,17 +116,48 @@ export function clientMatrix(peer: ClientPeer): void {
   });
   const ed = () => users.get('ed25519')!;
 
+  /**
+   * One cell: `check` asserts success on a result. A cell in peer.peerFailures must instead fail against
+   * sshkit and fail the same way against sshd (same host key, same user keys): the peer's limit, not ours.
+   */
+  function cellTest(id: string, title: string, host: string, c: Partial<ClientCell>, check: (r: PeerResult) => void): void {
+    const why = peer.peerFailures?.[id];
+    if (!why) {
+      test(title, async () => check(await peer.run(cell(host, c))));
+      return;
+    }
+    test(`${title}: fails because of ${peer.name} (${why}), against OpenSSH sshd too`, async () => {
+      const fails = (r: PeerResult) => {
+        try {
+          check(r);
+        } catch {
+          return true;
+        }
+        return false;
+      };
+      const quick = { ...c, timeoutMs: 20_000 }; // the known failure may be a hang of the peer
+      const ours = await peer.run(cell(host, quick));
+      assert.ok(fails(ours), `expected the known ${peer.name} failure against sshkit, but it passed: ${show(ours)}`);
+      const sshd = await startSshd({ timeoutMs: STARTUP_MS, hostKeys: [hosts.get(host)!.path], authorizedKeys: [...users.values()].map((k) => k.pub) });
+      try {
+        const theirs = await peer.run({ ...cell(host, quick), port: sshd.port, user: sshd.user });
+        assert.ok(fails(theirs), `${peer.name} passes this cell against sshd, so the failure is sshkit's: ${show(theirs)}`);
+      } finally {
+        await sshd.stop();
+      }
+    });
+  }
+
   describe(`${peer.name} → sshkit serve`, { concurrency: 4 }, () => {
     for (const t of ALL_USER_TYPES) {
-      const todo = peer.keyTypes.includes(t) ? undefined : `${peer.name} has no ${t} user keys`;
-      test(`public-key auth, ${t} user key`, { skip: todo }, async () => {
-        assertCell(await peer.run(cell('ed25519', { key: users.get(t), command: `echo key-${t}` })), `key-${t}\n`, `${t} key`);
-      });
+      if (!peer.keyTypes.includes(t)) {
+        test(`public-key auth, ${t} user key`, { skip: `${peer.name} has no ${t} user keys` }, () => {});
+        continue;
+      }
+      cellTest(`user-${t}`, `public-key auth, ${t} user key`, 'ed25519', { key: users.get(t), command: `echo key-${t}` }, (r) => assertCell(r, `key-${t}\n`, `${t} key`));
     }
     for (const h of HOST_TYPES) {
-      test(`host key ${h}, pinned`, async () => {
-        assertCell(await peer.run(cell(h, { key: ed(), command: `echo host-${h}` })), `host-${h}\n`, `host ${h}`);
-      });
+      cellTest(`host-${h}`, `host key ${h}, pinned`, h, { key: ed(), command: `echo host-${h}` }, (r) => assertCell(r, `host-${h}\n`, `host ${h}`));
     }
     test('a different pinned host key is refused (the pinned cells above are its control)', async () => {
       assertRefused(await peer.run(cell('ed25519', { key: ed(), hostPub: otherHost.pub, command: 'echo must-not-run' })), 'wrong host key', peer);
@@ -128,23 +168,18 @@ export function clientMatrix(peer: ClientPeer): void {
     test('a wrong password is refused (beside the right one)', { skip: peer.password === true ? undefined : peer.password }, async () => {
       assertRefused(await peer.run(cell('ed25519', { user: 'pwuser', password: 'wrong ' + PASSWORD, command: 'echo must-not-run' })), 'wrong password', peer);
     });
-    test('exec: stdout, stderr and exit status 3', async () => {
-      const r = await peer.run(cell('ed25519', { key: ed(), command: 'echo out; echo err >&2; exit 3' }));
+    cellTest('exec', 'exec: stdout, stderr and exit status 3', 'ed25519', { key: ed(), command: 'echo out; echo err >&2; exit 3' }, (r) => {
       assert.equal(r.timedOut, false, show(r));
       assert.equal(r.status, 3, show(r));
       assert.equal(r.stdout.toString(), 'out\n', show(r));
       assert.match(r.stderr, /(^|\n)err\r?\n/, show(r));
     });
-    test('pty shell: typed commands run on a terminal', async () => {
-      const r = await peer.run(cell('ed25519', { key: ed(), ptyShell: true, input: Buffer.from('tty; echo pty-$((6*7)); exit 0\n') }));
+    cellTest('pty', 'pty shell: typed commands run on a terminal', 'ed25519', { key: ed(), ptyShell: true, input: Buffer.from('tty; echo pty-$((6*7)); exit 0\n') }, (r) => {
       assert.equal(r.timedOut, false, show(r));
       const out = r.stdout.toString();
       assert.match(out, /pty-42/, show(r));
       assert.match(out, /\/dev\/pts\/\d+/, show(r));
     });
-    test('1 MiB through cat, byte-exact', async () => {
-      const data = mebibyte();
-      assertCell(await peer.run(cell('ed25519', { key: ed(), command: 'cat', input: data })), data, '1 MiB');
-    });
+    cellTest('mib', '1 MiB through cat, byte-exact', 'ed25519', { key: ed(), command: 'cat', input: mebibyte() }, (r) => assertCell(r, mebibyte(), '1 MiB'));
   });
 }

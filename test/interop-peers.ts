@@ -29,6 +29,8 @@ export interface PeerRunOptions {
   /** Keep the peer's stdin open (after writing `input`) until it exits (Twisted Conch drops output on early EOF). */
   holdStdin?: boolean;
   cwd?: string;
+  /** Kill the peer at once when its stderr matches (a failure after which it would only hang). */
+  failOn?: RegExp;
 }
 
 /** Runs one peer program; never rejects for the peer's own failure (a missing program is an error). */
@@ -39,14 +41,20 @@ export function peerRun(cmd: string, args: string[], o: PeerRunOptions = {}): Pr
     let stderr = '';
     let timedOut = false;
     child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const t = setTimeout(() => {
-      timedOut = true;
+    const kill = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
         child.kill('SIGKILL');
       }
+    };
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (o.failOn?.test(stderr)) kill();
+    });
+    const t = setTimeout(() => {
+      timedOut = true;
+      kill();
     }, o.timeoutMs ?? 60_000);
     child.on('error', (e) => {
       clearTimeout(t);
@@ -165,7 +173,7 @@ export interface Daemon {
 
 /**
  * Starts a peer server and waits until `ready` matches its output (stdout+stderr); the port comes from
- * the match's first group, or `port` when given. A server that exits or is silent for 30 s fails.
+ * the match's first group, or `port` when given. A server that exits or is not ready within STARTUP_MS fails.
  */
 export function startDaemon(cmd: string, args: string[], ready: RegExp, o: { port?: number; env?: Record<string, string> } = {}): Promise<Daemon> {
   return new Promise((resolve, reject) => {
@@ -180,7 +188,7 @@ export function startDaemon(cmd: string, args: string[], ready: RegExp, o: { por
       await exited;
       clearTimeout(t);
     };
-    const timer = setTimeout(() => fail(new Error(`${cmd} did not get ready in 30 s: ${out}`)), 30_000);
+    const timer = setTimeout(() => fail(new Error(`${cmd} did not get ready in ${STARTUP_MS / 1000} s: ${out}`)), STARTUP_MS);
     const fail = (e: Error) => {
       if (done) return;
       done = true;
@@ -215,3 +223,6 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** How long a server (sshkit serve, sshd) may take to start: generous, for a loaded 2-core machine. */
+export const STARTUP_MS = 90_000;

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openssh, tempDir } from './helpers.js';
 import { startServer, type StartedServer } from './server-helper.js';
-import { makeKey, mebibyte, peerRun, show, type KeyPair } from './interop-peers.js';
+import { STARTUP_MS, makeKey, mebibyte, peerRun, show, type KeyPair } from './interop-peers.js';
 import { ALL_USER_TYPES, clientMatrix, type ClientCell } from './interop-matrix.js';
 import { keyFileMatrix } from './interop-keyfiles.js';
 
@@ -57,7 +57,7 @@ describe('pscp -scp, 1 MiB each way, byte-exact', { concurrency: 2 }, () => {
     user = makeKey(tmp.dir, 'user', 'ed25519');
     host = makeKey(tmp.dir, 'host', 'ed25519');
     writeFileSync(join(tmp.dir, 'ak'), user.pub + '\n');
-    srv = await startServer({ args: ['--authorized', join(tmp.dir, 'ak'), '--host-key', host.path, '--exec', 'os'] });
+    srv = await startServer({ timeoutMs: STARTUP_MS, args: ['--authorized', join(tmp.dir, 'ak'), '--host-key', host.path, '--exec', 'os'] });
     mkdirSync(join(tmp.dir, 'remote'));
     writeFileSync(join(tmp.dir, 'remote', 'down.bin'), data);
     writeFileSync(join(tmp.dir, 'up.bin'), data);
@@ -91,7 +91,7 @@ const PUTTY_TYPES: Record<string, string[]> = {
   ecdsa256: ['-t', 'ecdsa', '-b', '256'],
   ecdsa384: ['-t', 'ecdsa', '-b', '384'],
   ecdsa521: ['-t', 'ecdsa', '-b', '521'],
-  rsa3072: ['-t', 'rsa', '-b', '3072'],
+  rsa2048: ['-t', 'rsa', '-b', '2048'],
 };
 
 keyFileMatrix({

@@ -9,6 +9,13 @@
  *    and both sides waited forever. It also never looks at the host-key algorithm. sshkit decides as
  *    OpenSSH's kex.c `proposals_match`: right only when both sides' first kex and first host-key
  *    algorithms are the same; a wrong guess is skipped.
+ *  - EXT_INFO right after the server's NEWKEYS (RFC 8308 §2.4): ssh2's server switches to the new
+ *    outbound keys only once the client's NEWKEYS has arrived, so EXT_INFO left one round trip after
+ *    NEWKEYS. libssh 0.10 picks its RSA signature algorithm as soon as it has NEWKEYS: without
+ *    server-sig-algs yet it chose `ssh-rsa` and refused its own key ("not allowed by
+ *    PUBLICKEY_ACCEPTED_TYPES"), in one run of three or more. As OpenSSH's sshd, sshkit now switches
+ *    outbound keys when it sends NEWKEYS (RFC 4253 §7.3 asks exactly that) and keeps the old inbound
+ *    keys until the client's NEWKEYS, then writes the reply, NEWKEYS and EXT_INFO in one segment;
  *  - SHA-1 host-key signatures: ssh2's Server adds `ssh-rsa` after rsa-sha2-* for an RSA host key even
  *    when the configured list leaves it out; sshkit's KEXINIT lists only the algorithms of its policy.
  */
@@ -17,6 +24,8 @@ import { WireReader } from '../core/wire.js';
 
 const require = createRequire(import.meta.url);
 const MSG_KEXINIT = 20;
+/** SSH_MSG_KEXDH_INIT / SSH_MSG_KEX_ECDH_INIT (RFC 4253 §8, RFC 5656 §7.1): the server's reply follows. */
+const MSG_KEX_ECDH_INIT = 30;
 
 /** The parts of a KEXINIT (RFC 4253 §7.1) that decide whether a guessed first packet is used. */
 export interface KexGuess {
@@ -47,6 +56,35 @@ export function parseKexInit(payload: Buffer): KexGuess {
  */
 export function guessIsRight(local: { kex: readonly string[]; hostKey: readonly string[] }, remote: KexGuess): boolean {
   return remote.kex === local.kex[0] && remote.hostKey === local.hostKey[0];
+}
+
+/**
+ * Server, first key exchange: when ssh2's kex has sent the reply and NEWKEYS, derive the keys at once,
+ * switch the outbound cipher (completing ssh2's handshake: EXT_INFO goes out now) and hold the new
+ * inbound decipher back until the client's NEWKEYS, which ssh2 then routes to `kex.finish`.
+ */
+function earlyOutboundKeys(proto: any): void {
+  const kex = proto._kex;
+  const { NullDecipher } = require('ssh2/lib/protocol/crypto.js');
+  if (!kex || !(proto._decipher instanceof NullDecipher) || typeof kex.finish !== 'function') return;
+  const first = kex.finish;
+  const wrapper = function (this: any, ...args: unknown[]) {
+    const ret = first.apply(kex, args); // KEX_ECDH_REPLY + NEWKEYS; ssh2 sets kex.finish = completeHandshake
+    const complete = kex.finish;
+    const oldDecipher = proto._decipher;
+    if (complete === wrapper || !kex._sentNEWKEYS || !(oldDecipher instanceof NullDecipher)) return ret;
+    complete.call(kex, true); // derives keys, installs the new decipher, does not switch outbound (partial)
+    const newDecipher = proto._decipher;
+    proto._decipher = oldDecipher; // the client's NEWKEYS still comes under the old (null) keys
+    complete.call(kex); // outbound switches now; ssh2's handshake completes (EXT_INFO is sent)
+    kex.finish = () => {
+      newDecipher.inSeqno = proto._decipher.inSeqno; // after NEWKEYS (0 again in strict kex)
+      proto._decipher = newDecipher;
+      return false; // ssh2 goes on parsing the rest of the data with the new decipher
+    };
+    return ret;
+  };
+  kex.finish = wrapper;
 }
 
 /** After ssh2 handled a KEXINIT: set its "skip the next packet" flag from the RFC rule, not its own. */
@@ -107,13 +145,21 @@ export function hardenKex(client: any, hostKeyAlgorithms: readonly string[]): vo
   const decipher = proto._decipher;
   const orig = decipher._onPayload;
   let seen = false;
+  const sock = client._sock;
   decipher._onPayload = (payload: Buffer) => {
     const first = !seen && payload.length > 0 && payload[0] === MSG_KEXINIT && !proto._skipNextInboundPacket;
-    const ret = orig(payload);
-    if (first) {
-      seen = true;
-      fixGuess(proto, payload);
+    // ssh2 answers KEX_ECDH_INIT synchronously: reply, NEWKEYS and EXT_INFO leave in one write.
+    const reply = payload.length > 0 && payload[0] === MSG_KEX_ECDH_INIT && !proto._skipNextInboundPacket && typeof sock?.cork === 'function';
+    if (reply) sock.cork();
+    try {
+      return orig(payload);
+    } finally {
+      if (reply) sock.uncork();
+      if (first) {
+        seen = true;
+        fixGuess(proto, payload);
+        if (proto._server) earlyOutboundKeys(proto);
+      }
     }
-    return ret;
   };
 }

@@ -50,6 +50,10 @@ int main(int argc, char **argv) {
   ssh_options_set(s, SSH_OPTIONS_PORT, &port);
   ssh_options_set(s, SSH_OPTIONS_USER, user);
   ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+  if (getenv("PEER_VERBOSE")) { /* debugging a failed cell: libssh's own protocol log on stderr */
+    int v = SSH_LOG_FUNCTIONS;
+    ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &v);
+  }
   ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, host_alg(ssh_key_type(pinned), pinned));
   if (ssh_connect(s) != SSH_OK) die(s, "connect");
 
