@@ -166,6 +166,8 @@ export function sshRun(port: number, o: SshOptions = {}): Promise<SshResult> {
       clearTimeout(t);
       resolve({ status, stdout, stderr });
     });
+    // ssh may exit (e.g. refused) before it reads stdin: that EPIPE is not the test's failure
+    child.stdin.on('error', () => {});
     child.stdin.end(o.input ?? '');
   });
 }
