@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type { AdminApi } from './admin-repl.js';
 import { AuthorizedKeys } from './authorized.js';
 import { authorizePublicKey, type Grant } from './auth.js';
+import { RevokedFile } from './revoked.js';
 import { serializeAuth, type AuthQueue } from './auth-queue.js';
 import { loadHostKeys, type HostKey } from './host-keys.js';
 import { DEFAULT_LIMITS, Gate, type Guard, type Limits } from './limits.js';
@@ -25,6 +26,8 @@ export interface ServeOptions {
   authorized: string;
   hostKeys: string[];
   passwords?: string;
+  /** sshd's RevokedKeys: a KRL or a list of public keys (revoked.ts). */
+  revoked?: string;
   admins: string[];
   exec: 'builtin' | 'os';
   limits: Limits;
@@ -95,6 +98,8 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   const hostKeys = await loadHostKeys(opts.hostKeys, log);
   const authorized = new AuthorizedKeys(opts.authorized, log);
   if (!authorized.perUser) void authorized.load(opts.authorized); // parse once at start, log bad lines now
+  const revoked = opts.revoked === undefined ? undefined : new RevokedFile(opts.revoked, log);
+  void revoked?.load();
   const passwords = opts.passwords ? new PasswordSource(opts.passwords, log) : null;
   const methods = passwords ? ['publickey', 'password'] : ['publickey'];
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -198,9 +203,11 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       const raw = rawPublicKey(ctx.key.data);
       if (!raw || raw.malformed) return fail(c, ctx, { method: 'publickey', reason: 'malformed request' });
       // authorized.ts reads the file asynchronously (safe-read.ts): decide once it is there
-      authorized.forUser(ctx.username).then(
-        (index) => {
+      Promise.all([authorized.forUser(ctx.username), revoked?.load()]).then(
+        ([index, revocation]) => {
           if (c.socket.destroyed) return;
+          const why = revocation?.(ctx.key.data); // sshd checks RevokedKeys before any authorized key
+          if (why) return fail(c, ctx, { method: 'publickey', reason: why });
           const d = authorizePublicKey(index, {
             user: ctx.username,
             algorithm: raw.algorithm,
