@@ -13,23 +13,23 @@ import { createHash } from 'node:crypto';
 import { decodeBase64Strict } from './base64.js';
 import { ParseError } from './errors.js';
 import { plainKeyBlob, readKeyPrefix } from './key.js';
-import type { Krl } from './krl.js';
+import type { Krl, KrlCa } from './krl.js';
 
 /** The CA that `serial:` and `id:` lines apply to: a plain CA key blob, `'any'` (`-s none`), or none given. */
 export type SpecCa = Buffer | 'any' | undefined;
 
 const U64_MAX = (1n << 64n) - 1n;
 
+const NUMBER = /^(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/;
+
 /** strtoull(text, &end, 0) for the digits at the start of `text`; null when there are none. */
 function strtoull(text: string): { value: bigint; end: number } | null {
-  let m: RegExpMatchArray | null;
-  let value: bigint;
-  if ((m = /^0[xX]([0-9a-fA-F]+)/.exec(text))) value = BigInt('0x' + m[1]);
-  else if ((m = /^0([0-7]*)/.exec(text))) value = m[1] ? BigInt('0o' + m[1]) : 0n;
-  else if ((m = /^[1-9][0-9]*/.exec(text))) value = BigInt(m[0]);
-  else return null;
+  const m = NUMBER.exec(text);
+  if (!m) return null;
+  const t = m[0];
+  const value = t.length > 1 && t[0] === '0' && t[1] !== 'x' && t[1] !== 'X' ? BigInt('0o' + t.slice(1)) : BigInt(t);
   if (value > U64_MAX) throw new ParseError('serial out of range');
-  return { value, end: m[0].length };
+  return { value, end: t.length };
 }
 
 /** `N` or `N-M` (M > N) after `serial:`. */
@@ -56,15 +56,25 @@ function sha256Hash(text: string): Buffer {
 
 /** update_krl_from_file's line clean-up: leading blanks, `#`-comment, trailing blanks removed. */
 function clean(line: string): string {
-  let cp = line.replace(/^[ \t]+/, '');
-  const hash = cp.search(/[#\n]/);
-  if (hash >= 0) cp = cp.slice(0, hash);
-  return cp.replace(/[ \t]+$/, '');
+  let a = 0;
+  while (a < line.length && (line[a] === ' ' || line[a] === '\t')) a++;
+  let b = line.indexOf('#', a);
+  if (b < 0) b = line.length;
+  while (b > a && (line[b - 1] === ' ' || line[b - 1] === '\t')) b--;
+  return a === 0 && b === line.length ? line : line.slice(a, b);
 }
 
+/** The rest of `cp` after a case-insensitive `word` (strncasecmp) and blanks; null when `cp` does not start with it. */
 function keyword(cp: string, word: string): string | null {
-  if (cp.length < word.length || cp.slice(0, word.length).toLowerCase() !== word) return null;
-  return cp.slice(word.length).replace(/^[ \t]+/, '');
+  if (cp.length < word.length) return null;
+  for (let i = 0; i < word.length; i++) {
+    const c = cp.charCodeAt(i);
+    const w = word.charCodeAt(i); // lower case
+    if (c !== w && !(w >= 0x61 && w <= 0x7a && c === w - 0x20)) return null;
+  }
+  let j = word.length;
+  while (cp[j] === ' ' || cp[j] === '\t') j++;
+  return cp.slice(j);
 }
 
 function readKey(text: string): Buffer {
@@ -73,20 +83,20 @@ function readKey(text: string): Buffer {
   return got.key.blob;
 }
 
-function caFor(ca: SpecCa, what: string): Buffer | null {
+function caFor(krl: Krl, ca: SpecCa, what: string): KrlCa {
   if (ca === undefined) throw new ParseError(`revoking certificates by ${what} requires specification of a CA key`);
-  return ca === 'any' ? null : ca;
+  return krl.ca(ca === 'any' ? null : ca);
 }
 
 /** One spec line into the KRL. */
 function applyLine(krl: Krl, cp: string, ca: SpecCa): void {
   let rest: string | null;
   if ((rest = keyword(cp, 'serial:')) !== null) {
-    const scope = caFor(ca, 'serial number');
+    const scope = caFor(krl, ca, 'serial number');
     const [lo, hi] = serialRange(rest);
-    krl.ca(scope).serials.add(lo, hi);
+    scope.serials.add(lo, hi);
   } else if ((rest = keyword(cp, 'id:')) !== null) {
-    krl.ca(caFor(ca, 'key ID')).keyIds.add(rest); // latin1 text: the line's own bytes
+    caFor(krl, ca, 'key ID').keyIds.add(rest); // latin1 text: the line's own bytes
   } else if ((rest = keyword(cp, 'hash:')) !== null) {
     krl.sha256.add(sha256Hash(rest).toString('latin1'));
   } else if ((rest = keyword(cp, 'key:')) !== null) {

@@ -32,19 +32,28 @@ export function isKrl(data: Buffer): boolean {
  * adjacent ranges merge, as krl.c insert_serial_range does), then searched by bisection.
  */
 export class SerialRanges {
-  private pending: bigint[] = [];
+  // pending lo,hi pairs in a growable typed array: a million serials stay two flat arrays, not 2M heap bigints
+  private pending = new BigUint64Array(64);
+  private count = 0;
   private lo = new BigUint64Array(0);
   private hi = new BigUint64Array(0);
 
   /** Revokes lo..hi inclusive; krl.c refuses serial 0 and lo > hi (ssh_krl_revoke_cert_by_serial_range). */
   add(lo: bigint, hi: bigint): void {
     if (lo === 0n || lo > hi) throw new ParseError(`invalid serial range ${lo}:${hi}`);
-    this.pending.push(lo, hi);
+    if (2 * this.count + 2 > this.pending.length) {
+      const grown = new BigUint64Array(this.pending.length * 2);
+      grown.set(this.pending);
+      this.pending = grown;
+    }
+    this.pending[2 * this.count] = lo;
+    this.pending[2 * this.count + 1] = hi;
+    this.count++;
   }
 
   /** The coalesced ranges in ascending order. */
   ranges(): { lo: BigUint64Array; hi: BigUint64Array } {
-    if (this.pending.length) this.normalize();
+    if (this.count) this.normalize();
     return { lo: this.lo, hi: this.hi };
   }
 
@@ -67,33 +76,39 @@ export class SerialRanges {
   }
 
   private normalize(): void {
-    const all = this.pending;
-    for (let i = 0; i < this.lo.length; i++) all.push(this.lo[i], this.hi[i]);
-    this.pending = [];
-    const n = all.length / 2;
-    let order: number[] | null = null;
+    const n = this.count + this.lo.length;
+    const all = new BigUint64Array(2 * n);
+    all.set(this.pending.subarray(0, 2 * this.count));
+    for (let i = 0; i < this.lo.length; i++) {
+      all[2 * (this.count + i)] = this.lo[i];
+      all[2 * (this.count + i) + 1] = this.hi[i];
+    }
+    this.pending = new BigUint64Array(64);
+    this.count = 0;
+    let order: Uint32Array | null = null;
     for (let i = 1; i < n; i++) {
       if (all[2 * i] < all[2 * i - 2]) {
-        order = Array.from({ length: n }, (_, k) => k).sort((x, y) => (all[2 * x] < all[2 * y] ? -1 : all[2 * x] > all[2 * y] ? 1 : 0));
+        order = Uint32Array.from({ length: n }, (_, k) => k).sort((x, y) => (all[2 * x] < all[2 * y] ? -1 : all[2 * x] > all[2 * y] ? 1 : 0));
         break;
       }
     }
-    const outLo: bigint[] = [];
-    const outHi: bigint[] = [];
+    const outLo = new BigUint64Array(n);
+    const outHi = new BigUint64Array(n);
+    let m = 0;
     for (let k = 0; k < n; k++) {
       const i = order ? order[k] : k;
       const l = all[2 * i];
       const h = all[2 * i + 1];
-      const last = outHi.length - 1;
-      if (last >= 0 && (outHi[last] === U64_MAX || l <= outHi[last] + 1n)) {
-        if (h > outHi[last]) outHi[last] = h;
+      if (m > 0 && (outHi[m - 1] === U64_MAX || l <= outHi[m - 1] + 1n)) {
+        if (h > outHi[m - 1]) outHi[m - 1] = h;
       } else {
-        outLo.push(l);
-        outHi.push(h);
+        outLo[m] = l;
+        outHi[m] = h;
+        m++;
       }
     }
-    this.lo = BigUint64Array.from(outLo);
-    this.hi = BigUint64Array.from(outHi);
+    this.lo = outLo.slice(0, m);
+    this.hi = outHi.slice(0, m);
   }
 }
 
@@ -120,15 +135,19 @@ export class Krl {
   readonly keys = new Set<string>();
   readonly sha1 = new Set<string>();
   readonly sha256 = new Set<string>();
+  private last?: { arg: Buffer | null; scope: KrlCa };
 
   /** The section of a CA, created on first use (revoked_certs_for_ca_key with allow_create). */
   ca(ca: Buffer | null): KrlCa {
+    // a spec of a million `serial:` lines asks for the same CA each time: skip re-keying the blob
+    if (this.last && this.last.arg === ca) return this.last.scope;
     const id = ca ? ca.toString('latin1') : '';
     let c = this.cas.get(id);
     if (!c) {
       c = { ca, serials: new SerialRanges(), keyIds: new Set() };
       this.cas.set(id, c);
     }
+    this.last = { arg: ca, scope: c };
     return c;
   }
 
