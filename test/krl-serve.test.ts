@@ -75,7 +75,7 @@ test('sshd RevokedKeys and serve --revoked refuse what sshkit krl revoked; the c
     assert.equal(await loginSshd(key), !revoked, `sshd ${key}`);
     assert.equal(await loginServe(key), !revoked, `serve ${key}`);
   }
-  assert.match(srv.logs(), /key revoked/);
+  assert.match(srv.logs(), /key SHA256:\S+ revoked by \S*revoked\.krl/, 'the refusal is logged with the key and the file');
 });
 
 test('serve re-reads the file on change: a KRL ssh-keygen wrote, then a key list; malformed or missing denies every key', async () => {

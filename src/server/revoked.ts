@@ -9,6 +9,7 @@
  * unreadable: refusing public key authentication"), logged once per reason: never fail open.
  * StrictModes is not applied (sshd does not apply it to RevokedKeys either).
  */
+import { fingerprint } from '../core/fingerprint.js';
 import { isRevoked, parseRevokedKeys, type RevokedKeys } from '../core/revocation.js';
 import type { Logger } from './log.js';
 import { serverOwner } from './safe-path.js';
@@ -56,7 +57,7 @@ export class RevokedFile {
     this.log.event('revoked-keys', { file: this.path, kind: list.krl ? 'krl' : 'keys', keys: list.krl ? list.krl.keys.size : list.keys.size });
     this.current = (blob) => {
       try {
-        return isRevoked(list, blob) ? 'key revoked' : null;
+        return isRevoked(list, blob) ? `key ${fingerprint(blob)} revoked by ${this.path}` : null;
       } catch (err) {
         return `revocation check failed: ${(err as Error).message}`;
       }
