@@ -161,6 +161,10 @@ test('krl: an existing KRL is kept without -u or --force; -u needs an existing K
   assert.equal(r.status, 0, r.stderr);
   assert.equal(keygenRevoked(path, f.p('c-serial5-cert.pub')), true);
 
+  r = sshkit(['krl', '--check', '-u', '-f', path, f.p('u-ok.pub')]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, 'sshkit: --check cannot be combined with -u, -s, -z or -C\n');
+
   r = sshkit(['krl', '-u', '-f', f.p('missing.krl'), spec]);
   assert.equal(r.status, 2);
   assert.equal(existsSync(f.p('missing.krl')), false);

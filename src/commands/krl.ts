@@ -47,7 +47,7 @@ async function check(argv: ArgumentsCamelCase<Args>, files: string[]): Promise<v
   try {
     revoked = parseRevokedKeys(await readInput(argv.file));
   } catch (err) {
-    if (err instanceof ParseError) throw bad(`${argv.file}: invalid KRL: ${err.message}`);
+    if (err instanceof ParseError) throw bad(`${argv.file}: ${err.message}`);
     throw err;
   }
   if (revoked.errors.length) throw bad(`${argv.file}:${revoked.errors[0].line}: ${revoked.errors[0].message}`);
@@ -94,7 +94,7 @@ async function generate(argv: ArgumentsCamelCase<Args>, files: string[]): Promis
     try {
       krl = parseKrl(await readInput(argv.file));
     } catch (err) {
-      if (err instanceof ParseError) throw bad(`${argv.file}: invalid KRL: ${err.message}`);
+      if (err instanceof ParseError) throw bad(`${argv.file}: ${err.message}`);
       throw err;
     }
   }
@@ -125,6 +125,10 @@ async function generate(argv: ArgumentsCamelCase<Args>, files: string[]): Promis
 
 async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const files = (argv.files ?? []).map(String);
+  if (argv.check && (argv.update || argv.ca !== undefined || argv.krlVersion !== undefined || argv.comment !== undefined)) {
+    const { bad } = await import('../core/errors.js');
+    throw bad('--check cannot be combined with -u, -s, -z or -C');
+  }
   if (argv.check) return check(argv, files);
   return generate(argv, files);
 }
@@ -142,11 +146,7 @@ const command: CommandModule<GlobalFlags, Args> = {
       .option('check', { alias: 'Q', type: 'boolean', default: false, describe: 'Check KEY files against the KRL (exit 1 if any is revoked)' })
       .option('force', { type: 'boolean', default: false, describe: 'Replace an existing KRL' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress lines' })
-      .positional('files', { type: 'string', array: true, describe: 'Spec files, public keys or certificates (with --check: keys)' })
-      .check((a) => {
-        if (a.check && (a.update || a.ca !== undefined || a.krlVersion !== undefined || a.comment !== undefined)) throw new Error('--check cannot be combined with -u, -s, -z or -C');
-        return true;
-      }),
+      .positional('files', { type: 'string', array: true, describe: 'Spec files, public keys or certificates (with --check: keys)' }),
   handler: run,
 };
 
