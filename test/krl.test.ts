@@ -132,6 +132,12 @@ test('krl -u: updating a KRL gives the very bytes of ssh-keygen -k -u (date kept
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(readFileSync(f.p('upd-ours.krl')), readFileSync(f.p('upd-theirs.krl')));
   assert.equal(keygenRevoked(f.p('upd-ours.krl'), f.p('c-serial9-cert.pub')), true);
+  // a bad line anywhere leaves the KRL byte for byte as it was (no partial update)
+  const before = readFileSync(f.p('upd-ours.krl'));
+  const bad = sshkit(['krl', '-u', '-q', '-f', f.p('upd-ours.krl'), '-s', f.p('ca1.pub'), writeSpec(f, 'upd-bad.spec', ['serial: 77', 'serial: nope'])]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /upd-bad\.spec:2: invalid serial "nope"/);
+  assert.deepEqual(readFileSync(f.p('upd-ours.krl')), before);
   assert.equal(keygenRevoked(f.p('upd-ours.krl'), f.p('c-ok-cert.pub')), false);
 });
 
