@@ -20,6 +20,7 @@ import { fingerprint } from '../core/fingerprint.js';
 import { checkHostKey, hostMatches, hostName, parseKnownHosts, type KnownHost, type KnownHostsFile } from '../core/known-hosts.js';
 import { formatPublicKey, inspectBlob, keyFromBlob, plainKeyBlob } from '../core/key.js';
 import { checkCertificate, isCertificateBlob, parseCertificate } from '../core/certificate.js';
+import { isRevoked, parseRevokedKeys, type RevokedKeys } from '../core/revocation.js';
 
 /** StrictHostKeyChecking values sshkit accepts (`ask` is not offered: exec never prompts about hosts). */
 export type StrictMode = 'yes' | 'accept-new' | 'no';
@@ -31,6 +32,8 @@ export interface HostKeyOptions {
   files: string[];
   /** `--host-fingerprint` values: when given, the key must match one and known_hosts is not used. */
   pins?: string[];
+  /** ssh's RevokedHostKeys: a KRL or a list of keys; unreadable or malformed fails every connection. */
+  revoked?: string;
   /** Where notes go (a stderr line each). */
   warn: (line: string) => void;
 }
@@ -75,11 +78,24 @@ function describe(blob: Buffer): string {
   return `${inspectBlob(blob).label} key ${fingerprint(blob)}`;
 }
 
+/** Reads the RevokedHostKeys file through the one revocation reader; any flaw is exec's own failure. */
+function loadRevoked(path: string): RevokedKeys {
+  try {
+    const r = parseRevokedKeys(readFileSync(path));
+    if (r.errors.length) throw new Error(`line ${r.errors[0].line}: ${r.errors[0].message}`);
+    return r;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw execError(`${path}: cannot use revoked host keys file: ${e.code ?? e.message}`);
+  }
+}
+
 /** Host-key checking for one exec run (possibly many hosts); known_hosts files are read once. */
 export class HostKeyPolicy {
   private constructor(
     private readonly opts: HostKeyOptions,
     private readonly files: LoadedFile[],
+    private readonly revoked?: RevokedKeys,
   ) {}
 
   /** Reads the known_hosts files (a missing one is empty; an unreadable one is an error). */
@@ -102,7 +118,7 @@ export class HostKeyPolicy {
         files.push({ path, known });
       }
     }
-    return new HostKeyPolicy(opts, files);
+    return new HostKeyPolicy(opts, files, opts.revoked === undefined ? undefined : loadRevoked(opts.revoked));
   }
 
   /**
@@ -130,6 +146,12 @@ export class HostKeyPolicy {
       what = describe(blob);
     } catch (err) {
       return { ok: false, message: `host key verification failed: ${name} sent an unparsable key: ${(err as Error).message}` };
+    }
+    // ssh's verify_host_key checks RevokedHostKeys before pins and known_hosts
+    try {
+      if (this.revoked && isRevoked(this.revoked, blob)) return { ok: false, message: `host key verification failed: ${name} offered ${what}, revoked by ${this.opts.revoked}` };
+    } catch (err) {
+      return { ok: false, message: `host key verification failed: ${name}: revocation check failed: ${(err as Error).message}` };
     }
     const pins = this.opts.pins ?? [];
     if (pins.length > 0) {

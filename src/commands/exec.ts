@@ -17,6 +17,7 @@ interface Args extends GlobalFlags {
   option?: string[];
   knownHosts?: string[];
   hostFingerprint?: string[];
+  revokedHostKeys?: string;
   connectTimeout?: number;
   tty: boolean;
   passphraseFile?: string;
@@ -80,6 +81,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
     mode: o.strict ?? 'yes',
     files: knownHosts.map((f) => expandHome(f, home)),
     pins: argv.hostFingerprint,
+    revoked: argv.revokedHostKeys === undefined ? undefined : expandHome(argv.revokedHostKeys, home),
     warn,
   });
   const identities = await loadIdentities({
@@ -127,6 +129,7 @@ const command: CommandModule<GlobalFlags, Args> = {
       .option('option', { alias: 'o', type: 'string', array: true, nargs: 1, describe: 'StrictHostKeyChecking=yes|accept-new|no, UserKnownHostsFile=, ConnectTimeout=, Port=, User=' })
       .option('known-hosts', { type: 'string', array: true, nargs: 1, describe: 'known_hosts file(s) (default ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts)' })
       .option('host-fingerprint', { type: 'string', array: true, nargs: 1, describe: 'Accept only a host key with this fingerprint (known_hosts is then not used)' })
+      .option('revoked-host-keys', { type: 'string', nargs: 1, describe: 'Refuse host keys revoked by this KRL or key list (ssh RevokedHostKeys)' })
       .option('connect-timeout', { type: 'number', nargs: 1, describe: 'Seconds for the TCP connect and for the handshake' })
       .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'Ask for a pseudo-terminal' })
       .option('passphrase-file', { type: 'string', nargs: 1, describe: 'Passphrase of encrypted keys (first line of the file)' })

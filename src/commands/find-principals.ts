@@ -11,6 +11,7 @@ interface Args extends GlobalFlags {
   allowedSigners: string;
   signature: string;
   verifyTime?: string;
+  revoked?: string;
 }
 
 async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
@@ -32,6 +33,23 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
     throw err;
   }
   const text = (await readInput(argv.allowedSigners)).toString('latin1');
+  if (argv.revoked !== undefined) {
+    // the same reader as verify-signature -r (a KRL or key lines); a revoked signer has no principals
+    const { parseRevokedKeys, isRevoked } = await import('../core/revocation.js');
+    let list;
+    try {
+      list = parseRevokedKeys(await readInput(argv.revoked));
+    } catch (err) {
+      if (err instanceof ParseError) throw bad(`${argv.revoked}: ${err.message}`);
+      throw err;
+    }
+    if (list.errors.length) throw bad(`${argv.revoked}:${list.errors[0].line}: ${list.errors[0].message}`);
+    if (isRevoked(list, read.sig.publicKey)) {
+      if (out.json) out.data({ result: 'revoked', principals: [], signer: { type: read.signer.label, fingerprint: read.signer.fingerprint } });
+      else out.warn(`${read.signer.label} key ${read.signer.fingerprint} is revoked`);
+      return requestStatus(1);
+    }
+  }
   const r = checkAllowedSigners(text, { key: read.sig.publicKey, now });
   const principals = r.ok ? r.grant.principals.filter((p) => p !== '') : [];
   if (out.json) {
@@ -58,6 +76,7 @@ const command: CommandModule<GlobalFlags, Args> = {
     y
       .option('allowed-signers', { alias: 'f', type: 'string', nargs: 1, demandOption: true, describe: 'allowed_signers file' })
       .option('signature', { alias: 's', type: 'string', nargs: 1, demandOption: true, describe: 'Signature file' })
+      .option('revoked', { alias: 'r', type: 'string', nargs: 1, describe: 'Revoked keys: a KRL or public keys, one a line' })
       .option('verify-time', { type: 'string', nargs: 1, describe: 'Check validity at this time (YYYYMMDD[HHMM[SS]][Z])' }) as unknown as Argv<Args>,
   handler: run,
 };

@@ -15,6 +15,7 @@ interface Args extends GlobalFlags {
   host: string;
   port: number;
   authorized?: string;
+  revoked?: string;
   hostKey?: string[];
   passwords?: string;
   admin?: string[];
@@ -70,6 +71,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
       authorized,
       hostKeys: argv.hostKey ?? [],
       passwords: argv.passwords,
+      revoked: argv.revoked,
       admins: argv.admin ?? [],
       exec: argv.exec as 'builtin' | 'os',
       limits,
@@ -121,6 +123,7 @@ const command: CommandModule<GlobalFlags, Args> = {
     y
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
       .option('port', { type: 'number', default: 2222, describe: 'TCP port (0: pick a free one)' })
+      .option('revoked', { type: 'string', nargs: 1, describe: 'Revoked keys: a KRL or public keys, one a line (sshd RevokedKeys); unreadable = every key denied' })
       .option('authorized', { type: 'string', describe: 'authorized_keys file; %u = user name (default ~/.ssh/authorized_keys)' })
       .option('host-key', { type: 'string', array: true, describe: 'Host private key file (repeatable; default: generated ~/.config/sshkit/host_ed25519)' })
       .option('passwords', { type: 'string', describe: 'user:scrypt-hash lines (make one with sshkit passwd); enables password auth' })

@@ -126,7 +126,7 @@ const command: CommandModule<GlobalFlags, Args> = {
       .option('signature', { alias: 's', type: 'string', nargs: 1, demandOption: true, describe: 'Signature file' })
       .option('public-key', { type: 'string', nargs: 1, describe: 'Check against this public key alone (instead of -f/-I)' })
       .conflicts('public-key', ['allowed-signers', 'identity'])
-      .option('revoked', { alias: 'r', type: 'string', nargs: 1, describe: 'Revoked keys file (public keys, one a line)' })
+      .option('revoked', { alias: 'r', type: 'string', nargs: 1, describe: 'Revoked keys: a KRL or public keys, one a line' })
       .option('verify-time', { type: 'string', nargs: 1, describe: 'Check validity at this time (YYYYMMDD[HHMM[SS]][Z])' }) as unknown as Argv<Args>,
   handler: run,
 };

@@ -14,6 +14,7 @@ import { authorizePublicKey, type Grant } from './auth.js';
 import type { Limits } from './limits.js';
 import type { ConnLog } from './log.js';
 import type { PasswordSource } from './password-source.js';
+import type { RevokedFile } from './revoked.js';
 import { disconnectNoMoreAuth, rawPublicKey } from './protocol.js';
 
 /** What the auth adapter reads and writes on a connection. */
@@ -39,6 +40,8 @@ export interface AuthDeps {
   methods: string[];
   passwords: PasswordSource | null;
   authorized: AuthorizedKeys;
+  /** `--revoked` (sshd RevokedKeys), checked before any authorized key; absent when not given. */
+  revoked?: RevokedFile;
   stats: { authOk: number; authFail: number };
   /** Ends one connection after an error of its own. */
   drop(c: AuthConn, err: unknown): void;
@@ -52,7 +55,7 @@ export interface AuthDeps {
 export const MAX_AUTH_REQUESTS = 1024;
 
 /** Builds the `authentication` handler and the failure counter (also used for unknown method names). */
-export function authFlow<C extends AuthConn>({ limits, methods, passwords, authorized, stats, drop }: AuthDeps) {
+export function authFlow<C extends AuthConn>({ limits, methods, passwords, authorized, revoked, stats, drop }: AuthDeps) {
   /** Counts a failure (sshd auth2.c userauth_finish); true when --max-auth-tries is reached and c was cut. */
   const countFailure = (c: C, user: string): boolean => {
     stats.authFail++;
@@ -105,11 +108,12 @@ export function authFlow<C extends AuthConn>({ limits, methods, passwords, autho
       if (!raw || raw.malformed) return fail(c, ctx, { method: 'publickey', reason: 'malformed request' });
       // authorized.ts reads the file asynchronously (safe-read.ts); the auth queue holds the next request
       // until this one is answered, so answers stay in order.
-      authorized
-        .forUser(ctx.username)
+      Promise.all([authorized.forUser(ctx.username), revoked?.load()])
         .then(
-          (index) => {
+          ([index, revocation]) => {
             if (c.socket.destroyed) return;
+            const why = revocation?.(ctx.key.data); // sshd checks RevokedKeys before any authorized key
+            if (why) return fail(c, ctx, { method: 'publickey', reason: why });
             const d = authorizePublicKey(index, {
               user: ctx.username,
               algorithm: raw.algorithm,

@@ -42,6 +42,8 @@ export interface ReadOptions {
   readonly maxBytes?: number;
   /** Shared by the readers of one source: how many changed files are read and parsed at once. */
   readonly slots?: Slots;
+  /** How the bytes become the text handed to `parse` (default utf8; latin1 keeps binary files, e.g. a KRL, intact). */
+  readonly encoding?: BufferEncoding;
 }
 
 /**
@@ -124,7 +126,7 @@ export async function readTrusted<T>(path: string, opts: ReadOptions, parse: (te
       }
       if (data.length > max) return { status: 'refused', reason: `${path} is larger than ${max} bytes` };
       const bytes = data.length;
-      return { status: 'read', stamp, value: await parse(data.toString('utf8')), bytes };
+      return { status: 'read', stamp, value: await parse(data.toString(opts.encoding ?? 'utf8')), bytes };
     };
     return await (opts.slots ? opts.slots.run(job) : job());
   } catch (err) {

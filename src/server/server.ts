@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import type { AdminApi } from './admin-repl.js';
 import { AuthorizedKeys } from './authorized.js';
 import { authFlow, type AuthConn } from './auth-flow.js';
+import { RevokedFile } from './revoked.js';
 import { serializeAuth, type AuthQueue } from './auth-queue.js';
 import { loadHostKeys, type HostKey } from './host-keys.js';
 import { DEFAULT_LIMITS, Gate, type Guard, type Limits } from './limits.js';
@@ -28,6 +29,8 @@ export interface ServeOptions {
   authorized: string;
   hostKeys: string[];
   passwords?: string;
+  /** sshd's RevokedKeys: a KRL or a list of public keys (revoked.ts). */
+  revoked?: string;
   admins: string[];
   exec: 'builtin' | 'os';
   limits: Limits;
@@ -85,6 +88,8 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   const hostKeys = await loadHostKeys(opts.hostKeys, log);
   const authorized = new AuthorizedKeys(opts.authorized, log);
   if (!authorized.perUser) void authorized.load(opts.authorized); // parse once at start, log bad lines now
+  const revoked = opts.revoked === undefined ? undefined : new RevokedFile(opts.revoked, log);
+  void revoked?.load();
   const passwords = opts.passwords ? new PasswordSource(opts.passwords, log) : null;
   const methods = passwords ? ['publickey', 'password'] : ['publickey'];
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -149,7 +154,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       }
     };
 
-  const { onAuth, countFailure, attempt } = authFlow<Conn>({ limits, methods, passwords, authorized, stats, drop });
+  const { onAuth, countFailure, attempt } = authFlow<Conn>({ limits, methods, passwords, authorized, revoked, stats, drop });
 
   ssh.on('connection', (client: any, info: any) => {
     const c = bySocket.get(socketOf(client) as Socket);
