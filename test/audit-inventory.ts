@@ -87,6 +87,12 @@ export function plantedInventory(root: string): { inv: string; revoked: string; 
   makeKey(join(side, 'other'), ['-t', 'ed25519']);
   copyFileSync(join(side, 'other.pub'), join(inv, 'keys/stale.pub'));
   plant('pub-mismatch', 'warning', 'keys/stale.pub', 1);
+  // recognised by content: a PEM (SEC1) key with no telling name; a truncated key is unparsable, nothing more
+  keygen(['-q', '-t', 'ecdsa', '-m', 'PEM', '-N', '', '-f', join(inv, 'keys/legacy.pem')]);
+  plant('unencrypted-private-key', 'warning', 'keys/legacy.pem', 1);
+  makeKey(join(side, 'whole'), ['-t', 'ed25519']);
+  file(join(inv, 'keys/truncated'), [readFileSync(join(side, 'whole'), 'latin1').slice(0, 200)]);
+  plant('unparsable', 'error', 'keys/truncated', 1);
   // sshd's host key: unencrypted by necessity, no finding; a text file that is no key: not audited
   makeKey(join(inv, 'etc/ssh/ssh_host_ed25519_key'), ['-t', 'ed25519']);
   writeFileSync(join(inv, 'misc/notes.txt'), 'not a key\n-----BEGIN nothing-----\n');

@@ -5,7 +5,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openssh, sshkit, tempDir } from './helpers.js';
 import { cleanInventory, plantedInventory, type Planted } from './audit-inventory.js';
@@ -118,6 +119,18 @@ test('bad input is exit 2 with one line: missing path, bad --fail-on, unreadable
     assert.equal(r.stdout, '');
   }
   assert.equal(sshkit(['audit', '--revoked', revoked, 'clean'], { cwd: root }).status, 0, 'control: a readable key list');
+});
+
+test('a FIFO named on the command line is reported, never opened for reading (no hang); in a folder it is skipped', () => {
+  const fifo = join(root, 'fifo-dir', 'authorized_keys');
+  mkdirSync(join(root, 'fifo-dir'));
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const named = auditJson(['fifo-dir/authorized_keys']);
+  assert.deepEqual(named.doc.findings.map(key), ['fifo-dir/authorized_keys:- unreadable-file error']);
+  assert.equal(named.status, 1);
+  const walked = auditJson(['fifo-dir']);
+  assert.deepEqual(walked.doc.findings, []);
+  assert.equal(walked.status, 0);
 });
 
 test('--json shape: findings of {rule, severity, file, line, message}, summary counts', () => {

@@ -132,9 +132,9 @@ function auditPrivate(f: FileInput, ctx: AuditContext, a: FileAudit): void {
     const mode = (f.mode & 0o777).toString(8).padStart(4, '0');
     a.findings.push(finding('readable-private-key', f.name, null, `private key file has mode ${mode}: ssh refuses it (needs 0600 or stricter)`));
   }
-  const encrypted = isEncrypted(f.text);
-  if (!encrypted && !HOST_KEY.test(f.name)) a.findings.push(finding('unencrypted-private-key', f.name, 1, 'private key is not protected by a passphrase'));
+  // the key first: a file that is no readable key is one `unparsable` finding, nothing more
   const pub = publicFromPrivate(f.text);
+  if (!isEncrypted(f.text) && !HOST_KEY.test(f.name)) a.findings.push(finding('unencrypted-private-key', f.name, 1, 'private key is not protected by a passphrase'));
   if (!pub) return; // an encrypted PEM/PKCS#8 key: its public part needs the passphrase
   a.keys++;
   checkKey(pub.blob, { file: f.name, line: 1, trusted: false }, ctx, a.findings);

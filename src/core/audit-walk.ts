@@ -6,7 +6,7 @@
  * KEY-----` armor (private-key.ts), read from the file's first bytes only, so big unrelated files cost
  * one small read.
  */
-import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { bad, fsError } from './errors.js';
 import { isPrivateKeyText } from './private-key.js';
@@ -32,23 +32,39 @@ export function kindByName(path: string): FileKind | null {
   return null;
 }
 
+/**
+ * Reads at most `limit` bytes of a regular file, opened without blocking (O_NONBLOCK: a FIFO swapped in
+ * after the walk looked must not hang the audit) and judged by fstat of what was opened. Throws the fs
+ * error, or ENOTREG for anything but a regular file, or EFBIG when it is larger than `limit`
+ * (when `whole`). Returns the bytes and the stats of the opened file.
+ */
+export function readRegular(path: string, limit: number, whole = true): { data: Buffer; st: BigIntStats } {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    if (whole && st.size > BigInt(limit)) throw Object.assign(new Error(`file larger than ${limit >> 20} MiB`), { code: 'EFBIG' });
+    const size = Math.min(Number(st.size), limit);
+    const data = Buffer.alloc(size);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, data, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { data: data.subarray(0, got), st };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Does the file start like a private key (its first HEAD bytes)? False for anything unreadable. */
 export function looksPrivate(path: string): boolean {
-  let fd: number;
   try {
-    fd = openSync(path, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const buf = Buffer.alloc(HEAD);
-    const n = readSync(fd, buf, 0, HEAD, 0);
-    const head = buf.subarray(0, n).toString('latin1');
+    const head = readRegular(path, HEAD, false).data.toString('latin1');
     return isPrivateKeyText(head) && /^[ \t\r\n]*-----BEGIN /.test(head);
   } catch {
     return false;
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -98,7 +114,8 @@ export function collectTargets(paths: readonly string[]): Target[] {
       throw fsError(p, err);
     }
     if (st.isDirectory()) walk(p, out);
-    else out.push({ path: p, kind: kindByName(p) ?? (looksPrivate(p) ? 'private' : 'public') });
+    // only a regular file is opened to look inside: opening a FIFO would block (the audit reports it)
+    else out.push({ path: p, kind: kindByName(p) ?? (st.isFile() && looksPrivate(p) ? 'private' : 'public') });
   }
   return out;
 }

@@ -4,13 +4,13 @@
  * injected check, so core stays free of server code; ssh's sshkey_perm_ok for private keys), FILE.pub
  * against FILE, and keys listed in several places. The result is data; reports are audit-report.ts.
  */
-import { readFileSync, statSync, type BigIntStats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { bad } from './errors.js';
 import { parsePublicKeyText } from './key.js';
 import { isRevoked, parseRevokedKeys } from './revocation.js';
 import { finding, SEVERITY_RANK, type Finding, type Severity } from './audit-rules.js';
 import { auditFile, type FileKind, type Listing } from './audit-files.js';
-import { collectTargets } from './audit-walk.js';
+import { collectTargets, readRegular } from './audit-walk.js';
 import type { AuditContext } from './audit-keys.js';
 
 /** Files larger than this are not read (no key file is); reported as unparsable. */
@@ -61,7 +61,7 @@ function pubMismatch(path: string, key: string | undefined, out: Finding[]): voi
   if (key === undefined) return;
   let text: string;
   try {
-    text = readFileSync(path + '.pub', 'latin1');
+    text = readRegular(path + '.pub', MAX_AUDIT_FILE).data.toString('latin1');
   } catch {
     return;
   }
@@ -111,16 +111,13 @@ export async function runAudit(paths: readonly string[], opts: AuditOptions): Pr
     let st: BigIntStats;
     let text: string;
     try {
-      st = statSync(t.path, { bigint: true });
-      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-      if (st.size > BigInt(MAX_AUDIT_FILE)) {
-        add(finding('unparsable', t.path, null, `file larger than ${MAX_AUDIT_FILE >> 20} MiB`));
-        continue;
-      }
-      text = readFileSync(t.path, 'latin1');
+      const got = readRegular(t.path, MAX_AUDIT_FILE);
+      st = got.st;
+      text = got.data.toString('latin1');
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      add(finding('unreadable-file', t.path, null, `cannot read: ${e.code === 'EACCES' ? 'Permission denied' : e.message}`));
+      if (e.code === 'EFBIG') add(finding('unparsable', t.path, null, e.message));
+      else add(finding('unreadable-file', t.path, null, `cannot read: ${e.code === 'EACCES' ? 'Permission denied' : e.code === 'ENOTREG' ? e.message : (e.code ?? e.message)}`));
       continue;
     }
     summary.files++;
