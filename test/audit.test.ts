@@ -133,6 +133,17 @@ test('a FIFO named on the command line is reported, never opened for reading (no
   assert.equal(walked.status, 0);
 });
 
+test('worker threads (SSHKIT_AUDIT_JOBS=3) give the same report as one thread, --revoked included', () => {
+  const run = (jobs: string) => sshkit(['audit', '--json', '--revoked', revoked, 'inv', 'clean'], { cwd: root, env: { SSHKIT_AUDIT_JOBS: jobs } });
+  const one = run('1');
+  const three = run('3');
+  assert.equal(one.status, 1);
+  assert.equal(three.status, 1);
+  assert.equal(three.stderr, '');
+  assert.equal(three.stdout, one.stdout);
+  assert.ok(JSON.parse(three.stdout).findings.some((f: JsonFinding) => f.rule === 'revoked-key'), 'the revocation list reached the workers');
+});
+
 test('--json shape: findings of {rule, severity, file, line, message}, summary counts', () => {
   const { doc } = auditJson(['inv']);
   assert.deepEqual(Object.keys(doc).sort(), ['findings', 'summary']);

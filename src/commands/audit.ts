@@ -5,6 +5,7 @@
  * authorized_keys files are judged by sshd's StrictModes through server/safe-path.ts, the server's own check.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { availableParallelism } from 'node:os';
 import type { GlobalFlags } from '../output.js';
 
 interface Args extends GlobalFlags {
@@ -21,16 +22,25 @@ async function run(argv: Args): Promise<void> {
   const { readInput } = await import('../input.js');
   const { runAudit, failsAt, revocationCheck } = await import('../core/audit.js');
   const report = await import('../core/audit-report.js');
-  const { serverOwner, unsafePathReason } = await import('../server/safe-path.js');
+  const { unsafePathReason } = await import('../server/safe-path.js');
   if (!Number.isFinite(argv.expiringWithin) || argv.expiringWithin < 0) throw bad('audit: --expiring-within must be a number of days ≥ 0');
-  const isRevoked = argv.revoked === undefined ? undefined : revocationCheck(await readInput(argv.revoked), argv.revoked);
-  const me = serverOwner();
+  let revoked: { data: Buffer; name: string } | undefined;
+  if (argv.revoked !== undefined) {
+    revoked = { data: await readInput(argv.revoked), name: argv.revoked };
+    revocationCheck(revoked.data, revoked.name); // bad input before any work: exit 2
+  }
+  // worker threads for large inventories; SSHKIT_AUDIT_JOBS=N forces N (1: none), even for small ones
+  const forced = Number(process.env.SSHKIT_AUDIT_JOBS);
+  const jobs = Number.isInteger(forced) && forced >= 1 ? forced : Math.min(4, availableParallelism());
   const result = await runAudit(argv.paths, {
     now: Date.now() / 1000,
     expiringWithin: argv.expiringWithin * 86400,
-    isRevoked,
-    // StrictModes trusts root and the account the file belongs to: here, the file's owner
-    pathCheck: (path, st) => unsafePathReason(path, st, { uid: Number(st.uid), home: Number(st.uid) === me.uid ? me.home : undefined }),
+    revoked,
+    jobs,
+    parallelFrom: Number.isInteger(forced) && forced >= 1 ? 1 : 64,
+    // StrictModes trusts root and the account the file belongs to (here: the file's owner), and the
+    // walk goes up to / (the owner's home is not looked up: folders above it are judged too)
+    pathCheck: (path, st) => unsafePathReason(path, st, { uid: Number(st.uid) }),
   });
   const failed = failsAt(result.findings, argv.failOn);
   const out = new Output(argv);

@@ -5,26 +5,33 @@
  * against FILE, and keys listed in several places. The result is data; reports are audit-report.ts.
  */
 import type { BigIntStats } from 'node:fs';
-import { bad } from './errors.js';
-import { parsePublicKeyText } from './key.js';
-import { isRevoked, parseRevokedKeys } from './revocation.js';
+import { statSync } from 'node:fs';
 import { finding, SEVERITY_RANK, type Finding, type Severity } from './audit-rules.js';
-import { auditFile, type FileKind, type Listing } from './audit-files.js';
-import { collectTargets, readRegular } from './audit-walk.js';
-import type { AuditContext } from './audit-keys.js';
+import type { Listing } from './audit-files.js';
+import { collectTargets } from './audit-walk.js';
+import { auditTarget, type TargetResult } from './audit-target.js';
+import { revocationCheck } from './audit-revoked.js';
 
-/** Files larger than this are not read (no key file is); reported as unparsable. */
-export const MAX_AUDIT_FILE = 64 << 20;
+export { revocationCheck };
 
 /** sshd's StrictModes judgement of an authorized file (server/safe-path.ts): a reason, or null when safe. */
 export type PathCheck = (path: string, st: BigIntStats) => Promise<string | null>;
 
 /** Options of one audit run. */
-export interface AuditOptions extends AuditContext {
+export interface AuditOptions {
+  /** The audit's time, seconds since the epoch. */
+  readonly now: number;
+  /** `--expiring-within` in seconds; 0 turns the `expiring` rule off. */
+  readonly expiringWithin: number;
+  /** The `--revoked` list's bytes and name, already checked by {@link revocationCheck}. */
+  readonly revoked?: { data: Buffer; name: string };
   /** StrictModes check for authorized_keys files; without it that rule is not applied. */
   readonly pathCheck?: PathCheck;
+  /** Worker threads for large inventories (1: none). */
+  readonly jobs?: number;
+  /** Fewest files for which workers are worth their start-up (default 64). */
+  readonly parallelFrom?: number;
 }
-
 /** Counts of an audit run. */
 export interface AuditSummary {
   files: number;
@@ -40,119 +47,81 @@ export interface AuditResult {
   readonly summary: AuditSummary;
 }
 
-/**
- * The `--revoked FILE` list as a predicate, through revocation.ts (plain keys, certificates by key or CA).
- * KRL hook: binary KRLs are refused by parseRevokedKeys today (exit 2, never fail open); when the KRL
- * reader lands, a file starting with `SSHKRL\n\0` goes to it here, in this one call.
- */
-export function revocationCheck(data: Buffer, name: string): (blob: Buffer) => boolean {
-  let list;
-  try {
-    list = parseRevokedKeys(data);
-  } catch (err) {
-    throw bad(`${name}: ${(err as Error).message}`);
-  }
-  if (list.errors.length) throw bad(`${name}:${list.errors[0].line}: ${list.errors[0].message}`);
-  return (blob) => isRevoked(list, blob);
-}
-
-/** FILE.pub beside the private key FILE holding another key (ssh offers FILE.pub's key first). */
-function pubMismatch(path: string, key: string | undefined, out: Finding[]): void {
-  if (key === undefined) return;
-  let text: string;
-  try {
-    text = readRegular(path + '.pub', MAX_AUDIT_FILE).data.toString('latin1');
-  } catch {
-    return;
-  }
-  try {
-    if (parsePublicKeyText(text).blob.toString('base64') === key) return;
-  } catch {
-    return; // an unparsable FILE.pub is reported when FILE.pub itself is audited
-  }
-  out.push(finding('pub-mismatch', path + '.pub', 1, `holds another key than its private key ${path}`));
-}
-
 /** Keys listed in several places: each place is a finding naming the others. */
 function duplicates(listings: readonly Listing[], out: Finding[]): void {
-  const byKey = new Map<string, Listing[]>();
+  const byGroup = new Map<Listing['group'], Map<string, Listing | Listing[]>>();
   for (const l of listings) {
-    const k = `${l.group}:${l.id}`;
-    const list = byKey.get(k);
-    if (list) list.push(l);
-    else byKey.set(k, [l]);
+    let byKey = byGroup.get(l.group);
+    if (!byKey) byGroup.set(l.group, (byKey = new Map()));
+    const seen = byKey.get(l.id);
+    if (seen === undefined) byKey.set(l.id, l);
+    else if (Array.isArray(seen)) seen.push(l);
+    else byKey.set(l.id, [seen, l]);
   }
-  for (const list of byKey.values()) {
-    if (list.length < 2) continue;
-    for (const l of list) {
-      const others = list.filter((o) => o !== l).map((o) => `${o.file}:${o.line}`);
-      const named = others.length > 3 ? `${others.slice(0, 3).join(', ')} and ${others.length - 3} more` : others.join(', ');
-      out.push(finding(l.group === 'host' ? 'shared-host-key' : 'duplicate-key', l.file, l.line, `same key also at ${named}`));
+  for (const byKey of byGroup.values()) {
+    for (const list of byKey.values()) {
+      if (!Array.isArray(list)) continue;
+      for (const l of list) {
+        // at most three others are named: a key listed n times costs O(n), not O(n²)
+        const others: string[] = [];
+        for (let i = 0; i < list.length && others.length < 3; i++) if (list[i] !== l) others.push(`${list[i].file}:${list[i].line}`);
+        const more = list.length - 1 - others.length;
+        const named = more > 0 ? `${others.join(', ')} and ${more} more` : others.join(', ');
+        out.push(finding(l.group === 'host' ? 'shared-host-key' : 'duplicate-key', l.file, l.line, `same key also at ${named}`));
+      }
     }
   }
 }
 
-const TRUST_FILES: ReadonlySet<FileKind> = new Set(['known-hosts', 'allowed-signers']);
+async function authorizedCheck(path: string, check: PathCheck): Promise<Finding | null> {
+  let st: BigIntStats;
+  try {
+    st = statSync(path, { bigint: true });
+  } catch {
+    return null; // unreadable: reported by the file's own audit
+  }
+  if (!st.isFile()) return null;
+  const why = await check(path, st);
+  return why ? finding('unsafe-authorized-file', path, null, `sshd (StrictModes) would refuse it: ${why}`) : null;
+}
 
 /** Audits the files under `paths`; a missing PATH is bad input (SshkitError, exit 2). */
 export async function runAudit(paths: readonly string[], opts: AuditOptions): Promise<AuditResult> {
   const targets = collectTargets(paths);
-  const perFile = new Map<string, Finding[]>();
-  const listings: Listing[] = [];
-  const checks: Promise<void>[] = [];
-  const summary: AuditSummary = { files: 0, keys: 0, error: 0, warning: 0, note: 0 };
+  // StrictModes walks (stat(2)s on libuv's pool) start first and overlap the parsing
+  const checks = opts.pathCheck ? targets.filter((t) => t.kind === 'authorized').map((t) => authorizedCheck(t.path, opts.pathCheck!)) : [];
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
+  let results: TargetResult[];
+  if (jobs > 1 && targets.length >= (opts.parallelFrom ?? 64)) {
+    const { auditInWorkers } = await import('./audit-pool.js');
+    results = await auditInWorkers(targets, { now: opts.now, expiringWithin: opts.expiringWithin, revoked: opts.revoked }, Math.min(jobs, targets.length));
+  } else {
+    const isRevoked = opts.revoked ? revocationCheck(opts.revoked.data, opts.revoked.name) : undefined;
+    const ctx = { now: opts.now, expiringWithin: opts.expiringWithin, isRevoked };
+    results = targets.map((t) => auditTarget(t, ctx));
+  }
+  const perFile = new Map<string, Finding[]>(targets.map((t) => [t.path, []]));
   const add = (f: Finding) => {
     const list = perFile.get(f.file);
     if (list) list.push(f);
     else perFile.set(f.file, [f]);
   };
-  for (const t of targets) perFile.set(t.path, []);
-  for (const t of targets) {
-    let st: BigIntStats;
-    let text: string;
-    try {
-      const got = readRegular(t.path, MAX_AUDIT_FILE);
-      st = got.st;
-      text = got.data.toString('latin1');
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'EFBIG') add(finding('unparsable', t.path, null, e.message));
-      else add(finding('unreadable-file', t.path, null, `cannot read: ${e.code === 'EACCES' ? 'Permission denied' : e.code === 'ENOTREG' ? e.message : (e.code ?? e.message)}`));
-      continue;
-    }
-    summary.files++;
-    const kind = t.kind ?? 'public';
-    const mode = Number(st.mode);
-    const a = auditFile({ name: t.path, kind, text, mode }, opts);
-    summary.keys += a.keys;
-    a.findings.forEach(add);
-    listings.push(...a.listings);
-    if (kind === 'private') {
-      const extra: Finding[] = [];
-      pubMismatch(t.path, a.listings[0]?.id, extra);
-      extra.forEach(add);
-    }
-    if (kind === 'authorized' && opts.pathCheck) {
-      // started now, awaited after the walk: the stat(2)s of the folder walk overlap the parsing
-      const file = t.path;
-      checks.push(
-        opts.pathCheck(file, st).then((why) => {
-          if (why) add(finding('unsafe-authorized-file', file, null, `sshd (StrictModes) would refuse it: ${why}`));
-        }),
-      );
-    }
-    if (TRUST_FILES.has(kind) && (mode & 0o022) !== 0) {
-      add(finding('writable-trust-file', t.path, null, `mode ${(mode & 0o777).toString(8).padStart(4, '0')}: writable by ${mode & 0o002 ? 'everyone' : 'its group'}`));
-    }
+  const summary: AuditSummary = { files: 0, keys: 0, error: 0, warning: 0, note: 0 };
+  const listings: Listing[] = [];
+  for (const r of results) {
+    if (r.read) summary.files++;
+    summary.keys += r.keys;
+    r.findings.forEach(add);
+    for (const l of r.listings) listings.push(l); // no spread: a file may list more keys than a call takes arguments
   }
-  await Promise.all(checks);
+  for (const f of await Promise.all(checks)) if (f) add(f);
   const dup: Finding[] = [];
   duplicates(listings, dup);
   dup.forEach(add);
   const findings: Finding[] = [];
   for (const list of perFile.values()) {
     list.sort((x, y) => (x.line ?? 0) - (y.line ?? 0));
-    findings.push(...list);
+    for (const f of list) findings.push(f);
   }
   for (const f of findings) summary[f.severity]++;
   return { findings, summary };
