@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openssh, sshkit, tempDir } from './helpers.js';
 import { cleanInventory, plantedInventory, type Planted } from './audit-inventory.js';
@@ -142,6 +142,17 @@ test('worker threads (SSHKIT_AUDIT_JOBS=3) give the same report as one thread, -
   assert.equal(three.stderr, '');
   assert.equal(three.stdout, one.stdout);
   assert.ok(JSON.parse(three.stdout).findings.some((f: JsonFinding) => f.rule === 'revoked-key'), 'the revocation list reached the workers');
+});
+
+test('a key listed on 20,000 lines: each line names three others and counts the rest (O(n) per line, not O(n²))', () => {
+  const line = readFileSync(join(root, 'side/good.pub'), 'latin1').trim();
+  mkdirSync(join(root, 'many'));
+  writeFileSync(join(root, 'many/authorized_keys'), (line + '\n').repeat(20000), { mode: 0o600 });
+  const { status, doc } = auditJson(['many']);
+  assert.equal(status, 0, 'warnings only');
+  assert.equal(doc.findings.length, 20000);
+  assert.equal(doc.findings[0].message, 'same key also at many/authorized_keys:2, many/authorized_keys:3, many/authorized_keys:4 and 19996 more');
+  assert.equal(doc.findings[19999].message, 'same key also at many/authorized_keys:1, many/authorized_keys:2, many/authorized_keys:3 and 19996 more');
 });
 
 test('--json shape: findings of {rule, severity, file, line, message}, summary counts', () => {

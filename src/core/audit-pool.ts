@@ -28,7 +28,7 @@ export interface PoolContext {
 
 async function contextOf(p: PoolContext): Promise<AuditContext> {
   if (!p.revoked) return { now: p.now, expiringWithin: p.expiringWithin };
-  const { revocationCheck } = await import('./audit-revoked.js');
+  const { revocationCheck } = await import('./audit-keys.js');
   return { now: p.now, expiringWithin: p.expiringWithin, isRevoked: revocationCheck(Buffer.from(p.revoked.data), p.revoked.name) };
 }
 

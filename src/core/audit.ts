@@ -10,7 +10,7 @@ import { finding, SEVERITY_RANK, type Finding, type Severity } from './audit-rul
 import type { Listing } from './audit-files.js';
 import { collectTargets } from './audit-walk.js';
 import { auditTarget, type TargetResult } from './audit-target.js';
-import { revocationCheck } from './audit-revoked.js';
+import { revocationCheck } from './audit-keys.js';
 
 export { revocationCheck };
 
