@@ -113,6 +113,8 @@ export function plantedInventory(root: string): { inv: string; revoked: string; 
   plant('cert-no-principals', 'warning', 'certs/anyone-cert.pub', 1);
   certify(join(side, 'rsa_ca'), subject('sha1'), ['-t', 'ssh-rsa', '-n', 'alice', '-V', '-1d:+365d']);
   plant('cert-sha1-signature', 'error', 'certs/sha1-cert.pub', 1);
+  certify(join(side, 'ca'), subject('critical'), ['-n', 'alice', '-V', '-1d:+365d', '-O', 'critical:frobnicate=yes', '-O', 'force-command=/bin/true']);
+  plant('cert-unknown-critical-option', 'error', 'certs/critical-cert.pub', 1);
   const tampered = certify(join(side, 'ca'), subject('tampered'), ['-n', 'alice', '-V', '-1d:+365d']);
   const [type, b64, ...rest] = readFileSync(tampered, 'latin1').trim().split(' ');
   const blob = Buffer.from(b64, 'base64');

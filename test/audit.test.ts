@@ -61,6 +61,9 @@ test('messages carry what ssh-keygen reports: key sizes (ssh-keygen -l), the SHA
   assert.match(openssh('ssh-keygen', ['-L', '-f', join(root, 'inv/certs/sha1-cert.pub')]).stdout, /\(using ssh-rsa\)/);
   assert.match(openssh('ssh-keygen', ['-L', '-f', join(root, 'inv/certs/expiring-cert.pub')]).stdout, /Valid: from/);
   assert.match(at('certs/sha1-cert.pub', 'cert-sha1-signature').message, /ssh-rsa \(SHA-1\)/);
+  // ssh-keygen -L flags the option the audit reports: "frobnicate UNKNOWN OPTION"
+  assert.match(openssh('ssh-keygen', ['-L', '-f', join(root, 'inv/certs/critical-cert.pub')]).stdout, /frobnicate UNKNOWN OPTION/);
+  assert.match(at('certs/critical-cert.pub', 'cert-unknown-critical-option').message, /"frobnicate"/);
   // ssh-keygen itself refuses the readable private key: "UNPROTECTED PRIVATE KEY FILE!"
   const y = openssh('ssh-keygen', ['-y', '-P', 'secret', '-f', join(root, 'inv/keys/readable')]);
   assert.notEqual(y.status, 0);

@@ -5,7 +5,7 @@
  * blob parser (key-blob.ts) and every certificate through certificate.ts: nothing is parsed twice here.
  */
 import { inspectBlob, type KeyInfo } from './key.js';
-import { parseCertificate, verifyCertificateSignature } from './certificate.js';
+import { KNOWN_CRITICAL_OPTIONS, parseCertificate, verifyCertificateSignature } from './certificate.js';
 import { WireReader } from './wire.js';
 import { finding, type Finding } from './audit-rules.js';
 import { bad } from './errors.js';
@@ -74,6 +74,12 @@ function checkCertificateBlob(blob: Buffer, site: Site, ctx: AuditContext, out: 
     out.push(finding('cert-bad-signature', site.file, site.line, `${id}: the CA signature does not verify`));
   } else if (alg === 'ssh-rsa') {
     out.push(finding('cert-sha1-signature', site.file, site.line, `${id} is signed with ssh-rsa (SHA-1)`));
+  }
+  for (const name of cert.criticalOptions.keys()) {
+    // sshd: auth-options.c cert_option_list; ssh: sshconnect.c check_host_cert refuses any critical option
+    if (cert.certType === 'host' || !KNOWN_CRITICAL_OPTIONS.includes(name)) {
+      out.push(finding('cert-unknown-critical-option', site.file, site.line, `${cert.certType} ${id} has critical option "${name}": ${cert.certType === 'host' ? 'ssh' : 'sshd'} refuses it`));
+    }
   }
   if (cert.validBefore === FOREVER) out.push(finding('cert-no-expiry', site.file, site.line, `${id} is valid forever`));
   else checkEnd(`${id} valid-before`, Number(cert.validBefore), site, ctx, out);

@@ -97,6 +97,13 @@ const RULE_LIST: readonly Rule[] = [
     rationale: 'A certificate or allowed_signers valid-after in the future is refused until then; usually a clock or a -V typo.',
   },
   {
+    id: 'cert-unknown-critical-option',
+    severity: 'error',
+    summary: 'Certificate with a critical option OpenSSH does not know',
+    rationale:
+      'PROTOCOL.certkeys: an unrecognised critical option must make the certificate fail. sshd refuses user certificates with options other than force-command, source-address and verify-required; ssh refuses host certificates with any critical option.',
+  },
+  {
     id: 'cert-no-expiry',
     severity: 'warning',
     summary: 'Certificate valid forever',
