@@ -158,6 +158,20 @@ test('a key listed on 20,000 lines: each line names three others and counts the 
   assert.equal(doc.findings[19999].message, 'same key also at many/authorized_keys:1, many/authorized_keys:2, many/authorized_keys:3 and 19996 more');
 });
 
+test('hostile bytes in a line or a file name never reach the terminal: escaped as \\xNN, one line per finding', () => {
+  const dir = join(root, 'hostile');
+  mkdirSync(dir);
+  const name = 'authorized_keys\x1b[2J';
+  writeFileSync(join(dir, name), '@\x1b]0;pwned\x07 host\n', { mode: 0o600 });
+  writeFileSync(join(dir, 'known_hosts'), '@\x1b]0;pwned\x07 host ' + readFileSync(join(root, 'side/good.pub'), 'latin1'));
+  const r = sshkit(['audit', 'hostile'], { cwd: root });
+  assert.equal(r.status, 1);
+  assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f]/, 'no control byte but newlines');
+  assert.match(r.stdout, /hostile\/authorized_keys\\x1b\[2J\n/);
+  assert.match(r.stdout, /unknown marker @\\x1b\]0;pwned\\x07/);
+  assert.equal(r.stdout.split('\n').filter((l) => /^\s+\d+\s/.test(l)).length, 2, 'two findings, two lines');
+});
+
 test('--json shape: findings of {rule, severity, file, line, message}, summary counts', () => {
   const { doc } = auditJson(['inv']);
   assert.deepEqual(Object.keys(doc).sort(), ['findings', 'summary']);

@@ -67,7 +67,7 @@ function checkStrength(info: KeyInfo, site: Site, whose: string, out: Finding[])
 /** The certificate rules for a certificate blob already validated by inspectBlob. */
 function checkCertificateBlob(blob: Buffer, site: Site, ctx: AuditContext, out: Finding[]): void {
   const cert = parseCertificate(blob);
-  const id = `certificate "${cert.keyId}"`;
+  const id = `certificate ${JSON.stringify(cert.keyId)}`;
   checkStrength(inspectBlob(cert.signatureKey), site, 'certificate CA key: ', out);
   const alg = new WireReader(cert.signature, 'certificate signature').text();
   if (!verifyCertificateSignature(cert, true)) {

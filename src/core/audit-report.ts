@@ -6,7 +6,7 @@
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RULES, type Finding, type Severity } from './audit-rules.js';
+import { escapeControls, RULES, type Finding, type Severity } from './audit-rules.js';
 import type { AuditResult } from './audit.js';
 
 /** Paints a severity label or a file name (chalk on a TTY); identity when colour is off. */
@@ -37,7 +37,7 @@ export function textReport(r: AuditResult, paint: Painter = PLAIN): string {
   for (const f of r.findings) {
     if (f.file !== current) {
       if (current !== null) out += '\n';
-      out += paint.file(f.file) + '\n';
+      out += paint.file(escapeControls(f.file)) + '\n';
       current = f.file;
     }
     const line = f.line === null ? '-' : String(f.line);

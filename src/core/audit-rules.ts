@@ -177,9 +177,17 @@ const RULE_LIST: readonly Rule[] = [
 /** Rules by id, in report order. */
 export const RULES: ReadonlyMap<string, Rule> = new Map(RULE_LIST.map((r) => [r.id, r]));
 
-/** A finding of `rule` at `file:line`. */
+/**
+ * Control characters as `\xNN`: messages quote bytes of hostile files (markers, key ids, options) and
+ * file names may hold anything, but a report stays one line per finding and never drives a terminal.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+}
+
+/** A finding of `rule` at `file:line`; the message is made one safe line ({@link escapeControls}). */
 export function finding(rule: string, file: string, line: number | null, message: string): Finding {
   const r = RULES.get(rule);
   if (!r) throw new Error(`unknown audit rule ${rule}`);
-  return { rule, severity: r.severity, file, line, message };
+  return { rule, severity: r.severity, file, line, message: escapeControls(message) };
 }
