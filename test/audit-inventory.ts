@@ -158,11 +158,12 @@ export function plantedInventory(root: string): { inv: string; revoked: string; 
   // known_hosts (world-writable): one host key under two names, a weak host key, a @revoked DSA line
   const hostA = makeKey(join(side, 'hostA'), ['-t', 'ed25519']).split(' ').slice(0, 2).join(' ');
   const weakHost = readFileSync(join(inv, 'keys/rsa1024.pub'), 'latin1').split(' ').slice(0, 2).join(' ');
-  file(join(inv, 'known_hosts'), [`host1.example.com ${hostA}`, `host2.example.com ${hostA}`, `old.example.com ${weakHost}`, `@revoked * ${dsa}`], 0o666);
+  file(join(inv, 'known_hosts'), [`host1.example.com ${hostA}`, `host2.example.com ${hostA}`, `old.example.com ${weakHost}`, `@revoked * ${dsa}`, 'bad.example.com ssh-ed25519 AAAA'], 0o666);
   plant('shared-host-key', 'note', 'known_hosts', 1);
   plant('shared-host-key', 'note', 'known_hosts', 2);
   plant('rsa-under-2048', 'error', 'known_hosts', 3);
   plant('writable-trust-file', 'warning', 'known_hosts', null);
+  plant('unparsable', 'error', 'known_hosts', 5);
 
   // allowed_signers: an expired and a not-yet-valid signer, a broken line
   const s1 = makeKey(join(side, 's1'), ['-t', 'ed25519']);

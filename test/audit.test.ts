@@ -73,6 +73,21 @@ test('messages carry what ssh-keygen reports: key sizes (ssh-keygen -l), the SHA
   assert.match(at('home/alice/.ssh/authorized_keys', 'duplicate-key').message, /inv\/home\/bob\/\.ssh\/authorized_keys:1/);
 });
 
+// (allowed_signers is left out: ssh-keygen -l cannot read a principals field followed by options)
+test('unparsable lines are exactly the lines ssh-keygen -l -f skips (authorized_keys, known_hosts)', () => {
+  const { doc } = auditJson(['inv']);
+  for (const file of ['home/alice/.ssh/authorized_keys', 'known_hosts']) {
+    const text = readFileSync(join(root, 'inv', file), 'latin1');
+    // ssh-keygen 9.2 -l prints no marker line (@revoked, @cert-authority) at all: those are not counted
+    const keyLines = text.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#') && !l.startsWith('@')).length;
+    const r = openssh('ssh-keygen', ['-l', '-f', join(root, 'inv', file)]);
+    const printed = r.stdout.split('\n').filter((l) => l !== '').length;
+    const unparsable = doc.findings.filter((f) => f.file === `inv/${file}` && f.rule === 'unparsable').length;
+    assert.ok(unparsable > 0, `${file}: a bad line was planted`);
+    assert.equal(printed + unparsable, keyLines, `${file}: ssh-keygen -l printed ${printed} of ${keyLines}`);
+  }
+});
+
 test('without --revoked the revoked key is not reported (the revocation rule needs the list)', () => {
   const { doc } = auditJson(['inv']);
   assert.ok(!doc.findings.some((f) => f.rule === 'revoked-key'));
@@ -201,11 +216,12 @@ test('text report: grouped by file, one line per finding, summary last', () => {
       '  1  note  shared-host-key  same key also at inv/known_hosts:2',
       '  2  note  shared-host-key  same key also at inv/known_hosts:1',
       '  3  error  rsa-under-2048  RSA key of 1024 bits (under 2048)',
+      '  5  error  unparsable  public key: truncated',
       '',
       'inv/keys/dsa.pub',
       '  1  error  dsa-key  DSA key (ssh-dss, 1024 bits)',
       '',
-      'audited 2 files, 5 keys: 2 errors, 1 warning, 2 notes',
+      'audited 2 files, 5 keys: 3 errors, 1 warning, 2 notes',
       '',
     ].join('\n'),
   );
