@@ -19,22 +19,34 @@ import { checkEnd, checkKey, checkStart, type AuditContext, type Site } from './
 export type FileKind = 'authorized' | 'known-hosts' | 'allowed-signers' | 'public' | 'private';
 
 /**
- * A key listed where it counts for duplicates. Only listings of one `group` are compared: a key in a
- * private key file and in authorized_keys (or in authorized_keys and allowed_signers) is the normal case.
+ * Where a file lists keys that count for duplicates. Only listings of one `group` are compared: a key in
+ * a private key file and in authorized_keys (or in authorized_keys and allowed_signers) is the normal
+ * case. Kept as parallel arrays (no object per key: 100,000 keys are 100,000 strings, not objects).
  */
-export interface Listing {
-  readonly id: string;
+export interface Listings {
   readonly group: 'authorized' | 'signer' | 'private' | 'host';
-  readonly file: string;
-  readonly line: number;
+  /** Each listed key's identity: its blob's bytes as a latin1 string (identity is bytes). */
+  readonly ids: string[];
+  readonly lines: number[];
 }
 
 /** What auditing one file gives: findings, listings (for duplicates), keys seen. */
 export interface FileAudit {
   readonly findings: Finding[];
-  readonly listings: Listing[];
+  readonly listings: Listings;
   keys: number;
 }
+
+/** A key's identity for duplicate detection: its blob's bytes (latin1: one char per byte, cheap to make). */
+export const keyId = (blob: Buffer) => blob.toString('latin1');
+
+const GROUP: ReadonlyMap<FileKind, Listings['group']> = new Map([
+  ['authorized', 'authorized'],
+  ['known-hosts', 'host'],
+  ['allowed-signers', 'signer'],
+  ['private', 'private'],
+  ['public', 'private'], // never used: public key files list nothing
+]);
 
 /** The file as the walker read it: display name, text (latin1, bytes as they are), its mode bits. */
 export interface FileInput {
@@ -48,6 +60,11 @@ export interface FileInput {
 const ROOT_AUTHORIZED = /(^|\/)root\/\.ssh\/authorized_keys[^/]*$/;
 /** sshd's host keys cannot carry a passphrase (sshd has no one to ask). */
 const HOST_KEY = /(^|\/)ssh_host_[^/]*_key$/;
+
+function list(a: FileAudit, blob: Buffer, line: number): void {
+  a.listings.ids.push(keyId(blob));
+  a.listings.lines.push(line);
+}
 
 function unparsable(errors: readonly LineError[], file: string, out: Finding[]): void {
   for (const e of errors) out.push(finding('unparsable', file, e.line, e.message));
@@ -66,7 +83,7 @@ function auditAuthorized(f: FileInput, ctx: AuditContext, a: FileAudit): void {
     a.keys++;
     checkKey(ak.key.blob, site, ctx, a.findings);
     if (ak.options.expiryTime !== undefined) checkEnd('expiry-time', ak.options.expiryTime, site, ctx, a.findings);
-    if (!ak.options.certAuthority) a.listings.push({ id: ak.key.blob.toString('base64'), group: 'authorized', file: f.name, line: n });
+    if (!ak.options.certAuthority) list(a, ak.key.blob, n);
     if (root && !restricted(ak.options)) {
       a.findings.push(finding('unrestricted-root-key', f.name, n, `${ak.key.type} key for root has no from=, command= or restrict`));
     }
@@ -80,7 +97,7 @@ function auditKnownHosts(f: FileInput, ctx: AuditContext, a: FileAudit): void {
     a.keys++;
     if (kh.marker === 'revoked') return; // a list of keys never to trust: their weakness is no finding
     checkKey(kh.key.blob, { file: f.name, line: n, trusted: true }, ctx, a.findings);
-    if (kh.marker === null) a.listings.push({ id: kh.key.blob.toString('base64'), group: 'host', file: f.name, line: n });
+    if (kh.marker === null) list(a, kh.key.blob, n);
   });
   unparsable(errors, f.name, a.findings);
 }
@@ -99,7 +116,7 @@ function auditAllowedSigners(f: FileInput, ctx: AuditContext, a: FileAudit): voi
       checkKey(s.key.blob, site, ctx, a.findings);
       if (s.options.validBefore !== undefined) checkEnd('valid-before', s.options.validBefore, site, ctx, a.findings);
       if (s.options.validAfter !== undefined) checkStart('valid-after', s.options.validAfter, site, ctx, a.findings);
-      if (!s.options.certAuthority) a.listings.push({ id: s.key.blob.toString('base64'), group: 'signer', file: f.name, line: n });
+      if (!s.options.certAuthority) list(a, s.key.blob, n);
     } catch (err) {
       if (!(err instanceof ParseError)) throw err;
       errors.push({ line: n, message: err.message });
@@ -138,7 +155,7 @@ function auditPrivate(f: FileInput, ctx: AuditContext, a: FileAudit): void {
   if (!pub) return; // an encrypted PEM/PKCS#8 key: its public part needs the passphrase
   a.keys++;
   checkKey(pub.blob, { file: f.name, line: 1, trusted: false }, ctx, a.findings);
-  a.listings.push({ id: pub.blob.toString('base64'), group: 'private', file: f.name, line: 1 });
+  list(a, pub.blob, 1);
 }
 
 const BY_KIND: ReadonlyMap<FileKind, (f: FileInput, ctx: AuditContext, a: FileAudit) => void> = new Map([
@@ -151,7 +168,7 @@ const BY_KIND: ReadonlyMap<FileKind, (f: FileInput, ctx: AuditContext, a: FileAu
 
 /** Audits one file; a file that cannot be read as its kind at all is one `unparsable` finding. */
 export function auditFile(f: FileInput, ctx: AuditContext): FileAudit {
-  const a: FileAudit = { findings: [], listings: [], keys: 0 };
+  const a: FileAudit = { findings: [], listings: { group: GROUP.get(f.kind)!, ids: [], lines: [] }, keys: 0 };
   try {
     BY_KIND.get(f.kind)!(f, ctx, a);
   } catch (err) {

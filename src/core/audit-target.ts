@@ -6,7 +6,7 @@
  * result is plain data (structured-clone safe).
  */
 import { finding, type Finding } from './audit-rules.js';
-import { auditFile, type FileKind, type Listing } from './audit-files.js';
+import { auditFile, keyId, type FileKind, type Listings } from './audit-files.js';
 import { parsePublicKeyText } from './key.js';
 import { readRegular, type Target } from './audit-walk.js';
 import type { AuditContext } from './audit-keys.js';
@@ -17,7 +17,7 @@ export const MAX_AUDIT_FILE = 64 << 20;
 /** What one file gave: findings (of this file or its FILE.pub), listings for duplicates, counts. */
 export interface TargetResult {
   readonly findings: Finding[];
-  readonly listings: Listing[];
+  readonly listings: Listings | null;
   readonly keys: number;
   /** Was the file read (counted in the summary's `files`)? */
   readonly read: boolean;
@@ -36,7 +36,7 @@ function pubMismatch(path: string, key: string | undefined, out: Finding[]): voi
     return;
   }
   try {
-    if (parsePublicKeyText(text).blob.toString('base64') === key) return;
+    if (keyId(parsePublicKeyText(text).blob) === key) return;
   } catch {
     return; // an unparsable FILE.pub is reported when FILE.pub itself is audited
   }
@@ -55,11 +55,11 @@ export function auditTarget(t: Target, ctx: AuditContext): TargetResult {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'EACCES' ? 'Permission denied' : e.code === 'ENOTREG' ? e.message : (e.code ?? e.message);
     const f = e.code === 'EFBIG' ? finding('unparsable', t.path, null, e.message) : finding('unreadable-file', t.path, null, `cannot read: ${why}`);
-    return { findings: [f], listings: [], keys: 0, read: false };
+    return { findings: [f], listings: null, keys: 0, read: false };
   }
   const kind = t.kind ?? 'public';
   const a = auditFile({ name: t.path, kind, text, mode }, ctx);
-  if (kind === 'private') pubMismatch(t.path, a.listings[0]?.id, a.findings);
+  if (kind === 'private') pubMismatch(t.path, a.listings.ids[0], a.findings);
   if (TRUST_FILES.has(kind) && (mode & 0o022) !== 0) {
     a.findings.push(finding('writable-trust-file', t.path, null, `mode ${octal(mode)}: writable by ${mode & 0o002 ? 'everyone' : 'its group'}`));
   }

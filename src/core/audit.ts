@@ -7,7 +7,7 @@
 import type { BigIntStats } from 'node:fs';
 import { statSync } from 'node:fs';
 import { finding, SEVERITY_RANK, type Finding, type Severity } from './audit-rules.js';
-import type { Listing } from './audit-files.js';
+import type { Listings } from './audit-files.js';
 import { collectTargets } from './audit-walk.js';
 import { auditTarget, type TargetResult } from './audit-target.js';
 import { revocationCheck } from './audit-keys.js';
@@ -47,27 +47,37 @@ export interface AuditResult {
   readonly summary: AuditSummary;
 }
 
-/** Keys listed in several places: each place is a finding naming the others. */
-function duplicates(listings: readonly Listing[], out: Finding[]): void {
-  const byGroup = new Map<Listing['group'], Map<string, Listing | Listing[]>>();
-  for (const l of listings) {
+/** Keys listed in several places: each place is a finding naming (at most three of) the others. */
+function duplicates(files: readonly string[], listings: readonly (Listings | null)[], out: Finding[]): void {
+  // a place is packed in one number, file index × 2^32 + line: no object per listed key
+  const SHIFT = 2 ** 32;
+  const byGroup = new Map<Listings['group'], Map<string, number | number[]>>();
+  listings.forEach((l, fi) => {
+    if (!l) return;
     let byKey = byGroup.get(l.group);
     if (!byKey) byGroup.set(l.group, (byKey = new Map()));
-    const seen = byKey.get(l.id);
-    if (seen === undefined) byKey.set(l.id, l);
-    else if (Array.isArray(seen)) seen.push(l);
-    else byKey.set(l.id, [seen, l]);
-  }
-  for (const byKey of byGroup.values()) {
-    for (const list of byKey.values()) {
-      if (!Array.isArray(list)) continue;
-      for (const l of list) {
+    for (let i = 0; i < l.ids.length; i++) {
+      const place = fi * SHIFT + l.lines[i];
+      const seen = byKey.get(l.ids[i]);
+      if (seen === undefined) byKey.set(l.ids[i], place);
+      else if (typeof seen === 'number') byKey.set(l.ids[i], [seen, place]);
+      else seen.push(place);
+    }
+  });
+  const where = (place: number) => ({ file: files[Math.floor(place / SHIFT)], line: place % SHIFT });
+  for (const [group, byKey] of byGroup) {
+    const rule = group === 'host' ? 'shared-host-key' : 'duplicate-key';
+    for (const places of byKey.values()) {
+      if (typeof places === 'number') continue;
+      for (const p of places) {
         // at most three others are named: a key listed n times costs O(n), not O(n²)
         const others: string[] = [];
-        for (let i = 0; i < list.length && others.length < 3; i++) if (list[i] !== l) others.push(`${list[i].file}:${list[i].line}`);
-        const more = list.length - 1 - others.length;
-        const named = more > 0 ? `${others.join(', ')} and ${more} more` : others.join(', ');
-        out.push(finding(l.group === 'host' ? 'shared-host-key' : 'duplicate-key', l.file, l.line, `same key also at ${named}`));
+        for (let i = 0; i < places.length && others.length < 3; i++) {
+          if (places[i] !== p) others.push(`${where(places[i]).file}:${where(places[i]).line}`);
+        }
+        const more = places.length - 1 - others.length;
+        const at = where(p);
+        out.push(finding(rule, at.file, at.line, `same key also at ${others.join(', ')}${more > 0 ? ` and ${more} more` : ''}`));
       }
     }
   }
@@ -107,16 +117,18 @@ export async function runAudit(paths: readonly string[], opts: AuditOptions): Pr
     else perFile.set(f.file, [f]);
   };
   const summary: AuditSummary = { files: 0, keys: 0, error: 0, warning: 0, note: 0 };
-  const listings: Listing[] = [];
-  for (const r of results) {
+  results.forEach((r) => {
     if (r.read) summary.files++;
     summary.keys += r.keys;
     r.findings.forEach(add);
-    for (const l of r.listings) listings.push(l); // no spread: a file may list more keys than a call takes arguments
-  }
+  });
   for (const f of await Promise.all(checks)) if (f) add(f);
   const dup: Finding[] = [];
-  duplicates(listings, dup);
+  duplicates(
+    targets.map((t) => t.path),
+    results.map((r) => r.listings),
+    dup,
+  );
   dup.forEach(add);
   const findings: Finding[] = [];
   for (const list of perFile.values()) {
