@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT, SSHKIT, sshkit, tempDir, testEnv } from './helpers.js';
 import { cleanInventory, plantedInventory } from './audit-inventory.js';
 
@@ -66,6 +67,15 @@ test('--sarif validates against the SARIF 2.1.0 schema; rules listed; findings p
     assert.equal(loc.region?.startLine ?? null, f.line);
   });
   for (const rule of new Set(json.findings.map((f) => f.rule))) assert.ok(ids.includes(rule));
+});
+
+test('--sarif with an absolute PATH: file:// artifact URIs, still valid', () => {
+  const r = sshkit(['audit', '--sarif', join(root, 'inv/known_hosts')], { cwd: root });
+  assert.equal(r.status, 1);
+  const log = JSON.parse(r.stdout) as SarifLog;
+  assert.ok(sarifValidator()(log));
+  const uris = new Set(log.runs[0].results.map((x) => x.locations[0].physicalLocation.artifactLocation.uri));
+  assert.deepEqual([...uris], [pathToFileURL(join(root, 'inv/known_hosts')).href]);
 });
 
 test('--sarif of a clean inventory: valid, no results, exit 0 (control)', () => {
