@@ -114,7 +114,7 @@ const RULE_LIST: readonly Rule[] = [
     severity: 'warning',
     summary: 'Certificate with no principals',
     rationale:
-      'ssh (sshconnect.c) accepts a host certificate with no principals for any host name; a user certificate without principals is refused by sshd unless AuthorizedPrincipalsFile lists something.',
+      'ssh (sshconnect.c) accepts a host certificate with no principals for any host name; for a user certificate it depends on where the CA is trusted (sshd refuses it through TrustedUserCAKeys without a principals file). Either way it names no one it is for.',
   },
   {
     id: 'revoked-key',
