@@ -1,7 +1,7 @@
 /**
  * `sshkit inspect FILE... [--json]` — for each certificate exactly what `ssh-keygen -L -f FILE` prints
  * (issue 11; ssh-keygen.c do_show_cert): a heading (`FILE:` for line 1, else `FILE:N:`; `(stdin):N:`
- * for `-`) and print_cert's lines. A file with no certificate in it is one `FILE: not a certificate`
+ * for `-` or no FILE) and print_cert's lines. A file with no certificate in it is one `FILE: not a certificate`
  * line on stderr; a bad line among certificates is `FILE:N: why`; either makes the exit status 2.
  * Blank and `#` lines are skipped (ssh-keygen complains about a blank line; its stderr is not matched).
  */
@@ -57,10 +57,10 @@ async function run(argv: ArgumentsCamelCase<InspectArgs>): Promise<void> {
 }
 
 const command: CommandModule<GlobalFlags, InspectArgs> = {
-  command: 'inspect <files..>',
+  command: 'inspect [files..]',
   describe: 'Show certificates as ssh-keygen -L does',
   builder: (y: Argv<GlobalFlags>) =>
-    y.positional('files', { type: 'string', array: true, describe: 'Certificate files (KEY-cert.pub); - for stdin' }) as unknown as Argv<InspectArgs>,
+    y.positional('files', { type: 'string', array: true, default: ['-'], describe: 'Certificate files (KEY-cert.pub); - (or none) for stdin' }) as unknown as Argv<InspectArgs>,
   handler: run,
 };
 export default command;
