@@ -64,7 +64,7 @@ async function main(args: string[]): Promise<number> {
     }
   }, true);
   // `certify -h` is ssh-keygen -s's host-certificate flag, so there -h is not --help
-  if (args[0] !== 'certify') parser.alias('help', 'h');
+  if (args.find((a) => !a.startsWith('-')) !== 'certify') parser.alias('help', 'h');
   for (const mod of modules) parser.command(mod.default);
   await parser.parseAsync();
   return requestedStatus();
