@@ -9,7 +9,7 @@ import { formatPublicKey, inspectBlob, parsePublicKeyText, type PublicKey } from
 import { isPrivateKeyText, loadPrivateKey, publicFromPrivate } from '../core/private-key.js';
 import { createSigner } from '../core/signature.js';
 import { parseValidity, FOREVER } from '../core/validity.js';
-import { pathExists, writeFileAtomic } from '../core/atomic-write.js';
+import { pathExists, writeFilesAtomic, type FileSpec } from '../core/atomic-write.js';
 import { readFirstLine, readInput } from '../input.js';
 import { Output } from '../output.js';
 import type { CertifyArgs } from './certify.js';
@@ -102,18 +102,14 @@ export async function certifyFiles(argv: CertifyArgs): Promise<void> {
     if (!argv.force && pathExists(s.out)) throw bad(`${s.out}: already exists (use --force to overwrite)`);
   }
   const close: Array<() => void> = [];
-  const results: unknown[] = [];
+  const results: Array<Record<string, unknown>> = [];
+  const files: FileSpec[] = [];
+  const valid = formatValidity(validAfter, validBefore);
   try {
     const ca = await loadCa(argv, close);
-    const valid = formatValidity(validAfter, validBefore);
     for (const s of subjects) {
-      const spec: CertSpec = { ...base, serial };
-      const cert = await certify(s.key.blob, spec, ca);
-      writeFileAtomic(s.out, Buffer.from(formatPublicKey({ type: cert.type, blob: cert.blob, comment: s.key.comment }) + '\n', 'latin1'), 0o644, argv.force);
-      if (!argv.quiet) {
-        const who = argv.principals !== undefined ? ` for ${argv.principals}` : '';
-        process.stderr.write(`Signed ${certType} key ${s.out}: id "${argv.identity}" serial ${serial}${who} valid ${valid}\n`);
-      }
+      const cert = await certify(s.key.blob, { ...base, serial } satisfies CertSpec, ca);
+      files.push({ path: s.out, data: Buffer.from(formatPublicKey({ type: cert.type, blob: cert.blob, comment: s.key.comment }) + '\n', 'latin1'), mode: 0o644 });
       results.push({
         file: s.path,
         certificate: s.out,
@@ -132,6 +128,13 @@ export async function certifyFiles(argv: CertifyArgs): Promise<void> {
     }
   } finally {
     for (const c of close) c();
+  }
+  // every certificate is signed before the first is written; they are written as one unit (a failure
+  // removes the ones this run created), each through a temp file, with one folder sync per folder
+  writeFilesAtomic(files, argv.force);
+  if (!argv.quiet) {
+    const who = argv.principals !== undefined ? ` for ${argv.principals}` : '';
+    for (const r of results) process.stderr.write(`Signed ${certType} key ${r.certificate}: id "${argv.identity}" serial ${r.serial}${who} valid ${valid}\n`);
   }
   if (out.json) out.data(results);
 }
