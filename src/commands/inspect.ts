@@ -2,7 +2,8 @@
  * `sshkit inspect FILE... [--json]` — for each certificate exactly what `ssh-keygen -L -f FILE` prints
  * (issue 11; ssh-keygen.c do_show_cert): a heading (`FILE:` for line 1, else `FILE:N:`; `(stdin):N:`
  * for `-` or no FILE) and print_cert's lines. A file with no certificate in it is one `FILE: not a certificate`
- * line on stderr; a bad line among certificates is `FILE:N: why`; either makes the exit status 2.
+ * line on stderr; a bad certificate line, or a bad line among certificates, is `FILE:N: why`; either makes
+ * the exit status 2.
  * Blank and `#` lines are skipped (ssh-keygen complains about a blank line; its stderr is not matched).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -32,11 +33,13 @@ async function run(argv: ArgumentsCamelCase<InspectArgs>): Promise<void> {
       continue;
     }
     const errors: string[] = [];
+    let certLines = 0; // lines that claim a certificate type, shown or not
     let shown = 0;
     text.split('\n').forEach((raw, i) => {
       const line = raw.replace(/\r$/, '');
       const t = line.replace(/^[ \t]+/, '');
       if (t === '' || t.startsWith('#')) return;
+      if (/^\S*-cert-v01@openssh\.com[ \t]/.test(t)) certLines++;
       try {
         const got = readKeyPrefix(line);
         if (!got) throw new SshkitError(Exit.BAD, 'not a public key or certificate');
@@ -49,7 +52,7 @@ async function run(argv: ArgumentsCamelCase<InspectArgs>): Promise<void> {
         errors.push(`${name}:${i + 1}: ${err.message}`);
       }
     });
-    if (shown === 0) out.warn(`${name}: not a certificate`);
+    if (certLines === 0) out.warn(`${name}: not a certificate`);
     else for (const e of errors) out.warn(e);
     if (shown === 0 || errors.length > 0) requestStatus(Exit.BAD);
   }

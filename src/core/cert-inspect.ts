@@ -48,7 +48,7 @@ export interface CertView {
   readonly extensions: readonly OptionView[];
 }
 
-const FLAG_EXTENSIONS = new Set(['permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc']);
+const FLAG_EXTENSIONS = new Set(['permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc', 'no-touch-required']);
 
 /** show_options for one list. */
 function options(buf: Buffer, critical: boolean): OptionView[] {
@@ -63,7 +63,7 @@ function options(buf: Buffer, critical: boolean): OptionView[] {
       if (data.length !== 0) throw new ParseError(`certificate: Option corrupt: extra data at end of ${what} "${name}"`);
       return known ? '' : ' UNKNOWN FLAG OPTION';
     };
-    if (!critical && (FLAG_EXTENSIONS.has(name) || name.startsWith('no-touch-required'))) {
+    if (!critical && FLAG_EXTENSIONS.has(name)) {
       out.push({ name, data: hex, value: null, shown: flagOnly(true) });
     } else if (critical && (name === 'force-command' || name === 'source-address')) {
       const inner = new WireReader(data, `critical option "${name}"`);
