@@ -4,7 +4,8 @@
  * hold: times past INT64_MAX are clamped to it (SSH_TIME_T_MAX), and glibc's __offtime is followed
  * step by step in BigInt, including what it leaves behind when the year does not fit an int (the
  * year truncated to 32 bits, month and day of the zeroed struct: `219250468-01-00T15:30:07` for
- * INT64_MAX in UTC). The local offset of far-future times is read 400-year cycles earlier, where the
+ * INT64_MAX in UTC; where the truncated year is negative, ssh-keygen's output comes from uninitialised
+ * memory and is not reproduced). The local offset of far-future times is read 400-year cycles earlier, where the
  * Gregorian calendar (and so a time zone's recurring rule) repeats.
  */
 import { FOREVER } from './validity.js';
