@@ -5,7 +5,7 @@
  * --force, --json.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildCertOptions } from '../src/core/cert-options.js';
@@ -67,6 +67,22 @@ describe('sshkit certify = ssh-keygen -s', () => {
     assert.equal(comment(join(dir, 'named_sshkit-cert.pub')), 'user rsa2048');
     assert.equal(comment(join(dir, 'nc_keygen-cert.pub')), join(dir, 'nc_keygen.pub'));
     assert.equal(comment(join(dir, 'nc_sshkit-cert.pub')), join(dir, 'nc_sshkit.pub'));
+  });
+
+  it('KEY with only a private key (no KEY.pub): its public half, no comment (ssh-keygen writes "(null)")', () => {
+    const ca = keys.get('ed25519')!;
+    const lone = makeKey(dir, 'lone_keygen', 'ecdsa384', 'stored comment');
+    rmSync(`${lone}.pub`);
+    copyFileSync(lone, join(dir, 'lone_sshkit'));
+    for (const tool of ['keygen', 'sshkit']) {
+      const key = join(dir, `lone_${tool}`);
+      if (tool === 'keygen') keygenSign(ca, ['-I', 'lone'], [key]);
+      else sshkitSign(ca, ['-I', 'lone'], [key]);
+    }
+    const [k, s] = ['keygen', 'sshkit'].map((t) => readFileSync(join(dir, `lone_${t}-cert.pub`), 'utf8').trim().split(' '));
+    assert.equal(k[2], '(null)');
+    assert.equal(s.length, 2);
+    assert.ok(parseCertificate(Buffer.from(s[1], 'base64')).key.equals(parseCertificate(Buffer.from(k[1], 'base64')).key));
   });
 
   /** valid_after/valid_before of the certificate each tool makes with `-V spec` under `tz`. */

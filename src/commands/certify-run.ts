@@ -21,26 +21,48 @@ interface Subject {
   readonly out: string;
 }
 
-/** sshkey_load_public: PATH as a public key, else PATH.pub; an empty comment becomes the file's path. */
+/**
+ * sshkey_load_public: PATH as a public key, else PATH.pub, else the public half of a private key at PATH.
+ * An empty comment becomes the path read; a key taken from a private key file gets no comment
+ * (deliberate difference: ssh-keygen 9.2 writes the literal comment "(null)" there).
+ */
 async function loadSubject(path: string): Promise<Subject> {
   if (path === '-') throw bad('-: a key to certify must be a file (its certificate is written beside it)');
+  const out = `${path.endsWith('.pub') ? path.slice(0, -4) : path}-cert.pub`;
+  const located = (file: string, err: unknown) => (err instanceof ParseError ? new ParseError(`${file}: ${err.message}`) : err);
+  // KEY alone when only KEY.pub exists: read KEY.pub (as sshkey_load_public tries it next)
+  const text = !pathExists(path) && pathExists(`${path}.pub`) ? null : (await readInput(path)).toString('latin1');
   let used = path;
   let key: PublicKey;
-  try {
-    key = parsePublicKeyText((await readInput(path)).toString('latin1'));
-  } catch (err) {
-    if (!(err instanceof SshkitError) || !pathExists(`${path}.pub`)) throw err instanceof ParseError ? new ParseError(`${path}: ${err.message}`) : err;
-    used = `${path}.pub`;
+  if (text === null || isPrivateKeyText(text)) {
+    const pub = `${path}.pub`;
+    if (pathExists(pub)) {
+      used = pub;
+      try {
+        key = parsePublicKeyText((await readInput(pub)).toString('latin1'));
+      } catch (err) {
+        throw located(pub, err);
+      }
+    } else {
+      let k: PublicKey | null;
+      try {
+        k = publicFromPrivate(text ?? '');
+      } catch (err) {
+        throw located(path, err);
+      }
+      if (!k) throw bad(`${path}: encrypted PEM private key and no ${pub}: its public key cannot be read`);
+      return { path, key: { ...k, comment: '' }, out };
+    }
+  } else {
     try {
-      key = parsePublicKeyText((await readInput(used)).toString('latin1'));
-    } catch (e) {
-      throw e instanceof ParseError ? new ParseError(`${used}: ${e.message}`) : e;
+      key = parsePublicKeyText(text);
+    } catch (err) {
+      throw located(path, err);
     }
   }
   if (inspectBlob(key.blob).isCert) throw bad(`${used}: key type ${key.type} cannot be certified (it is a certificate)`);
   // latin1 kept the bytes; the comment is written back as those same bytes
   const comment = key.comment.replace(/[\r\n].*$/s, '') || used;
-  const out = `${path.endsWith('.pub') ? path.slice(0, -4) : path}-cert.pub`;
   return { path: used, key: { ...key, comment }, out };
 }
 
