@@ -197,8 +197,15 @@ describe('sshkit certify = ssh-keygen -s', () => {
     const noPass = sshkit(['certify', '-s', enc, '-I', 'x', '--force', pub]);
     assert.equal(noPass.status, 2);
     assert.match(noPass.stderr, /passphrase/);
+    const wrongPass = sshkit(['certify', '-s', enc, '-P', 'nope', '-I', 'x', '--force', pub]);
+    assert.equal(wrongPass.status, 2);
+    assert.match(wrongPass.stderr, /incorrect passphrase/);
     const withPass = sshkit(['certify', '-s', enc, '-P', 'pw', '-I', 'x', '--force', pub]); // control
     assert.equal(withPass.status, 0, withPass.stderr);
+    const passFile = join(dir, 'pass.txt');
+    writeFileSync(passFile, 'pw\n');
+    const viaFile = sshkit(['certify', '-s', enc, '--passphrase-file', passFile, '-I', 'x', '--force', pub]);
+    assert.equal(viaFile.status, 0, viaFile.stderr);
   });
 
   it('progress lines as ssh-keygen prints them, serials counting up with -z +N, and --json', () => {
