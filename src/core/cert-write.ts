@@ -104,7 +104,12 @@ export async function certify(subject: Buffer, spec: CertSpec, ca: CertSigner): 
   const algorithm = caSignatureAlgorithm(caInfo.type);
   const tbs = certificateToSign(subject, spec, ca.publicKey);
   const sig = await ca.sign(tbs, algorithm);
-  const got = parseSignatureBlob(sig).algorithm;
+  let got: string;
+  try {
+    got = parseSignatureBlob(sig).algorithm;
+  } catch (err) {
+    throw new ParseError(`CA signature: malformed (${(err as Error).message})`);
+  }
   if (got !== algorithm) throw new ParseError(`CA signature: ${got} returned where ${algorithm} was asked for`);
   if (!verifySignature(ca.publicKey, tbs, sig)) throw new ParseError('CA signature: the signature does not verify under the CA key');
   return parseCertificate(new WireWriter().raw(tbs).string(sig).toBuffer());
