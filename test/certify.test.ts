@@ -69,6 +69,26 @@ describe('sshkit certify = ssh-keygen -s', () => {
     assert.equal(comment(join(dir, 'nc_sshkit-cert.pub')), join(dir, 'nc_sshkit.pub'));
   });
 
+  it('comment bytes kept as they are (latin1 byte in the file, UTF-8 file name as the fallback), as ssh-keygen', () => {
+    const ca = keys.get('ed25519')!;
+    const b64 = readFileSync(`${keys.get('ed25519')}.pub`, 'utf8').split(' ')[1];
+    for (const tool of ['keygen', 'sshkit']) {
+      writeFileSync(join(dir, `lat_${tool}.pub`), Buffer.concat([Buffer.from(`ssh-ed25519 ${b64} caf`), Buffer.from([0xe9, 0x0a])]));
+      writeFileSync(join(dir, `ключ_${tool}.pub`), `ssh-ed25519 ${b64}\n`);
+      const pubs = [join(dir, `lat_${tool}.pub`), join(dir, `ключ_${tool}.pub`)];
+      if (tool === 'keygen') keygenSign(ca, ['-I', 'c'], pubs);
+      else sshkitSign(ca, ['-I', 'c'], pubs);
+    }
+    const tail = (f: string) => {
+      const b = readFileSync(join(dir, f));
+      return b.subarray(b.lastIndexOf(0x20) + 1);
+    };
+    assert.deepEqual(tail('lat_sshkit-cert.pub'), tail('lat_keygen-cert.pub'));
+    assert.deepEqual(tail('lat_sshkit-cert.pub'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
+    assert.equal(tail('ключ_sshkit-cert.pub').toString(), `${join(dir, 'ключ_sshkit.pub')}\n`);
+    assert.equal(tail('ключ_keygen-cert.pub').toString(), `${join(dir, 'ключ_keygen.pub')}\n`);
+  });
+
   it('KEY with only a private key (no KEY.pub): its public half, no comment (ssh-keygen writes "(null)")', () => {
     const ca = keys.get('ed25519')!;
     const lone = makeKey(dir, 'lone_keygen', 'ecdsa384', 'stored comment');

@@ -14,10 +14,11 @@ import { readFirstLine, readInput } from '../input.js';
 import { Output } from '../output.js';
 import type { CertifyArgs } from './certify.js';
 
-/** A key to certify: the file it came from, its key (comment as sshkey_load_public gives it), the output. */
+/** A key to certify: the file it came from, its key, the comment's bytes (as sshkey_load_public gives it), the output. */
 interface Subject {
   readonly path: string;
   readonly key: PublicKey;
+  readonly comment: Buffer;
   readonly out: string;
 }
 
@@ -51,7 +52,7 @@ async function loadSubject(path: string): Promise<Subject> {
         throw located(path, err);
       }
       if (!k) throw bad(`${path}: encrypted PEM private key and no ${pub}: its public key cannot be read`);
-      return { path, key: { ...k, comment: '' }, out };
+      return { path, key: k, comment: Buffer.alloc(0), out };
     }
   } else {
     try {
@@ -61,9 +62,9 @@ async function loadSubject(path: string): Promise<Subject> {
     }
   }
   if (inspectBlob(key.blob).isCert) throw bad(`${used}: key type ${key.type} cannot be certified (it is a certificate)`);
-  // latin1 kept the bytes; the comment is written back as those same bytes
-  const comment = key.comment.replace(/[\r\n].*$/s, '') || used;
-  return { path: used, key: { ...key, comment }, out };
+  // the file was read as latin1, so the comment is its bytes; a path (from argv) is UTF-8
+  const own = key.comment.replace(/[\r\n].*$/s, '');
+  return { path: used, key, comment: own ? Buffer.from(own, 'latin1') : Buffer.from(used, 'utf8'), out };
 }
 
 /** The CA: a private key file (createSigner), or a public key held by ssh-agent. */
@@ -131,7 +132,9 @@ export async function certifyFiles(argv: CertifyArgs): Promise<void> {
     const ca = await loadCa(argv, close);
     for (const s of subjects) {
       const cert = await certify(s.key.blob, { ...base, serial } satisfies CertSpec, ca);
-      files.push({ path: s.out, data: Buffer.from(formatPublicKey({ type: cert.type, blob: cert.blob, comment: s.key.comment }) + '\n', 'latin1'), mode: 0o644 });
+      const line = Buffer.from(formatPublicKey({ type: cert.type, blob: cert.blob, comment: '' }), 'latin1');
+      const data = Buffer.concat([line, s.comment.length ? Buffer.concat([Buffer.from(' '), s.comment]) : Buffer.alloc(0), Buffer.from('\n')]);
+      files.push({ path: s.out, data, mode: 0o644 });
       results.push({
         file: s.path,
         certificate: s.out,
