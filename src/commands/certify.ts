@@ -1,8 +1,9 @@
 /**
  * `sshkit certify -s CA -I KEY_ID [-h] [-n P,...] [-V VALIDITY] [-z SERIAL] [-O OPTION]... [-U]
  * [-P PASS | --passphrase-file F] [--force] [-q] [--json] PUBKEY...` — `ssh-keygen -s` (issue 11): each
- * PUBKEY (`KEY.pub`, or `KEY` with `KEY.pub` beside it) gets `KEY-cert.pub`, written atomically and never
- * over an existing file without --force (every output is checked before anything is signed). The CA is
+ * PUBKEY (`KEY.pub`, or `KEY` with `KEY.pub` beside it, or a private key `KEY`) gets `KEY-cert.pub`; every
+ * output is checked before anything is signed, all are signed before any is written, and they are written
+ * atomically as one unit, never over an existing file without --force. The CA is
  * a private key file, or a public key whose private half is in ssh-agent (`SSH_AUTH_SOCK`; `-U` takes
  * the agent even when CA names a private key), as ssh-keygen -U. Progress lines are ssh-keygen's.
  */
