@@ -8,7 +8,7 @@ import { SshkitError, Exit } from './core/errors.js';
 import { requestedStatus } from './output.js';
 
 /** Subcommands, each a thin yargs CommandModule in src/commands/<name>.ts. */
-const COMMANDS = ['keygen', 'fingerprint', 'sign', 'verify-signature', 'find-principals', 'serve', 'passwd', 'exec', 'krl', 'audit'];
+const COMMANDS = ['keygen', 'fingerprint', 'sign', 'verify-signature', 'find-principals', 'serve', 'passwd', 'exec', 'certify', 'inspect', 'krl', 'audit'];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -68,7 +68,6 @@ async function main(args: string[]): Promise<number> {
     .recommendCommands()
     .version(version())
     .help()
-    .alias('help', 'h')
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
@@ -85,6 +84,8 @@ async function main(args: string[]): Promise<number> {
       if (Array.isArray(value) && !arrays.has(key)) argv[key] = value[value.length - 1];
     }
   }, true);
+  // `certify -h` is ssh-keygen -s's host-certificate flag, so there -h is not --help
+  if (args.find((a) => !a.startsWith('-')) !== 'certify') parser.alias('help', 'h');
   for (const mod of modules) parser.command(mod.default);
   await parser.parseAsync();
   return requestedStatus();
