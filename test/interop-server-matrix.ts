@@ -30,6 +30,9 @@ export interface PeerServer {
   start(o: { hostKey: KeyPair; authorizedKeys: string; dir: string }): Promise<RunningServer>;
 }
 
+/** Per cell: a hung peer fails its cell, not the run (after() then stops the servers, ending the exec). */
+const CELL_MS = 90_000;
+
 /** Defines the `sshkit exec → peer server` matrix (call at the top level of a test file). */
 export function serverMatrix(peer: PeerServer): void {
   const tmp = tempDir(`sshkit-interop-srv-${peer.name.replace(/\W+/g, '')}-`);
@@ -68,44 +71,44 @@ export function serverMatrix(peer: PeerServer): void {
 
   describe(`sshkit exec → ${peer.name}`, { concurrency: 4 }, () => {
     for (const t of ALL_USER_TYPES) {
-      test(`user key ${t}`, { skip: peer.keyTypes.includes(t) ? undefined : `${peer.name} takes no ${t} user keys` }, async () => {
+      test(`user key ${t}`, { timeout: CELL_MS, skip: peer.keyTypes.includes(t) ? undefined : `${peer.name} takes no ${t} user keys` }, async () => {
         const r = await exec(peer.hostTypes[0], t, `echo key-${t}`);
         assert.equal(r.status, 0, shown(r));
         assert.equal(r.stdout.toString(), `key-${t}\n`, shown(r));
       });
     }
     for (const h of HOST_TYPES) {
-      test(`host key ${h}, pinned in known_hosts`, { skip: peer.hostTypes.includes(h) ? undefined : `${peer.name} has no ${h} host keys` }, async () => {
+      test(`host key ${h}, pinned in known_hosts`, { timeout: CELL_MS, skip: peer.hostTypes.includes(h) ? undefined : `${peer.name} has no ${h} host keys` }, async () => {
         const r = await exec(h, 'ed25519', `echo host-${h}`);
         assert.equal(r.status, 0, shown(r));
         assert.equal(r.stdout.toString(), `host-${h}\n`, shown(r));
       });
     }
-    test('a different key pinned for the host: refused, exit 255 (the pinned cells are its control)', async () => {
+    test('a different key pinned for the host: refused, exit 255 (the pinned cells are its control)', { timeout: CELL_MS }, async () => {
       const other = makeKey(tmp.dir, `other_${peer.hostTypes[0]}`, peer.hostTypes[0]);
       const r = await exec(peer.hostTypes[0], 'ed25519', 'echo must-not-run', { pinned: other });
       assert.equal(r.status, 255, shown(r));
       assert.equal(r.stdout.length, 0, shown(r));
     });
-    test('--host-fingerprint of the host key (ssh-keygen -l), empty known_hosts: runs', async () => {
+    test('--host-fingerprint of the host key (ssh-keygen -l), empty known_hosts: runs', { timeout: CELL_MS }, async () => {
       const r = await exec(peer.hostTypes[0], 'ed25519', 'echo fingerprint-pinned', { fingerprintOf: hosts.get(peer.hostTypes[0])! });
       assert.equal(r.status, 0, shown(r));
       assert.equal(r.stdout.toString(), 'fingerprint-pinned\n', shown(r));
     });
-    test('--host-fingerprint of another key: refused, exit 255 (the cell above is its control)', async () => {
+    test('--host-fingerprint of another key: refused, exit 255 (the cell above is its control)', { timeout: CELL_MS }, async () => {
       const other = makeKey(tmp.dir, `other_${peer.hostTypes[0]}`, peer.hostTypes[0]);
       const r = await exec(peer.hostTypes[0], 'ed25519', 'echo must-not-run', { fingerprintOf: other });
       assert.equal(r.status, 255, shown(r));
       assert.equal(r.stdout.length, 0, shown(r));
       assert.match(r.stderr, /host key verification failed/, shown(r));
     });
-    test('stdout, stderr and exit status 3 pass through', async () => {
+    test('stdout, stderr and exit status 3 pass through', { timeout: CELL_MS }, async () => {
       const r = await exec(peer.hostTypes[0], 'ed25519', 'echo out; echo err >&2; exit 3');
       assert.equal(r.status, 3, shown(r));
       assert.equal(r.stdout.toString(), 'out\n', shown(r));
       assert.equal(r.stderr, 'err\n', shown(r));
     });
-    test('1 MiB through cat, byte-exact', async () => {
+    test('1 MiB through cat, byte-exact', { timeout: CELL_MS }, async () => {
       const data = mebibyte();
       const r = await exec(peer.hostTypes[0], 'ed25519', 'cat', { input: data });
       assert.equal(r.status, 0, shown(r));

@@ -5,9 +5,12 @@ usage: conch-server.py --host-key FILE --authorized FILE
 Prints `listening PORT` once bound (port chosen by the kernel). A cred portal with Conch's own
 SSHPublicKeyChecker over the keys of the authorized_keys FILE (any user name); each exec runs
 `/bin/sh -c COMMAND` through reactor.spawnProcess, Conch's SSHSessionProcessProtocol carrying
-stdin, stdout, stderr and the exit status. No pty, no shell.
+stdin, stdout, stderr and the exit status. No pty, no shell. SIGTERM kills the commands' process
+groups too.
 """
 import argparse
+import os
+import signal
 import sys
 import warnings
 
@@ -18,6 +21,18 @@ from twisted.conch.ssh import factory, keys, session  # noqa: E402
 from twisted.cred import portal  # noqa: E402
 from twisted.internet import reactor  # noqa: E402
 from twisted.python import components  # noqa: E402
+
+
+RUNNING = set()  # the commands' process transports, killed (their groups) when the server stops
+
+
+def kill_all():
+    for p in list(RUNNING):
+        try:
+            if p.pid:
+                os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 class KeyFile:
@@ -53,7 +68,9 @@ class Exec:
         self.proc = None
 
     def execCommand(self, proto, cmd):
-        self.proc = reactor.spawnProcess(proto, '/bin/sh', ['/bin/sh', '-c', cmd.decode('utf-8', 'surrogateescape')])
+        # setsid(1) (not a group leader, so it execs in place): the command's own process group.
+        self.proc = reactor.spawnProcess(proto, '/usr/bin/setsid', ['setsid', '/bin/sh', '-c', cmd.decode('utf-8', 'surrogateescape')])
+        RUNNING.add(self.proc)
 
     def eofReceived(self):
         if self.proc:
@@ -69,7 +86,7 @@ class Exec:
         pass
 
     def closed(self):
-        pass
+        RUNNING.discard(self.proc)
 
 
 components.registerAdapter(Exec, User, interfaces.ISession)
@@ -88,6 +105,7 @@ def main():
     f.portal = portal.Portal(Realm(), [checkers.SSHPublicKeyChecker(KeyFile(a.authorized))])
     port = reactor.listenTCP(0, f, interface='127.0.0.1')
     print('listening %d' % port.getHost().port, flush=True)
+    reactor.addSystemEventTrigger('before', 'shutdown', kill_all)  # SIGTERM stops the reactor
     reactor.run()
 
 

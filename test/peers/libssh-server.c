@@ -5,9 +5,10 @@
  *
  * usage: libssh-server HOST_KEY_FILE AUTHORIZED_KEYS_FILE
  * Prints `listening PORT` once bound (port chosen by the kernel). Each connection is served by a forked
- * child (killed with its parent, and after 60 s): any user name, public-key auth against the keys of
- * AUTHORIZED_KEYS_FILE (libssh verifies the signature), one session channel, one exec run as
- * `/bin/sh -c COMMAND` with the channel streamed to its stdin and its stdout/stderr and exit status back.
+ * child (stopped with its parent, and after 60 s, killing the command's process group): any user name,
+ * public-key auth against the keys of AUTHORIZED_KEYS_FILE (libssh verifies the signature), one session
+ * channel, one exec run as `/bin/sh -c COMMAND` with the channel streamed to its stdin and its
+ * stdout/stderr and exit status back.
  */
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
@@ -76,6 +77,14 @@ static ssh_channel negotiate(ssh_session s, char **cmd) {
   return NULL;
 }
 
+static pid_t command_pid; /* its own process group (setsid), killed with this connection's child */
+
+static void on_stop(int sig) {
+  (void)sig;
+  if (command_pid > 0) kill(-command_pid, SIGKILL);
+  _exit(1);
+}
+
 struct io { ssh_channel chan; int eof; int err; };
 
 /* ssh_event fd callback: one read from the command's stdout or stderr, written to the channel. */
@@ -106,11 +115,13 @@ static void serve(ssh_session s) {
   if (pipe(in) || pipe(out) || pipe(err)) return;
   pid_t pid = fork();
   if (pid == 0) {
+    setsid();
     dup2(in[0], 0); dup2(out[1], 1); dup2(err[1], 2);
     close(in[1]); close(out[0]); close(err[0]);
     execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
     _exit(127);
   }
+  command_pid = pid;
   close(in[0]); close(out[1]); close(err[1]);
   fcntl(in[1], F_SETFL, O_NONBLOCK);
   signal(SIGPIPE, SIG_IGN);
@@ -143,6 +154,7 @@ static void serve(ssh_session s) {
     if (!ssh_is_connected(s)) break;
   }
   if (in_fd >= 0) close(in_fd);
+  command_pid = 0;
   ssh_channel_request_send_exit_status(chan, WIFEXITED(status) ? WEXITSTATUS(status) : 255);
   ssh_channel_send_eof(chan);
   ssh_channel_close(chan);
@@ -176,7 +188,9 @@ int main(int argc, char **argv) {
     pid_t pid = fork();
     if (pid == 0) {
       signal(SIGCHLD, SIG_DFL);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      signal(SIGTERM, on_stop);
+      signal(SIGALRM, on_stop);
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
       alarm(60);
       serve(s);
       ssh_free(s);

@@ -5,9 +5,11 @@ usage: paramiko-server.py --host-key FILE --authorized FILE
 Prints `listening PORT` once bound (port chosen by the kernel). Every user name is accepted with a key
 whose blob is in the authorized_keys FILE (Paramiko checks the signature); each exec runs
 `/bin/sh -c COMMAND`, streaming the channel to its stdin and its stdout/stderr back, then sends its
-exit status. No pty, no shell, no subsystems.
+exit status. No pty, no shell, no subsystems. SIGTERM kills the commands' process groups too.
 """
 import argparse
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -60,6 +62,18 @@ class Server(paramiko.ServerInterface):
         return True
 
 
+RUNNING = set()  # pids (= process groups) of the commands still running
+
+
+def stop(signum, frame):
+    for pid in list(RUNNING):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    os._exit(0)
+
+
 def pump_in(chan, proc):
     try:
         while True:
@@ -97,13 +111,17 @@ def session(sock, host_key, blobs):
         if chan is None or not server.ready.wait(30):
             return
         proc = subprocess.Popen(['/bin/sh', '-c', server.command.decode('utf-8', 'surrogateescape')],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        RUNNING.add(proc.pid)
         threading.Thread(target=pump_in, args=(chan, proc), daemon=True).start()
         err = threading.Thread(target=pump_out, args=(proc.stderr, chan.sendall_stderr), daemon=True)
         err.start()
         pump_out(proc.stdout, chan.sendall)
         err.join()
-        chan.send_exit_status(proc.wait())
+        status = proc.wait()
+        RUNNING.discard(proc.pid)
+        chan.send_exit_status(status)
         chan.shutdown_write()
         chan.close()
         # Let the client hang up first: closing with its last packets unread would send a TCP RST,
@@ -123,6 +141,7 @@ def main():
     p.add_argument('--host-key', required=True)
     p.add_argument('--authorized', required=True)
     a = p.parse_args()
+    signal.signal(signal.SIGTERM, stop)  # a stopped server takes its commands with it
     host_key = load_host_key(a.host_key)
     blobs = read_authorized(a.authorized)
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
