@@ -3,14 +3,14 @@
  * server with one host key and an authorized_keys file (`PeerServer.start`) and calls
  * `serverMatrix(peer)`. Cells: every user key type the server takes · every host-key type, pinned
  * through known_hosts · a wrong pinned key refused with 255 (beside them) · stdout, stderr and the exit
- * status · 1 MiB byte-exact.
+ * status · 1 MiB byte-exact · `--host-fingerprint` pinning (the SHA256 of `ssh-keygen -l`), right and wrong.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers.js';
-import { execCli } from './exec-helper.js';
+import { execCli, sshFingerprint } from './exec-helper.js';
 import { makeKey, mebibyte, type KeyPair } from './interop-peers.js';
 import { ALL_USER_TYPES, HOST_TYPES } from './interop-matrix.js';
 
@@ -29,6 +29,9 @@ export interface PeerServer {
   hostTypes: readonly string[];
   start(o: { hostKey: KeyPair; authorizedKeys: string; dir: string }): Promise<RunningServer>;
 }
+
+/** Per cell: a hung peer fails its cell, not the run (after() then stops the servers, ending the exec). */
+const CELL_MS = 90_000;
 
 /** Defines the `sshkit exec → peer server` matrix (call at the top level of a test file). */
 export function serverMatrix(peer: PeerServer): void {
@@ -52,43 +55,60 @@ export function serverMatrix(peer: PeerServer): void {
     tmp.cleanup();
   });
 
-  /** sshkit exec with the key of `userType`, pinned to `pinned`'s public key through known_hosts. */
-  function exec(host: string, userType: string, command: string, o: { pinned?: KeyPair; input?: Buffer } = {}) {
+  /**
+   * sshkit exec with the key of `userType`, pinned to `pinned`'s public key through known_hosts, or
+   * with `--host-fingerprint` of `fingerprintOf` and an empty known_hosts.
+   */
+  function exec(host: string, userType: string, command: string, o: { pinned?: KeyPair; fingerprintOf?: KeyPair; input?: Buffer } = {}) {
     const s = servers.get(host)!;
-    const kh = join(tmp.dir, `known_hosts-${host}-${o.pinned ? o.pinned.name : 'right'}`);
-    writeFileSync(kh, `[127.0.0.1]:${s.port} ${(o.pinned ?? hosts.get(host)!).pub}\n`);
-    return execCli(['-i', users.get(userType)!.path, '-p', String(s.port), '--known-hosts', kh, '-o', 'StrictHostKeyChecking=yes', '--connect-timeout', '30', `${s.user}@127.0.0.1`, '--', command], { home, input: o.input });
+    const f = o.fingerprintOf;
+    const kh = join(tmp.dir, `known_hosts-${host}-${f ? `fp-${f.name}` : o.pinned ? o.pinned.name : 'right'}`);
+    writeFileSync(kh, f ? '' : `[127.0.0.1]:${s.port} ${(o.pinned ?? hosts.get(host)!).pub}\n`);
+    const pin = f ? ['--host-fingerprint', sshFingerprint(f.pub)] : [];
+    return execCli(['-i', users.get(userType)!.path, '-p', String(s.port), '--known-hosts', kh, ...pin, '-o', 'StrictHostKeyChecking=yes', '--connect-timeout', '30', `${s.user}@127.0.0.1`, '--', command], { home, input: o.input });
   }
   const shown = (r: { status: number | null; stdout: Buffer; stderr: string }) => `status=${r.status} stdout=${JSON.stringify(r.stdout.toString().slice(0, 200))} stderr=${JSON.stringify(r.stderr.slice(-400))}`;
 
   describe(`sshkit exec → ${peer.name}`, { concurrency: 4 }, () => {
     for (const t of ALL_USER_TYPES) {
-      test(`user key ${t}`, { skip: peer.keyTypes.includes(t) ? undefined : `${peer.name} takes no ${t} user keys` }, async () => {
+      test(`user key ${t}`, { timeout: CELL_MS, skip: peer.keyTypes.includes(t) ? undefined : `${peer.name} takes no ${t} user keys` }, async () => {
         const r = await exec(peer.hostTypes[0], t, `echo key-${t}`);
         assert.equal(r.status, 0, shown(r));
         assert.equal(r.stdout.toString(), `key-${t}\n`, shown(r));
       });
     }
     for (const h of HOST_TYPES) {
-      test(`host key ${h}, pinned in known_hosts`, { skip: peer.hostTypes.includes(h) ? undefined : `${peer.name} has no ${h} host keys` }, async () => {
+      test(`host key ${h}, pinned in known_hosts`, { timeout: CELL_MS, skip: peer.hostTypes.includes(h) ? undefined : `${peer.name} has no ${h} host keys` }, async () => {
         const r = await exec(h, 'ed25519', `echo host-${h}`);
         assert.equal(r.status, 0, shown(r));
         assert.equal(r.stdout.toString(), `host-${h}\n`, shown(r));
       });
     }
-    test('a different key pinned for the host: refused, exit 255 (the pinned cells are its control)', async () => {
+    test('a different key pinned for the host: refused, exit 255 (the pinned cells are its control)', { timeout: CELL_MS }, async () => {
       const other = makeKey(tmp.dir, `other_${peer.hostTypes[0]}`, peer.hostTypes[0]);
       const r = await exec(peer.hostTypes[0], 'ed25519', 'echo must-not-run', { pinned: other });
       assert.equal(r.status, 255, shown(r));
       assert.equal(r.stdout.length, 0, shown(r));
     });
-    test('stdout, stderr and exit status 3 pass through', async () => {
+    test('--host-fingerprint of the host key (ssh-keygen -l), empty known_hosts: runs', { timeout: CELL_MS }, async () => {
+      const r = await exec(peer.hostTypes[0], 'ed25519', 'echo fingerprint-pinned', { fingerprintOf: hosts.get(peer.hostTypes[0])! });
+      assert.equal(r.status, 0, shown(r));
+      assert.equal(r.stdout.toString(), 'fingerprint-pinned\n', shown(r));
+    });
+    test('--host-fingerprint of another key: refused, exit 255 (the cell above is its control)', { timeout: CELL_MS }, async () => {
+      const other = makeKey(tmp.dir, `other_${peer.hostTypes[0]}`, peer.hostTypes[0]);
+      const r = await exec(peer.hostTypes[0], 'ed25519', 'echo must-not-run', { fingerprintOf: other });
+      assert.equal(r.status, 255, shown(r));
+      assert.equal(r.stdout.length, 0, shown(r));
+      assert.match(r.stderr, /host key verification failed/, shown(r));
+    });
+    test('stdout, stderr and exit status 3 pass through', { timeout: CELL_MS }, async () => {
       const r = await exec(peer.hostTypes[0], 'ed25519', 'echo out; echo err >&2; exit 3');
       assert.equal(r.status, 3, shown(r));
       assert.equal(r.stdout.toString(), 'out\n', shown(r));
       assert.equal(r.stderr, 'err\n', shown(r));
     });
-    test('1 MiB through cat, byte-exact', async () => {
+    test('1 MiB through cat, byte-exact', { timeout: CELL_MS }, async () => {
       const data = mebibyte();
       const r = await exec(peer.hostTypes[0], 'ed25519', 'cat', { input: data });
       assert.equal(r.status, 0, shown(r));
