@@ -6,10 +6,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { openssh, testEnv } from './helpers.js';
+import { ROOT, openssh, testEnv } from './helpers.js';
 import { makeConsumer, makeInputs, nodeIn, type Consumer } from './library-helper.js';
 import { sshRun } from './server-helper.js';
 
@@ -144,5 +144,25 @@ describe('library consumer (packed tarball, strict TypeScript)', () => {
     const noisy = await nodeIn(c.dir, ['--input-type=module', '-e', "await import('sshkit'); console.log('x'); setTimeout(() => {}, 1e9);"], { timeoutMs: 3000 });
     assert.equal(noisy.killed, true);
     assert.equal(noisy.stdout, 'x\n');
+  });
+
+  it('the README examples (test/library-examples.mjs) run and print what ssh-keygen prints', async () => {
+    copyFileSync(join(ROOT, 'test/library-examples.mjs'), join(c.dir, 'examples.mjs'));
+    copyFileSync(join(c.data, 'msg'), join(c.data, 'message.txt'));
+    const r = await nodeIn(c.data, [join(c.dir, 'examples.mjs')], { timeoutMs: 60_000 });
+    assert.equal(r.killed, false, 'the examples end by themselves (srv.stop() leaves nothing open)');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const pub = join(c.data, 'id_ed25519.pub');
+    const lines = r.stdout.split('\n');
+    assert.equal(lines[0], keygenFingerprint(pub));
+    assert.equal(lines[1], keygenFingerprint(pub, true));
+    assert.equal(lines[2], '3 keys');
+    assert.match(lines[3], /^authorized_keys:2: /);
+    assert.match(lines[4], /^authorized_keys:4: /);
+    assert.match(lines[5], /^PARSE: /);
+    assert.equal(lines[6], `Good signature by ${keygenFingerprint(pub)}`);
+    assert.equal(lines[7], 'exit 0: hello alice, you ran: uptime');
+    assert.equal(lines.length, 9);
   });
 });
