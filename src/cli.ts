@@ -67,6 +67,8 @@ async function run(args: string[]): Promise<number> {
     .strict()
     .demandCommand(1, 'a command is required (see --help)')
     .recommendCommands()
+    // yargs' own bash/zsh completion script (`sshkit completion >> ~/.bashrc`), issue 15
+    .completion('completion', 'Print a bash/zsh completion script for sshkit')
     .version(version())
     .help()
     .alias('help', 'h')

@@ -6,11 +6,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { ROOT, openssh, testEnv } from './helpers.js';
-import { makeConsumer, makeInputs, nodeIn, type Consumer } from './library-helper.js';
+import { installGlobal, makeConsumer, makeInputs, nodeIn, type Consumer } from './library-helper.js';
 import { sshRun } from './server-helper.js';
 
 let c: Consumer;
@@ -164,5 +165,30 @@ describe('library consumer (packed tarball, strict TypeScript)', () => {
     assert.equal(lines[6], `Good signature by ${keygenFingerprint(pub)}`);
     assert.equal(lines[7], 'exit 0: hello alice, you ran: uptime');
     assert.equal(lines.length, 9);
+  });
+
+  it('npm i -g of the tarball gives a working sshkit, and its bash completion (yargs) completes commands', () => {
+    const prefix = join(c.dir, '..', 'global');
+    mkdirSync(prefix);
+    const bin = installGlobal(c.tarball, prefix);
+    const env = { ...testEnv(), PATH: `${bin}:${process.env.PATH}` };
+    const pub = join(c.data, 'id_ed25519.pub');
+    const fp = spawnSync('sshkit', ['fingerprint', pub], { env, encoding: 'utf8' });
+    assert.equal(fp.status, 0, fp.stderr);
+    const want = openssh('ssh-keygen', ['-l', '-f', pub]);
+    assert.equal(fp.stdout, want.stdout, 'same line as ssh-keygen -l -f');
+    const bad = spawnSync('sshkit', ['fingerprint', join(c.data, 'nonexistent')], { env, encoding: 'utf8' });
+    assert.equal(bad.status, 2, 'the exit status policy survives the move to main()');
+    // bash: source `sshkit completion`, complete `sshkit fing<TAB>` and `sshkit sign --na<TAB>`
+    const script = spawnSync('sshkit', ['completion'], { env: { ...env, SHELL: '/bin/bash' }, encoding: 'utf8' });
+    assert.equal(script.status, 0, script.stderr);
+    const complete = (words: string[]) => {
+      const b = spawnSync('bash', ['-c', `eval "$(sshkit completion)"; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${words.length - 1}; _sshkit_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`], { env: { ...env, SHELL: '/bin/bash' }, encoding: 'utf8' });
+      assert.equal(b.status, 0, b.stderr);
+      return b.stdout.trim().split('\n');
+    };
+    assert.deepEqual(complete(['sshkit', 'fing']), ['fingerprint']);
+    assert.deepEqual(complete(['sshkit', 'sign', '--na']), ['--namespace']);
+    assert.ok(complete(['sshkit', '']).includes('verify-signature'), 'control: an empty word lists every command');
   });
 });

@@ -13,6 +13,8 @@ export interface Consumer {
   dir: string;
   /** ssh-keygen-made inputs. */
   data: string;
+  /** The `npm pack` tarball. */
+  tarball: string;
   cleanup: () => void;
 }
 
@@ -61,7 +63,16 @@ export function makeConsumer(): Consumer {
     }),
   );
   must(run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', '.'], dir), 'tsc of the consumer');
-  return { dir, data, cleanup: t.cleanup };
+  return { dir, data, tarball: join(t.dir, tgz), cleanup: t.cleanup };
+}
+
+/** `npm install -g` of the tarball into `prefix` (offline from the cache when it can); returns the installed bin folder. */
+export function installGlobal(tarball: string, prefix: string): string {
+  const install = (mode: string) => run('npm', ['install', '-g', '--prefix', prefix, mode, '--ignore-scripts', '--no-audit', '--no-fund', tarball], prefix);
+  let r = install('--offline');
+  if (r.status !== 0) r = install('--prefer-offline');
+  must(r, 'npm install -g of the tarball');
+  return join(prefix, 'bin');
 }
 
 /** Runs `node ARGS` in the consumer project; resolves with status and output (killed after `timeoutMs`). */
