@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type ExecSession, type SshServer } from '../src/server/index.js';
@@ -109,6 +109,22 @@ describe('createServer and sshsig.verify refuse bad requests', () => {
     const ok = await createServer({ hostKeys: [readFileSync(hostKey, 'utf8')], authorized: () => '' });
     assert.ok(ok.port > 0);
     await ok.stop();
+  });
+
+  it('authorized as a path: the --authorized file pattern (%u per user), as the CLI reads it', async () => {
+    mkdirSync(join(t.dir, 'keys'), { mode: 0o700 });
+    writeFileSync(join(t.dir, 'keys', 'alice'), pub, { mode: 0o600 });
+    const files = await createServer({ hostKeys: [readFileSync(hostKey, 'utf8')], authorized: join(t.dir, 'keys', '%u') });
+    try {
+      const ok = await sshRun(files.port, { key, user: 'alice', command: 'echo via-file' });
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.equal(ok.stdout, 'via-file\n', 'no onExec: the builtin commands of sshkit serve run');
+      const no = await sshRun(files.port, { key, user: 'bob', command: 'echo via-file' });
+      assert.equal(no.status, 255, 'bob has no file');
+      assert.match(no.stderr, /Permission denied/);
+    } finally {
+      await files.stop();
+    }
   });
 
   it('sshsig.verify without a trust anchor throws (never "ok" by default); with one it verifies', async () => {
