@@ -1,6 +1,7 @@
 /**
  * sshkit's root: yargs (loaded lazily so `--version` costs only Node's own start), one catch that turns
  * every error into one `sshkit: …` line and the exit status of SPEC.md; the only place that exits.
+ * Importing it runs nothing (issue 15): bin/sshkit calls {@link main}.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -32,15 +33,15 @@ function commandOf(args: string[]): string | undefined {
 }
 
 /** The status a failure of ours exits with: the command's own-failure status, else `status`. */
-function failureStatus(status: number): number {
-  return OWN_FAILURE.get(commandOf(process.argv.slice(2)) ?? '') ?? status;
+function failureStatus(args: string[], status: number): number {
+  return OWN_FAILURE.get(commandOf(args) ?? '') ?? status;
 }
 
 function report(err: unknown): number {
   if (err instanceof SshkitError) {
     process.stderr.write(`sshkit: ${err.message}\n`);
     if (process.env.SSHKIT_DEBUG && err.stack) process.stderr.write(err.stack + '\n');
-    return err.code;
+    return err.status;
   }
   const e = err as Error;
   process.stderr.write(`sshkit: internal error: ${e && e.message ? e.message : String(err)}\n`);
@@ -48,7 +49,7 @@ function report(err: unknown): number {
   return Exit.BAD;
 }
 
-async function main(args: string[]): Promise<number> {
+async function run(args: string[]): Promise<number> {
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     process.stdout.write(version() + '\n');
     return Exit.OK;
@@ -66,6 +67,8 @@ async function main(args: string[]): Promise<number> {
     .strict()
     .demandCommand(1, 'a command is required (see --help)')
     .recommendCommands()
+    // yargs' own bash/zsh completion script (`sshkit completion >> ~/.bashrc`), issue 15
+    .completion('completion', 'Print a bash/zsh completion script for sshkit')
     .version(version())
     .help()
     .wrap(Math.min(100, process.stdout.columns || 100))
@@ -91,19 +94,24 @@ async function main(args: string[]): Promise<number> {
   return requestedStatus();
 }
 
-// A reader that went away (`sshkit fingerprint big | head -1`) ends us quietly, as SIGPIPE ends ssh-keygen.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  process.stderr.write(`sshkit: stdout: ${err.message}\n`);
-  process.exit(failureStatus(Exit.BAD));
-});
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.exitCode = failureStatus(report(err));
-  },
-);
+/**
+ * Runs the command line `args` (without `node sshkit`) and sets `process.exitCode`; the promise
+ * resolves to that status. Called by bin/sshkit; nothing in this module runs on import.
+ */
+export async function main(args: string[] = process.argv.slice(2)): Promise<number> {
+  // A reader that went away (`sshkit fingerprint big | head -1`) ends us quietly, as SIGPIPE ends ssh-keygen.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    process.stderr.write(`sshkit: stdout: ${err.message}\n`);
+    process.exit(failureStatus(args, Exit.BAD));
+  });
+  let status: number;
+  try {
+    status = await run(args);
+  } catch (err) {
+    status = failureStatus(args, report(err));
+  }
+  process.exitCode = status;
+  return status;
+}
 

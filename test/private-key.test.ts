@@ -97,7 +97,8 @@ describe('keys written by ssh-keygen', { concurrency: 2 }, () => {
       if (f.encrypted) {
         const missing = throwsOneLine(() => loadPrivateKey(text), PassphraseError);
         assert.equal(missing.reason, 'missing');
-        assert.equal(missing.code, 2);
+        assert.equal(missing.status, 2);
+        assert.equal(missing.code, 'PASSPHRASE_MISSING');
         assert.equal(throwsOneLine(() => loadPrivateKey(text, ''), PassphraseError).reason, 'missing');
         const wrong = throwsOneLine(() => loadPrivateKey(text, 'wrong horse'), PassphraseError);
         assert.equal(wrong.reason, 'incorrect');

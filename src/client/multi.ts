@@ -90,7 +90,7 @@ async function runHost(target: Target, run: RunOne, opts: ManyOptions): Promise<
     result = { ...base, status: r.status, ...(r.signal ? { signal: r.signal } : {}) };
   } catch (e) {
     if (!(e instanceof SshkitError)) throw e;
-    result = { ...base, status: e.code, error: e.message };
+    result = { ...base, status: e.status, error: e.message };
     if (!opts.json) opts.stderr.write(`sshkit: ${target.label}: ${e.message}\n`);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -32,7 +32,7 @@ export class PassphraseError extends SshkitError {
     readonly reason: 'missing' | 'incorrect',
     message: string,
   ) {
-    super(Exit.BAD, message);
+    super(Exit.BAD, message, { code: reason === 'missing' ? 'PASSPHRASE_MISSING' : 'PASSPHRASE_INCORRECT' });
     this.name = 'PassphraseError';
   }
 }

@@ -34,14 +34,29 @@ export interface AuthConn {
   log: ConnLog;
 }
 
+/** A login the checks passed, as the library's auth-decision callback sees it. */
+export interface AuthAttempt {
+  user: string;
+  method: 'publickey' | 'password';
+  address: string;
+  /** For publickey: the key's type and SHA256 fingerprint. */
+  keyType?: string;
+  fingerprint?: string;
+}
+
+/** The auth-decision callback: fail-closed (a throw, a rejection or anything but `true` refuses). */
+export type AuthDecide = (attempt: AuthAttempt) => boolean | Promise<boolean>;
+
 /** What the adapter needs from the server. */
 export interface AuthDeps {
   limits: Limits;
   methods: string[];
   passwords: PasswordSource | null;
-  authorized: AuthorizedKeys;
+  authorized: Pick<AuthorizedKeys, 'forUser'>;
   /** `--revoked` (sshd RevokedKeys), checked before any authorized key; absent when not given. */
   revoked?: RevokedFile;
+  /** A library caller's last word on a login the checks passed (issue 15); only `true` admits. */
+  decide?: AuthDecide;
   stats: { authOk: number; authFail: number };
   /** Ends one connection after an error of its own. */
   drop(c: AuthConn, err: unknown): void;
@@ -55,7 +70,7 @@ export interface AuthDeps {
 export const MAX_AUTH_REQUESTS = 1024;
 
 /** Builds the `authentication` handler and the failure counter (also used for unknown method names). */
-export function authFlow<C extends AuthConn>({ limits, methods, passwords, authorized, revoked, stats, drop }: AuthDeps) {
+export function authFlow<C extends AuthConn>({ limits, methods, passwords, authorized, revoked, stats, drop, decide }: AuthDeps) {
   /** Counts a failure (sshd auth2.c userauth_finish); true when --max-auth-tries is reached and c was cut. */
   const countFailure = (c: C, user: string): boolean => {
     stats.authFail++;
@@ -86,6 +101,18 @@ export function authFlow<C extends AuthConn>({ limits, methods, passwords, autho
   };
 
   const succeed = (c: C, ctx: any, grant: Grant, fields: Record<string, unknown>) => {
+    if (!decide) return admit(c, ctx, grant, fields);
+    const attempt: AuthAttempt = { user: ctx.username, method: ctx.method, address: c.address, keyType: fields.key as string | undefined, fingerprint: fields.fingerprint as string | undefined };
+    Promise.resolve()
+      .then(() => decide(attempt))
+      .then(
+        (ok) => !c.socket.destroyed && (ok === true ? admit(c, ctx, grant, fields) : fail(c, ctx, { ...fields, reason: 'refused by the auth callback' })),
+        () => !c.socket.destroyed && fail(c, ctx, { ...fields, reason: 'auth callback failed' }),
+      )
+      .catch((err) => drop(c, err));
+  };
+
+  const admit = (c: C, ctx: any, grant: Grant, fields: Record<string, unknown>) => {
     stats.authOk++;
     c.user = ctx.username;
     c.method = ctx.method;

@@ -10,7 +10,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import type { AdminApi } from './admin-repl.js';
 import { AuthorizedKeys } from './authorized.js';
-import { authFlow, type AuthConn } from './auth-flow.js';
+import { authFlow, type AuthConn, type AuthDecide } from './auth-flow.js';
 import { RevokedFile } from './revoked.js';
 import { serializeAuth, type AuthQueue } from './auth-queue.js';
 import { loadHostKeys, type HostKey } from './host-keys.js';
@@ -18,7 +18,7 @@ import { DEFAULT_LIMITS, Gate, type Guard, type Limits } from './limits.js';
 import { ConnLog, Logger, type LogFormat, type LogSink } from './log.js';
 import { PasswordSource } from './password-source.js';
 import { algorithmPolicy, disconnectNoMoreAuth, hardenConnection, socketOf } from './protocol.js';
-import { handleSession } from './session.js';
+import { handleSession, type SessionContext } from './session.js';
 import { guardPackets, guardSession } from './conn-guard.js';
 
 /** Everything `sshkit serve` takes (SPEC flags). */
@@ -36,7 +36,16 @@ export interface ServeOptions {
   limits: Limits;
   logFormat: LogFormat;
   logSink?: LogSink;
+  /** Library hooks (src/server/index.ts, issue 15): a key lookup used instead of the `authorized` files, */
+  keySource?: KeySource;
+  /** a last word on every successful authentication (only `true` lets the login in), */
+  decide?: AuthDecide;
+  /** and a handler of accepted session channels used instead of session.ts. */
+  sessionHandler?: (session: any, ctx: SessionContext) => void;
 }
+
+/** Where the publickey check finds a user's keys: authorized.ts's file cache, or a library caller's lookup. */
+export type KeySource = Pick<AuthorizedKeys, 'perUser' | 'forUser' | 'load' | 'reload' | 'keyCount' | 'cacheStats'>;
 
 /** A started server. */
 export interface RunningServer {
@@ -86,7 +95,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   let held: string[] | null = [];
   const log = new Logger(opts.logFormat, (line) => (held ? held.push(line) : sink(line)));
   const hostKeys = await loadHostKeys(opts.hostKeys, log);
-  const authorized = new AuthorizedKeys(opts.authorized, log);
+  const authorized: KeySource = opts.keySource ?? new AuthorizedKeys(opts.authorized, log);
   if (!authorized.perUser) void authorized.load(opts.authorized); // parse once at start, log bad lines now
   const revoked = opts.revoked === undefined ? undefined : new RevokedFile(opts.revoked, log);
   void revoked?.load();
@@ -154,7 +163,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       }
     };
 
-  const { onAuth, countFailure, attempt } = authFlow<Conn>({ limits, methods, passwords, authorized, revoked, stats, drop });
+  const { onAuth, countFailure, attempt } = authFlow<Conn>({ limits, methods, passwords, authorized, revoked, stats, drop, decide: opts.decide });
 
   ssh.on('connection', (client: any, info: any) => {
     const c = bySocket.get(socketOf(client) as Socket);
@@ -204,7 +213,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
         stats.sessions++;
         c.guard.touch();
         guardSession(client, session, (what) => c.log.event('request-refused', { conn: c.id, user: c.user, request: what, reason: 'the channel already runs a command' }));
-        handleSession(session, {
+        (opts.sessionHandler ?? handleSession)(session, {
           connId: c.id,
           user: c.user!,
           admin: isAdmin(opts.admins, c, authorized.perUser),
