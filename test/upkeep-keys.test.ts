@@ -117,3 +117,24 @@ describe('comment = ssh-keygen -c', () => {
     assert.match(pubOf(file), / x\n$/);
   });
 });
+
+describe('a private key others may read', () => {
+  test('is refused by passphrase and comment, as by ssh-keygen -p/-c, and left as it is; control: 0600 works', { skip: process.getuid?.() === undefined }, async () => {
+    const { chmodSync } = await import('node:fs');
+    const file = makeKey('ed25519', '');
+    chmodSync(file, 0o644);
+    const before = readFileSync(file);
+    const pubBefore = readFileSync(`${file}.pub`);
+    const twin = `${file}-twin`;
+    copyFileSync(file, twin);
+    chmodSync(twin, 0o644);
+    assert.notEqual(openssh('ssh-keygen', ['-p', '-P', '', '-N', 'abcde', '-f', twin]).status, 0);
+    assert.notEqual(openssh('ssh-keygen', ['-c', '-C', 'x', '-f', twin]).status, 0);
+    oneLineRefusal(sshkit(['passphrase', '-f', file, '-N', 'abcde']));
+    oneLineRefusal(sshkit(['comment', '-f', file, '-C', 'x']));
+    assert.deepEqual(readFileSync(file), before);
+    assert.deepEqual(readFileSync(`${file}.pub`), pubBefore);
+    chmodSync(file, 0o600);
+    assert.equal(sshkit(['comment', '-f', file, '-C', 'x']).status, 0);
+  });
+});

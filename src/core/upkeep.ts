@@ -7,7 +7,7 @@
  * their bytes. Deliberate difference: ssh-keygen rewrites the file in place (O_TRUNC); sshkit renames a
  * complete 0600 temp file over it, so a crash never leaves half a key.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { bad, fsError } from './errors.js';
 import { publicKeyPath } from './keygen.js';
 import { keyFromBlob, parsePublicKeyText, type PublicKey } from './key.js';
@@ -19,6 +19,22 @@ function readFile(path: string): Buffer {
     return readFileSync(path);
   } catch (err) {
     throw fsError(path, err);
+  }
+}
+
+/**
+ * sshkey_perm_ok (authfile.c): a private key of ours that others may read is refused before it is
+ * read, as `ssh-keygen -p/-c` refuse it ("UNPROTECTED PRIVATE KEY FILE!"), so no rewrite blesses it.
+ */
+function refuseOpenPermissions(file: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    throw fsError(file, err);
+  }
+  if (st.uid === process.getuid?.() && (st.mode & 0o077) !== 0) {
+    throw bad(`${file}: UNPROTECTED PRIVATE KEY FILE: permissions 0${(st.mode & 0o777).toString(8)} are too open (chmod 600)`);
   }
 }
 
@@ -43,6 +59,7 @@ export interface UpkeepResult {
  * and PKCS#8 keys come back in OpenSSH format, as ssh-keygen 9.2 writes them. FILE.pub is not touched.
  */
 export function changePassphrase(file: string, oldPass: Buffer, newPass: Buffer): UpkeepResult {
+  refuseOpenPermissions(file);
   const text = readFile(file).toString('utf8');
   const key = loadPrivateKey(text, oldPass, file);
   const out = opensshText(key, newPass);
@@ -58,6 +75,7 @@ export function changePassphrase(file: string, oldPass: Buffer, newPass: Buffer)
  */
 export function changeComment(file: string, pass: Buffer, comment: string): UpkeepResult {
   if (/[\r\n\0]/.test(comment)) throw bad('-C: a comment cannot hold a line break or NUL');
+  refuseOpenPermissions(file);
   const text = readFile(file).toString('utf8');
   const key = loadPrivateKey(text, pass, file);
   const oldComment = key.comment ?? '';
