@@ -138,3 +138,15 @@ describe('a private key others may read', () => {
     assert.equal(sshkit(['comment', '-f', file, '-C', 'x']).status, 0);
   });
 });
+
+describe('a key file reached through a symlink', () => {
+  test('is rewritten where the link points (the link stays a link), as ssh-keygen -p writes through it', async () => {
+    const { lstatSync, symlinkSync } = await import('node:fs');
+    const file = makeKey('ed25519', '');
+    const link = `${file}-link`;
+    symlinkSync(file, link);
+    assert.equal(sshkit(['passphrase', '-f', link, '-N', 'via link']).status, 0);
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.equal(openssh('ssh-keygen', ['-y', '-P', 'via link', '-f', file]).status, 0);
+  });
+});

@@ -7,7 +7,7 @@
  * their bytes. Deliberate difference: ssh-keygen rewrites the file in place (O_TRUNC); sshkit renames a
  * complete 0600 temp file over it, so a crash never leaves half a key.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { bad, fsError } from './errors.js';
 import { publicKeyPath } from './keygen.js';
 import { keyFromBlob, parsePublicKeyText, type PublicKey } from './key.js';
@@ -38,6 +38,18 @@ function refuseOpenPermissions(file: string): void {
   }
 }
 
+/**
+ * Where to write `file`: through a symlink to its target, as ssh-keygen's open(2) does (a rename over
+ * the link itself would replace it with a plain file); a missing file (FILE.pub) is written as named.
+ */
+function writeTarget(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
 /** openssh-key-v1 text of a decoded key, encrypted when `pass` is non-empty (ssh-keygen 9.2's defaults). */
 function opensshText(key: ReturnType<typeof loadPrivateKey>, pass: Buffer): string {
   return key.toBuffer('openssh', pass.length > 0 ? { passphrase: pass as any, cipher: 'aes256-ctr' } : {}).toString('utf8');
@@ -63,7 +75,7 @@ export function changePassphrase(file: string, oldPass: Buffer, newPass: Buffer)
   const text = readFile(file).toString('utf8');
   const key = loadPrivateKey(text, oldPass, file);
   const out = opensshText(key, newPass);
-  writeFilesAtomic([{ path: file, data: out, mode: 0o600 }], true);
+  writeFilesAtomic([{ path: writeTarget(file), data: out, mode: 0o600 }], true);
   const pub = keyFromBlob(Buffer.from(key.toPublic().toBuffer('rfc4253')), key.comment ?? '');
   return { file, key: pub, oldComment: key.comment ?? '', encrypted: newPass.length > 0 };
 }
@@ -88,8 +100,8 @@ export function changeComment(file: string, pass: Buffer, comment: string): Upke
   const publicFile = publicKeyPath(file);
   writeFilesAtomic(
     [
-      { path: file, data: out, mode: 0o600 },
-      { path: publicFile, data: pubLine, mode: 0o644 },
+      { path: writeTarget(file), data: out, mode: 0o600 },
+      { path: writeTarget(publicFile), data: pubLine, mode: 0o644 },
     ],
     true,
   );
