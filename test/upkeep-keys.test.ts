@@ -150,3 +150,20 @@ describe('a key file reached through a symlink', () => {
     assert.equal(openssh('ssh-keygen', ['-y', '-P', 'via link', '-f', file]).status, 0);
   });
 });
+
+describe('comment on a PEM or PKCS#8 key', () => {
+  for (const m of ['PEM', 'PKCS8']) {
+    test(`${m}: the same report and .pub as ssh-keygen -c, the key rewritten in OpenSSH format`, () => {
+      const file = makeKey('ecdsa384', '', 'zz', ['-m', m]);
+      const twin = `${file}-twin`;
+      copyFileSync(file, twin);
+      copyFileSync(`${file}.pub`, `${twin}.pub`);
+      const want = openssh('ssh-keygen', ['-c', '-C', 'newc', '-f', twin]);
+      assert.equal(want.status, 0, want.stderr);
+      const got = sshkit(['comment', '-C', 'newc', '-f', file]);
+      assert.equal(got.stdout, want.stdout); // "No existing comment"
+      assert.equal(pubOf(file), pubOf(twin));
+      assert.equal(readFileSync(file, 'utf8').split('\n')[0], readFileSync(twin, 'utf8').split('\n')[0]);
+    });
+  }
+});

@@ -25,7 +25,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   if (out.json) {
     out.data({ file: r.file, publicFile: r.publicFile, keyType: r.key.type, oldComment: r.oldComment, comment: r.key.comment });
   } else {
-    out.line(`Old comment: ${r.oldComment}`);
+    out.line(r.oldComment === null ? 'No existing comment' : `Old comment: ${r.oldComment}`);
     out.line(`Comment '${r.key.comment}' applied`);
   }
 }

@@ -60,8 +60,8 @@ export interface UpkeepResult {
   readonly file: string;
   readonly publicFile?: string;
   readonly key: PublicKey;
-  /** The comment before the change (`ssh-keygen -c`'s "Old comment:"). */
-  readonly oldComment: string;
+  /** The comment before the change (`ssh-keygen -c`'s "Old comment:"); null for PEM/PKCS#8, which hold none. */
+  readonly oldComment: string | null;
   readonly encrypted: boolean;
 }
 
@@ -90,7 +90,8 @@ export function changeComment(file: string, pass: Buffer, comment: string): Upke
   refuseOpenPermissions(file);
   const text = readFile(file).toString('utf8');
   const key = loadPrivateKey(text, pass, file);
-  const oldComment = key.comment ?? '';
+  // PEM and PKCS#8 carry no comment: ssh-keygen says "No existing comment" (sshkey_load_private gives NULL)
+  const oldComment = /^\s*-----BEGIN OPENSSH PRIVATE KEY-----/.test(text) ? (key.comment ?? '') : null;
   key.comment = comment;
   // an unencrypted key stays unencrypted whatever -P says (loadPrivateKey ignored it too)
   const keep = isEncrypted(text) ? pass : Buffer.alloc(0);
