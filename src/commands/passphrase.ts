@@ -27,7 +27,10 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const newPass = argv.passphraseFile !== undefined ? await readFirstLine(argv.passphraseFile) : Buffer.from(argv.newPassphrase ?? '', 'utf8');
   const r = changePassphrase(argv.file, oldPass, newPass);
   if (out.json) out.data({ file: r.file, keyType: r.key.type, comment: r.oldComment, encrypted: r.encrypted });
-  else out.line('Your identification has been saved with the new passphrase.');
+  else {
+    if (r.oldComment !== null) out.line(`Key has comment '${r.oldComment}'`); // as ssh-keygen -p
+    out.line('Your identification has been saved with the new passphrase.');
+  }
 }
 
 const command: CommandModule<GlobalFlags, Args> = {

@@ -14,6 +14,8 @@ import { keyFromBlob, parsePublicKeyText, type PublicKey } from './key.js';
 import { isEncrypted, isPrivateKeyText, loadPrivateKey, publicFromPrivate } from './private-key.js';
 import { writeFilesAtomic } from './atomic-write.js';
 
+const OPENSSH_ARMOR = /^\s*-----BEGIN OPENSSH PRIVATE KEY-----/;
+
 function readFile(path: string): Buffer {
   try {
     return readFileSync(path);
@@ -77,7 +79,8 @@ export function changePassphrase(file: string, oldPass: Buffer, newPass: Buffer)
   const out = opensshText(key, newPass);
   writeFilesAtomic([{ path: writeTarget(file), data: out, mode: 0o600 }], true);
   const pub = keyFromBlob(Buffer.from(key.toPublic().toBuffer('rfc4253')), key.comment ?? '');
-  return { file, key: pub, oldComment: key.comment ?? '', encrypted: newPass.length > 0 };
+  const oldComment = OPENSSH_ARMOR.test(text) ? (key.comment ?? '') : null;
+  return { file, key: pub, oldComment, encrypted: newPass.length > 0 };
 }
 
 /**
@@ -91,7 +94,7 @@ export function changeComment(file: string, pass: Buffer, comment: string): Upke
   const text = readFile(file).toString('utf8');
   const key = loadPrivateKey(text, pass, file);
   // PEM and PKCS#8 carry no comment: ssh-keygen says "No existing comment" (sshkey_load_private gives NULL)
-  const oldComment = /^\s*-----BEGIN OPENSSH PRIVATE KEY-----/.test(text) ? (key.comment ?? '') : null;
+  const oldComment = OPENSSH_ARMOR.test(text) ? (key.comment ?? '') : null;
   key.comment = comment;
   // an unencrypted key stays unencrypted whatever -P says (loadPrivateKey ignored it too)
   const keep = isEncrypted(text) ? pass : Buffer.alloc(0);
