@@ -48,6 +48,20 @@ describe('export = ssh-keygen -e', () => {
       }
     }
   }
+  for (const name of ['ed25519', 'rsa2048', 'ecdsa384']) {
+    test(`a ${name} certificate (ssh-keygen -s): every -m as ssh-keygen -e, refusals included`, () => {
+      const file = keys.get(name)!;
+      const made = openssh('ssh-keygen', ['-q', '-s', keys.get('ed25519')!, '-I', 'id', '-n', 'u', `${file}.pub`]);
+      assert.equal(made.status, 0, made.stderr);
+      for (const m of FORMATS) {
+        const want = openssh('ssh-keygen', ['-e', '-m', m, '-f', `${file}-cert.pub`]);
+        const got = sshkit(['export', '-m', m, '-f', `${file}-cert.pub`]);
+        if (want.status === 0) assert.equal(got.stdout, want.stdout, m);
+        else assertOneLineRefusal(got);
+        assert.equal(got.status === 0, want.status === 0, `${m}: ${got.stderr}`);
+      }
+    });
+  }
   test('--json carries the same text; an unknown -m is refused as ssh-keygen does', () => {
     const file = keys.get('ecdsa256')!;
     const json = JSON.parse(sshkit(['export', '--json', '-f', file]).stdout);

@@ -8,7 +8,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { encodeBase64 } from './base64.js';
 import { bad, ParseError } from './errors.js';
-import { inspectBlob } from './key-blob.js';
+import { inspectBlob, plainKeyBlob } from './key-blob.js';
 import { parseRfc4716 } from './key-file.js';
 import { keyFromBlob, type PublicKey } from './key.js';
 import { sshpk } from './private-key.js';
@@ -37,13 +37,15 @@ function base64Lines(bytes: Buffer, width: number): string {
   return out;
 }
 
-/** The key as an OpenSSL key object (RSA and ECDSA only, as ssh-keygen's EVP conversions). */
+/** The key as an OpenSSL key object (RSA and ECDSA, plain or certified, as ssh-keygen's EVP conversions). */
 function toKeyObject(key: PublicKey, format: ConvertFormat): KeyObject {
   const info = inspectBlob(key.blob);
-  if (info.isCert || (info.type !== 'ssh-rsa' && !info.type.startsWith('ecdsa-sha2-'))) {
+  if (info.baseType !== 'ssh-rsa' && !info.baseType.startsWith('ecdsa-sha2-')) {
     throw bad(`${format}: unsupported key type ${info.label}`);
   }
-  return createPublicKey(sshpk().parseKey(key.blob, 'rfc4253').toString('pkcs8'));
+  // a certificate exports the key it certifies, as ssh-keygen's EVP conversion of its key part
+  const blob = info.isCert ? plainKeyBlob(key.blob) : key.blob;
+  return createPublicKey(sshpk().parseKey(blob, 'rfc4253').toString('pkcs8'));
 }
 
 /**
