@@ -107,3 +107,21 @@ describe('import = ssh-keygen -i', () => {
     assert.equal(JSON.parse(sshkit(['import', '--json', '-f', rfc]).stdout).line + '\n', openssh('ssh-keygen', ['-i', '-f', rfc]).stdout);
   });
 });
+
+describe('import of RFC 4716 files written by other tools', () => {
+  test('puttygen -O public and a continued Comment header + x- header: as ssh-keygen -i', () => {
+    const ppk = join(dir, 'putty.ppk');
+    const rfc = join(dir, 'putty.rfc');
+    const made = openssh('puttygen', ['-t', 'ed25519', '-o', ppk, '--new-passphrase', '/dev/null']);
+    assert.equal(made.status, 0, made.stderr);
+    assert.equal(openssh('puttygen', [ppk, '-O', 'public', '-o', rfc]).status, 0);
+    const body = openssh('ssh-keygen', ['-e', '-f', keys.get('ed25519')!]).stdout.split('\n').slice(2).join('\n');
+    const cont = join(dir, 'continued.rfc');
+    writeFileSync(cont, `---- BEGIN SSH2 PUBLIC KEY ----\nComment: "a long \\\ncontinued"\nx-foo: bar\n${body}`);
+    for (const f of [rfc, cont]) {
+      const want = openssh('ssh-keygen', ['-i', '-f', f]);
+      assert.equal(want.status, 0, want.stderr);
+      assert.equal(sshkit(['import', '-f', f]).stdout, want.stdout);
+    }
+  });
+});
