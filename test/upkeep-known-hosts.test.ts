@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { openssh, sshkit, tempDir, testEnv } from './helpers.js';
+import { openssh, sshkit, SSHKIT, tempDir, testEnv } from './helpers.js';
 
 const { dir, cleanup } = tempDir('sshkit-upkeep-kh-');
 after(cleanup);
@@ -69,7 +69,7 @@ function listing(file: string): string[] {
   const d = join(file, '..');
   return readdirSync(d).sort().map((n) => `${n} ${(statSync(join(d, n)).mode & 0o777).toString(8)}`);
 }
-const SSHKIT_ARGS = (args: string[]) => [join(process.cwd(), 'bin', 'sshkit'), ...args];
+const SSHKIT_ARGS = (args: string[]) => [SSHKIT, ...args];
 const node = process.execPath;
 
 const HOSTS = ['example.com', 'EXAMPLE.COM', '10.0.0.1', '[example.com]:2222', 'www.example.org', 'bad.example.org', 'hashed.example', 'HASHED.example', 'mixed.case.example', 'after-empty', 'crlf.example', 'www.example.com', 'absent.example'];
