@@ -9,7 +9,10 @@ import { SshkitError, Exit } from './core/errors.js';
 import { requestedStatus } from './output.js';
 
 /** Subcommands, each a thin yargs CommandModule in src/commands/<name>.ts. */
-const COMMANDS = ['keygen', 'fingerprint', 'sign', 'verify-signature', 'find-principals', 'serve', 'passwd', 'exec', 'certify', 'inspect', 'krl', 'audit'];
+const COMMANDS = [
+  'keygen', 'fingerprint', 'sign', 'verify-signature', 'find-principals', 'serve', 'passwd', 'exec',
+  'certify', 'inspect', 'krl', 'audit', 'passphrase', 'comment', 'known-hosts', 'export', 'import',
+];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
