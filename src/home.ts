@@ -3,11 +3,22 @@
  * $HOME when it is an absolute path, else the password database's entry (as OpenSSH uses getpwuid),
  * so an empty or relative HOME never puts keys under the current folder.
  */
-import { homedir, userInfo } from 'node:os';
+import { homedir, hostname, userInfo } from 'node:os';
 import { isAbsolute } from 'node:path';
 
 /** The home folder for default paths (see the module comment). */
 export function homeDir(): string {
   const h = homedir();
   return h && isAbsolute(h) ? h : userInfo().homedir;
+}
+
+/** ssh-keygen's `pw->pw_name@hostname` (getpwuid, gethostname): keygen's default comment, export's header. */
+export function userAtHost(): string {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER ?? process.env.LOGNAME ?? String(process.getuid?.() ?? '');
+  }
+  return `${user}@${hostname()}`;
 }

@@ -11,18 +11,6 @@ interface Args extends GlobalFlags {
   format: string;
 }
 
-/** ssh-keygen's `pw->pw_name@hostname` (getpwuid, gethostname). */
-async function who(): Promise<string> {
-  const os = await import('node:os');
-  let user: string;
-  try {
-    user = os.userInfo().username;
-  } catch {
-    user = process.env.USER ?? process.env.LOGNAME ?? String(process.getuid?.() ?? '');
-  }
-  return `${user}@${os.hostname()}`;
-}
-
 async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const { Output } = await import('../output.js');
   const { SshkitError } = await import('../core/errors.js');
@@ -33,14 +21,14 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const format = convertFormat(argv.format);
   const name = inputName(argv.file);
   const data = await readInput(argv.file);
-  const user = await who();
+  const user = (await import('../home.js')).userAtHost();
   let key;
   let text: string;
   try {
     key = publicKeyOfFile(argv.file, data);
     text = exportPublicKey(key, format, user);
   } catch (err) {
-    if (err instanceof SshkitError && !err.message.startsWith(`${name}:`)) throw new SshkitError(err.code, `${name}: ${err.message}`);
+    if (err instanceof SshkitError && !err.message.startsWith(`${name}:`)) throw new SshkitError(err.status, `${name}: ${err.message}`);
     throw err;
   }
   if (out.json) out.data({ file: name, format, keyType: key.type, text });

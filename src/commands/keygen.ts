@@ -19,18 +19,6 @@ interface Args extends GlobalFlags {
   quiet: boolean;
 }
 
-/** ssh-keygen's default comment: the login name and host name (user@hostname). */
-async function defaultComment(): Promise<string> {
-  const os = await import('node:os');
-  let user: string;
-  try {
-    user = os.userInfo().username;
-  } catch {
-    user = process.env.USER ?? process.env.LOGNAME ?? String(process.getuid?.() ?? '');
-  }
-  return `${user}@${os.hostname()}`;
-}
-
 async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   const { Output } = await import('../output.js');
   const { bad } = await import('../core/errors.js');
@@ -45,7 +33,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   if (toStdout && out.json) throw bad('--json: cannot be combined with -f - (the private key goes to stdout)');
   const file = toStdout ? '-' : (argv.file ?? (await import('node:path')).join((await import('../home.js')).homeDir(), '.ssh', `id_${spec.kind}`));
   const passphrase = argv.passphraseFile !== undefined ? await (await import('../input.js')).readFirstLine(argv.passphraseFile) : (argv.passphrase ?? '');
-  const comment = argv.comment ?? (await defaultComment());
+  const comment = argv.comment ?? ((await import('../home.js')).userAtHost());
   kg.checkGenerateOptions(spec, { comment, passphrase, format });
   if (!toStdout && !argv.force) kg.refuseExisting(file);
 
