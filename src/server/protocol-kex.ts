@@ -106,11 +106,12 @@ let tablePatched = false;
 function patchRekey(): void {
   if (tablePatched) return;
   tablePatched = true;
-  const table = require('ssh2/lib/protocol/handlers.js') as Array<(self: any, payload: Buffer) => void>;
+  const table = require('ssh2/lib/protocol/handlers.js') as Array<(self: any, payload: Buffer) => unknown>;
   const orig = table[MSG_KEXINIT];
   table[MSG_KEXINIT] = (self, payload) => {
-    orig(self, payload);
-    if (self._server) fixGuess(self, payload);
+    const r = orig(self, payload);
+    if (self._server && r !== Infinity) fixGuess(self, payload);
+    return r; // Infinity (a fatal error) must stop ssh2's parse loop
   };
 }
 

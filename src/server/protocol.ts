@@ -47,7 +47,8 @@ export const SERVER_SIG_ALGS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha
 const MSG_EXT_INFO = 7;
 const MSG_USERAUTH_REQUEST = 50;
 const DISCONNECT_PROTOCOL_ERROR = 2;
-const KNOWN_METHODS = new Set(['none', 'password', 'publickey', 'hostbased', 'keyboard-interactive']);
+/** The auth method names ssh2 itself parses; any other name is answered (and counted) by auth-queue.ts. */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set(['none', 'password', 'publickey', 'hostbased', 'keyboard-interactive']);
 
 /** The exact publickey request bytes, keyed by ssh2's per-request key Buffer (`ctx.key.data`). */
 export interface RawPublicKey {
@@ -68,12 +69,14 @@ let patched = false;
 function patchTable(): void {
   if (patched) return;
   patched = true;
-  const table = require('ssh2/lib/protocol/handlers.js') as Array<(self: any, payload: Buffer) => void>;
+  const table = require('ssh2/lib/protocol/handlers.js') as Array<(self: any, payload: Buffer) => unknown>;
   const orig = table[MSG_USERAUTH_REQUEST];
+  // The handler's result is passed on: after a fatal error ssh2 returns Infinity to stop parsing the
+  // chunk; dropping it handed the next packet to a destructed protocol (net--server-exception-1).
   table[MSG_USERAUTH_REQUEST] = (self, payload) => {
     self.__sshkitPayload = payload;
     try {
-      orig(self, payload);
+      return orig(self, payload);
     } finally {
       self.__sshkitPayload = undefined;
     }
@@ -95,8 +98,6 @@ function parsePublicKeyPayload(payload: Buffer): RawPublicKey {
 
 /** Hooks the server calls back into. */
 export interface ProtocolHooks {
-  /** An unknown method was refused with USERAUTH_FAILURE (count it as an attempt). */
-  onUnknownMethod(user: string, method: string): void;
   /** The methods to list in a USERAUTH_FAILURE. */
   methods(): string[];
   /** A protocol violation closed the connection. */
@@ -156,15 +157,11 @@ export function hardenConnection(client: any, hooks: ProtocolHooks): void {
       return;
     }
     if (!KNOWN_METHODS.has(method)) {
-      // ssh2 already queued the method name; answer it now if nothing else is waiting, else give up.
-      if (proto._authsQueue.length === 1 && !client.authenticated) {
-        proto.authFailure(hooks.methods());
-        hooks.onUnknownMethod(user, method);
-      } else {
-        hooks.onViolation(`auth method ${method} pipelined behind a pending request`);
-        proto.disconnect(DISCONNECT_PROTOCOL_ERROR);
-        client._sock?.destroy();
-      }
+      // Before authentication auth-queue.ts answers unknown methods in their turn; one reaching here
+      // comes after it (ssh2 would disconnect without a reason).
+      hooks.onViolation(`auth method ${method} after authentication`);
+      proto.disconnect(DISCONNECT_PROTOCOL_ERROR);
+      client._sock?.destroy();
       return;
     }
     if (method === 'publickey' && data && data.key && p.__sshkitPayload) {

@@ -17,9 +17,9 @@ import { loadHostKeys, type HostKey } from './host-keys.js';
 import { DEFAULT_LIMITS, Gate, type Guard, type Limits } from './limits.js';
 import { ConnLog, Logger, type LogFormat, type LogSink } from './log.js';
 import { PasswordSource } from './password-source.js';
-import { algorithmPolicy, disconnectNoMoreAuth, hardenConnection, socketOf } from './protocol.js';
+import { KNOWN_METHODS, algorithmPolicy, disconnectNoMoreAuth, hardenConnection, socketOf } from './protocol.js';
 import { handleSession, type SessionContext } from './session.js';
-import { guardPackets, guardSession } from './conn-guard.js';
+import { guardSession } from './conn-guard.js';
 
 /** Everything `sshkit serve` takes (SPEC flags). */
 export interface ServeOptions {
@@ -81,8 +81,6 @@ interface Conn extends AuthConn {
   ends: Set<() => void>;
 }
 
-/** The method names ssh2 itself parses; any other name is answered (and counted) by the auth queue. */
-const SSH2_METHODS: ReadonlySet<string> = new Set(['none', 'password', 'publickey', 'hostbased', 'keyboard-interactive']);
 
 /** Lines an unauthenticated connection may log (ConnLog): every attempt allowed by max-auth-tries, and some. */
 const preauthLogBudget = (maxAuthTries: number) => 16 + 2 * maxAuthTries;
@@ -179,19 +177,13 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     });
     hardenConnection(client, {
       methods: () => methods,
-      onUnknownMethod: guarded(c, (user: string, method: string) => {
-        if (!attempt(c, user)) return;
-        c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
-        countFailure(c, user);
-      }),
       onViolation: (reason) => c.log.event('protocol-error', { conn: c.id, reason }),
     });
-    c.queue.front(SSH2_METHODS, () => methods, (user, method) => {
+    c.queue.front(KNOWN_METHODS, () => methods, (user, method) => {
       if (!attempt(c, user)) return false;
       c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
       return !countFailure(c, user);
     });
-    guardPackets(client);
     client.on('error', (err: Error) => c.log.event('conn-error', { conn: c.id, reason: err.message.slice(0, 200) }));
     client.on(
       'authentication',
