@@ -27,6 +27,17 @@ interface Args extends GlobalFlags {
   maxSessions: number;
   idleTimeout: number;
   logFormat: string;
+  // Issue 13 (file transfer) and issue 17 (fleet): each owned by its own module, wired in server.ts.
+  sftp?: string;
+  sftpReadOnly: boolean;
+  proxyProtocol: boolean;
+  proxyFrom?: string;
+  authorizedCommand?: string;
+  authorizedCommandUser?: string;
+  authorizedCommandCache: number;
+  trustedUserCaKeys?: string;
+  authorizedPrincipals?: string;
+  metrics?: string;
 }
 
 function count(name: string, v: number, min = 0): number {
@@ -76,6 +87,12 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
       exec: argv.exec as 'builtin' | 'os',
       limits,
       logFormat,
+      sftp: argv.sftp === undefined ? undefined : { root: argv.sftp, readOnly: argv.sftpReadOnly },
+      proxy: argv.proxyProtocol ? { from: argv.proxyFrom } : undefined,
+      authorizedCommand: argv.authorizedCommand === undefined ? undefined : { command: argv.authorizedCommand, user: argv.authorizedCommandUser, cacheSeconds: argv.authorizedCommandCache },
+      trustedUserCaKeys: argv.trustedUserCaKeys,
+      authorizedPrincipals: argv.authorizedPrincipals,
+      metrics: argv.metrics,
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -135,6 +152,16 @@ const command: CommandModule<GlobalFlags, Args> = {
       .option('per-source-max-startups', { type: 'number', default: 0, describe: 'Unauthenticated connections from one address (0: no limit; sshd PerSourceMaxStartups)' })
       .option('max-sessions', { type: 'number', default: 10, describe: 'Session channels open at once per connection (sshd MaxSessions)' })
       .option('idle-timeout', { type: 'number', default: 0, describe: 'Seconds without session traffic before disconnecting (0: never)' })
+      .option('sftp', { type: 'string', nargs: 1, describe: 'Serve the SFTP subsystem with ROOT as / (%u = user name); off by default' })
+      .option('sftp-read-only', { type: 'boolean', default: false, describe: 'Refuse every SFTP write' })
+      .option('proxy-protocol', { type: 'boolean', default: false, describe: 'Expect a PROXY protocol v1/v2 header from the load balancers named by --proxy-from' })
+      .option('proxy-from', { type: 'string', nargs: 1, describe: 'CIDR,... of load balancers allowed to send a PROXY header (everyone else refused)' })
+      .option('authorized-command', { type: 'string', nargs: 1, describe: 'Command printing authorized_keys lines (sshd AuthorizedKeysCommand; tokens %u %U %f %t %k %h)' })
+      .option('authorized-command-user', { type: 'string', nargs: 1, describe: 'Run --authorized-command as this user (sshd AuthorizedKeysCommandUser)' })
+      .option('authorized-command-cache', { type: 'number', default: 10, describe: 'Seconds an --authorized-command answer is reused (0: never)' })
+      .option('trusted-user-ca-keys', { type: 'string', nargs: 1, describe: 'CA public keys trusted for user certificates (sshd TrustedUserCAKeys)' })
+      .option('authorized-principals', { type: 'string', nargs: 1, describe: 'Principals file for certificate logins; %u = user name (sshd AuthorizedPrincipalsFile)' })
+      .option('metrics', { type: 'string', nargs: 1, describe: 'Serve Prometheus metrics on HOST:PORT (loopback by default)' })
       .option('log-format', { choices: ['text', 'json'], default: 'text', describe: 'Log lines on stderr' }) as unknown as Argv<Args>,
   handler: run,
 };

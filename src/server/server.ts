@@ -42,6 +42,18 @@ export interface ServeOptions {
   decide?: AuthDecide;
   /** and a handler of accepted session channels used instead of session.ts. */
   sessionHandler?: (session: any, ctx: SessionContext) => void;
+  /** Issue 13: `--sftp ROOT` (`%u` per user) and `--sftp-read-only`. */
+  sftp?: { root: string; readOnly: boolean };
+  /** Issue 17: `--proxy-protocol` with `--proxy-from CIDR,...` (absent: no PROXY header expected). */
+  proxy?: { from?: string };
+  /** Issue 17: `--authorized-command CMD` (sshd AuthorizedKeysCommand) with its user and cache seconds. */
+  authorizedCommand?: { command: string; user?: string; cacheSeconds: number };
+  /** Issue 17: `--trusted-user-ca-keys FILE` (sshd TrustedUserCAKeys). */
+  trustedUserCaKeys?: string;
+  /** Issue 17: `--authorized-principals PATH` (sshd AuthorizedPrincipalsFile, `%u`). */
+  authorizedPrincipals?: string;
+  /** Issue 17: `--metrics HOST:PORT` (Prometheus text exposition). */
+  metrics?: string;
 }
 
 /** Where the publickey check finds a user's keys: authorized.ts's file cache, or a library caller's lookup. */
@@ -89,6 +101,10 @@ const preauthLogBudget = (maxAuthTries: number) => 16 + 2 * maxAuthTries;
 export async function startSshServer(opts: ServeOptions): Promise<RunningServer> {
   // Bind first, log after (issue 10 item 8): lines logged while starting are held until the port is
   // bound, so a busy port prints one error line and nothing before it.
+  // Scaffold for issues 13 and 17 (this session): a flag not built yet refuses to start, never ignored.
+  for (const [flag, set] of [['--sftp', opts.sftp], ['--proxy-protocol', opts.proxy], ['--authorized-command', opts.authorizedCommand], ['--trusted-user-ca-keys', opts.trustedUserCaKeys], ['--authorized-principals', opts.authorizedPrincipals], ['--metrics', opts.metrics]] as const) {
+    if (set !== undefined) throw (await import("../core/errors.js")).bad(`${flag}: not built yet`);
+  }
   const sink: LogSink = opts.logSink ?? ((line) => process.stderr.write(line + '\n'));
   let held: string[] | null = [];
   const log = new Logger(opts.logFormat, (line) => (held ? held.push(line) : sink(line)));
