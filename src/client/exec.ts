@@ -190,8 +190,14 @@ export async function execRemote(req: ExecRequest): Promise<ExecResult> {
 function runChannel(client: Ssh2.Client, req: ExecRequest, where: string, errors: Error[]): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     let closed = false;
+    let code: number | null | undefined;
+    let signal: string | undefined;
+    // A server may hang up right after exit-status/EOF/CLOSE, and the TCP close can be emitted before the
+    // channel's own close (its output still draining): with a status in hand that is not a lost
+    // connection — the channel's close below reports it, as ssh(1) does.
     client.once('close', () => {
-      if (!closed) reject(execError(`${where}: connection lost${errors.length ? `: ${errors[errors.length - 1].message}` : ''}`));
+      if (closed || typeof code === 'number' || signal) return;
+      reject(execError(`${where}: connection lost${errors.length ? `: ${errors[errors.length - 1].message}` : ''}`));
     });
     const opts: Ssh2.ExecOptions = req.pty ? { pty: { term: req.pty.term, rows: req.pty.rows, cols: req.pty.cols } } : {};
     client.exec(req.command, opts, (err, stream) => {
@@ -199,8 +205,6 @@ function runChannel(client: Ssh2.Client, req: ExecRequest, where: string, errors
         closed = true;
         return reject(execError(`${where}: the server refused to run the command: ${err.message}`));
       }
-      let code: number | null | undefined;
-      let signal: string | undefined;
       const unresize = req.onResize?.((rows, cols) => stream.setWindow(rows, cols, 0, 0));
       stream.on('exit', (c: number | null, s?: string) => {
         code = c;
