@@ -14,8 +14,12 @@ export interface ExecRun {
   stderr: string;
 }
 
-/** `bin/sshkit exec ARGS` with HOME set to `home` (no stray ~/.ssh keys or known_hosts). */
-export function execCli(args: string[], opts: { home: string; input?: string | Buffer; env?: Record<string, string>; agent?: string }): Promise<ExecRun> {
+/**
+ * `bin/sshkit exec ARGS` with HOME set to `home` (no stray ~/.ssh keys or known_hosts). A run that
+ * outlives `timeoutMs` (default 120 s) is killed and rejected, so a hung client fails its test instead
+ * of stalling the suite.
+ */
+export function execCli(args: string[], opts: { home: string; input?: string | Buffer; env?: Record<string, string>; agent?: string; timeoutMs?: number }): Promise<ExecRun> {
   return new Promise((resolve, reject) => {
     const env = testEnv({ HOME: opts.home, ...opts.env });
     if (opts.agent) env.SSH_AUTH_SOCK = opts.agent; // testEnv drops the caller's agent; a test may bring its own
@@ -24,8 +28,12 @@ export function execCli(args: string[], opts: { home: string; input?: string | B
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out), stderr }));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sshkit exec ${args.join(' ')}: no exit after ${opts.timeoutMs ?? 120_000} ms (stderr so far: ${stderr.slice(-500)})`));
+    }, opts.timeoutMs ?? 120_000);
+    child.on('error', (err) => (clearTimeout(timer), reject(err)));
+    child.on('close', (status) => (clearTimeout(timer), resolve({ status, stdout: Buffer.concat(out), stderr })));
     child.stdin.on('error', () => {}); // the command may not read its stdin
     child.stdin.end(opts.input ?? '');
   });

@@ -177,14 +177,23 @@ export interface Daemon {
  */
 export function startDaemon(cmd: string, args: string[], ready: RegExp, o: { port?: number; env?: Record<string, string> } = {}): Promise<Daemon> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: testEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, signalled as a whole: a peer that forks (dropbear, a python wrapper)
+    // leaves no child listening after the test.
+    const child = spawn(cmd, args, { env: testEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const kill = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        child.kill(sig); // the group is gone already (or never started)
+      }
+    };
     let out = '';
     let done = false;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    process.once('exit', () => child.kill('SIGKILL'));
+    process.once('exit', () => kill('SIGKILL'));
     const stop = async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      if (child.exitCode === null && child.signalCode === null) kill('SIGTERM');
+      const t = setTimeout(() => kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(t);
     };
@@ -193,7 +202,7 @@ export function startDaemon(cmd: string, args: string[], ready: RegExp, o: { por
       if (done) return;
       done = true;
       clearTimeout(timer);
-      child.kill('SIGKILL');
+      kill('SIGKILL');
       reject(e);
     };
     const onData = (d: Buffer) => {
