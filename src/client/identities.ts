@@ -8,6 +8,7 @@
  * `-i`, a skipped default key.
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
+import { keyFileTooOpen } from '../core/key-file.js';
 import { join } from 'node:path';
 import { ParseError, SshkitError } from '../core/errors.js';
 import { fingerprint } from '../core/fingerprint.js';
@@ -91,7 +92,7 @@ async function loadOne(path: string, text: string, opts: IdentityOptions, explic
  * and any group/other permission bit set. Its warning, on one line; the key is not used.
  */
 function unprotected(path: string, st: Stats): string | null {
-  if (st.uid !== process.getuid?.() || (st.mode & 0o077) === 0) return null;
+  if (!keyFileTooOpen(st, process.getuid?.())) return null;
   const mode = `0${(st.mode & 0o777).toString(8).padStart(3, '0')}`;
   return `WARNING: UNPROTECTED PRIVATE KEY FILE! Permissions ${mode} for '${path}' are too open. It is required that your private key files are NOT accessible by others.`;
 }

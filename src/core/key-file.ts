@@ -161,3 +161,13 @@ export function parseRfc4716(text: string): ScanResult {
   }
   return { keys, errors: [] };
 }
+
+/**
+ * OpenSSH's one rule for private key files (authfile.c `sshkey_perm_ok`, used by ssh, sshd and
+ * ssh-keygen alike): a file owned by the user reading it must have none of the 077 mode bits, else the
+ * tools call it an "UNPROTECTED PRIVATE KEY FILE" and do not use it. A file of another owner passes
+ * (as there). Each caller words the refusal as its OpenSSH counterpart does.
+ */
+export function keyFileTooOpen(st: { uid: number; mode: number }, uid: number | undefined): boolean {
+  return uid !== undefined && st.uid === uid && (st.mode & 0o077) !== 0;
+}

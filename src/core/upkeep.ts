@@ -8,6 +8,7 @@
  * complete 0600 temp file over it, so a crash never leaves half a key.
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { keyFileTooOpen } from './key-file.js';
 import { bad, fsError } from './errors.js';
 import { publicKeyPath } from './keygen.js';
 import { keyFromBlob, parsePublicKeyText, type PublicKey } from './key.js';
@@ -35,7 +36,7 @@ function refuseOpenPermissions(file: string): void {
   } catch (err) {
     throw fsError(file, err);
   }
-  if (st.uid === process.getuid?.() && (st.mode & 0o077) !== 0) {
+  if (keyFileTooOpen(st, process.getuid?.())) {
     throw bad(`${file}: UNPROTECTED PRIVATE KEY FILE: permissions 0${(st.mode & 0o777).toString(8)} are too open (chmod 600)`);
   }
 }

@@ -8,6 +8,7 @@
  * what it advertises): DSA host keys are refused; one key per type, the first given wins.
  */
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { keyFileTooOpen } from '../core/key-file.js';
 import { homeDir } from '../home.js';
 import { join } from 'node:path';
 import { bad, fsError, SshkitError } from '../core/errors.js';
@@ -40,7 +41,7 @@ export function defaultHostKeyPath(): string {
  * "UNPROTECTED PRIVATE KEY FILE!" and ignores the key. sshkit refuses to start instead (one line).
  */
 export function hostKeyPermsProblem(st: { uid: number; mode: number }, uid: number | undefined): string | null {
-  if (uid === undefined || st.uid !== uid || (st.mode & 0o077) === 0) return null;
+  if (!keyFileTooOpen(st, uid)) return null;
   const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
   return `UNPROTECTED PRIVATE KEY FILE: permissions ${mode} are too open; it must not be accessible by others (chmod 600)`;
 }
