@@ -1,0 +1,7 @@
+/** sshkit-keygen mode file (issue 12): being built. */
+import type { KgArgs, KgIO } from './types.js';
+import { unsupported } from './usage.js';
+/** stub */
+export async function runExport(_a: KgArgs, _io: KgIO): Promise<number> { throw unsupported('runExport'); }
+/** stub */
+export async function runImport(_a: KgArgs, _io: KgIO): Promise<number> { throw unsupported('runImport'); }
