@@ -153,8 +153,8 @@ export async function loadIdentity(file: string, a: KgArgs, io: KgIO): Promise<I
 }
 
 /** Runs the permission check alone (for modes that load with their own passphrase logic). */
-export function checkPerms(file: string, io: KgIO): void {
-  if (!permOk(file, io)) throw new KgFatal(`Load key "${file}": bad permissions`);
+export function checkPerms(file: string, io: KgIO, prefix = `Load key "${file}"`): void {
+  if (!permOk(file, io)) throw new KgFatal(`${prefix}: bad permissions`);
 }
 
 /** Reads a file for a mode; `Load key` wording is not wanted here, so the caller names the failure. */
