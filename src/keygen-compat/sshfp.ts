@@ -10,7 +10,7 @@ import { sshfpRecords } from '../core/sshfp.js';
 import { SshkitError } from '../core/errors.js';
 import { strerror } from './files.js';
 import { lastArg, type KgArgs, type KgIO } from './types.js';
-import { KgFatal } from './usage.js';
+import { KgFatal, logLine } from './usage.js';
 
 /** _PATH_HOST_*_KEY_FILE in the order ssh-keygen tries them. */
 const HOST_KEYS = ['rsa', 'dsa', 'ecdsa', 'ed25519', 'xmss'].map((t) => `/etc/ssh/ssh_host_${t}_key`);
@@ -45,6 +45,7 @@ export async function runSshfp(a: KgArgs, io: KgIO): Promise<number> {
   if (file !== undefined) {
     const out = records(file, host, generic);
     if (out === false) throw new KgFatal(`${file}: No such file or directory`);
+    if (out === '') io.stderr(logLine('export_dns_rr: unsupported algorithm and/or digest_type'));
     io.stdout(out);
     return 0;
   }
@@ -52,6 +53,7 @@ export async function runSshfp(a: KgArgs, io: KgIO): Promise<number> {
   for (const f of HOST_KEYS) {
     const out = records(f, host, generic);
     if (out === false) continue;
+    if (out === '') io.stderr(logLine('export_dns_rr: unsupported algorithm and/or digest_type'));
     io.stdout(out);
     n++;
   }
