@@ -49,15 +49,15 @@ export function loadFile(path: string): { data: Buffer } | { error: string } {
 
 /**
  * sshkey_load_public (authfile.c): PATH as a public key, else PATH.pub, else the public half of the
- * private key at PATH. The error is ssh_err's text ("No such file or directory", "invalid format").
+ * private key at PATH (`from`: the file read, or 'private'). The error is ssh_err's text ("No such file or directory", "invalid format").
  */
-export function loadPublicLikeOpenssh(path: string): { key: PublicKey } | { error: string } {
+export function loadPublicLikeOpenssh(path: string): { key: PublicKey; from: string } | { error: string } {
   const first = loadFile(path);
   if ('data' in first) {
     const text = first.data.toString('latin1');
     if (!isPrivateKeyText(text)) {
       try {
-        return { key: parsePublicKeyText(text) };
+        return { key: parsePublicKeyText(text), from: path };
       } catch (err) {
         if (!(err instanceof SshkitError)) throw err;
       }
@@ -66,7 +66,7 @@ export function loadPublicLikeOpenssh(path: string): { key: PublicKey } | { erro
   const pub = loadFile(`${path}.pub`);
   if ('data' in pub) {
     try {
-      return { key: parsePublicKeyText(pub.data.toString('latin1')) };
+      return { key: parsePublicKeyText(pub.data.toString('latin1')), from: `${path}.pub` };
     } catch (err) {
       if (!(err instanceof SshkitError)) throw err;
     }
@@ -74,7 +74,7 @@ export function loadPublicLikeOpenssh(path: string): { key: PublicKey } | { erro
   if ('error' in first) return { error: first.error };
   try {
     const k = publicFromPrivate(first.data.toString('latin1'));
-    if (k) return { key: k };
+    if (k) return { key: k, from: 'private' };
   } catch (err) {
     if (!(err instanceof SshkitError)) throw err;
   }

@@ -7,13 +7,13 @@
  */
 import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { AgentClient } from '../client/agent.js';
-import { PassphraseError, loadPrivateKey } from '../core/private-key.js';
 import { createSigner } from '../core/signature.js';
 import { armorSignature, encodeSshsig, hashFd, signDigest, signedData, type SshsigHash } from '../core/sshsig.js';
 import { SshkitError } from '../core/errors.js';
 import type { PublicKey } from '../core/key.js';
-import { FATAL, hashStream, loadFile, loadPublicLikeOpenssh, logLine, readStdinLine, sigOpts, strerror } from './sig-common.js';
-import { lastArg, type KgArgs, type KgIO } from './types.js';
+import { loadIdentity } from './sig-identity.js';
+import { FATAL, hashStream, loadPublicLikeOpenssh, logLine, readStdinLine, sigOpts, strerror } from './sig-common.js';
+import type { KgArgs, KgIO } from './types.js';
 
 /** Signs a digest of one message into an SSHSIG blob: the agent's or the private key's signer. */
 type DigestSigner = (hash: SshsigHash, digest: Buffer) => Promise<Buffer>;
@@ -48,7 +48,7 @@ async function agentFor(io: KgIO, pub: PublicKey, namespace: string): Promise<{ 
   };
 }
 
-/** ssh-keygen.c load_sign_key + load_identity; null after the error was logged (fatal: throws the status). */
+/** ssh-keygen.c load_sign_key (load_identity's failures are thrown as KgFatal); a status after a logged error. */
 async function privateSigner(io: KgIO, args: KgArgs, keyPath: string, pub: PublicKey, namespace: string): Promise<DigestSigner | number> {
   let privPath = keyPath;
   let waspub = false;
@@ -62,27 +62,7 @@ async function privateSigner(io: KgIO, args: KgArgs, keyPath: string, pub: Publi
     logLine(io, `No private key found for public key "${keyPath}"`);
     return FATAL;
   }
-  const file = loadFile(privPath);
-  if ('error' in file) {
-    logLine(io, `Load key "${privPath}": ${file.error}`);
-    return FATAL;
-  }
-  let priv;
-  try {
-    try {
-      priv = loadPrivateKey(file.data, '', privPath);
-    } catch (err) {
-      if (!(err instanceof PassphraseError)) throw err;
-      const given = lastArg(args, 'P');
-      const pass = given ?? (io.isTTY ? await io.readSecret('Enter passphrase: ') : '');
-      priv = loadPrivateKey(file.data, pass, privPath);
-    }
-  } catch (err) {
-    if (!(err instanceof SshkitError)) throw err;
-    const why = err instanceof PassphraseError ? 'incorrect passphrase supplied to decrypt private key' : 'invalid format';
-    logLine(io, `Load key "${privPath}": ${why}`);
-    return FATAL;
-  }
+  const priv = await loadIdentity(args, io, privPath);
   let signer;
   try {
     signer = createSigner(priv, pub.blob);
