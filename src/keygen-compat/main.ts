@@ -122,7 +122,7 @@ export async function main(argv: readonly string[], io: KgIO): Promise<number> {
       return 1;
     }
     if (err instanceof KgFatal) {
-      io.stderr(logLine(err.message));
+      if (err.message) io.stderr(logLine(err.message));
       return err.status;
     }
     // a core refusal not mapped by the mode: still one line, never a stack trace

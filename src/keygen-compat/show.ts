@@ -1,7 +1,125 @@
-/** sshkit-keygen mode file (issue 12): being built. */
-import type { KgArgs, KgIO } from './types.js';
-import { unsupported } from './usage.js';
-/** stub */
-export async function runFingerprint(_a: KgArgs, _io: KgIO): Promise<number> { throw unsupported('runFingerprint'); }
-/** stub */
-export async function runPrintPublic(_a: KgArgs, _io: KgIO): Promise<number> { throw unsupported('runPrintPublic'); }
+/**
+ * `sshkit-keygen -l [-v] [-E hash] [-f file]`, `-B` and `-y` (ssh-keygen.c do_fingerprint,
+ * fingerprint_private, fingerprint_one_key, do_print_public, 9.2). -l reads a private key file (line 1
+ * says PRIVATE KEY, never on stdin) as fingerprint_private: FILE.pub's key and comment, else the
+ * private file's clear public part and stored comment; any other file line by line as authorized_keys
+ * or known_hosts (one leading field of options/hosts skipped; `@marker` lines are not read, as
+ * ssh-keygen), bad lines skipped silently, "F is not a public key file." (exit 255) when none is good.
+ */
+import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { fingerprint, randomart, safeText, type FingerprintHash } from '../core/fingerprint.js';
+import { base64Fingerprint, bubbleBabble, keyDigest, type DigestName } from '../core/fingerprint-extra.js';
+import { formatPublicKey, inspectBlob, keyFromBlob, parsePublicKeyText, type PublicKey } from '../core/key.js';
+import { classify, scanKeyLines } from '../core/key-file.js';
+import { loadPrivateKey, publicFromPrivate } from '../core/private-key.js';
+import { checkPerms, identityFile, loadIdentity, statOrFatal } from './files.js';
+import { flagCount, lastArg, type KgArgs, type KgIO } from './types.js';
+import { KgFatal } from './usage.js';
+
+/** All of a stream (stdin for `-f -`). */
+export async function readStream(s: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** How -l/-B print a key: the digest (-E, default sha256; -B forces SHA-1 Bubble Babble) and -v's randomart. */
+interface FpStyle {
+  readonly alg: DigestName;
+  readonly babble: boolean;
+  readonly visual: boolean;
+}
+
+function styleOf(a: KgArgs): FpStyle {
+  const babble = a.flags.has('B');
+  const alg = babble ? 'sha1' : ((lastArg(a, 'E') ?? 'sha256').toLowerCase() as DigestName);
+  return { alg, babble, visual: flagCount(a, 'v') > 0 };
+}
+
+/** fingerprint_one_key(): `BITS FP COMMENT (TYPE)`, "no comment" for none, randomart with -v. */
+function oneKey(blob: Buffer, comment: string | null, st: FpStyle): string {
+  const info = inspectBlob(blob);
+  const fp = st.babble
+    ? bubbleBabble(keyDigest(blob, 'sha1'))
+    : st.alg === 'md5' || st.alg === 'sha256'
+      ? fingerprint(blob, st.alg)
+      : base64Fingerprint(blob, st.alg);
+  let out = `${info.bits} ${fp} ${comment === null ? 'no comment' : safeText(comment)} (${info.label})\n`;
+  // randomart's digest is the fingerprint's (core randomart hashes with any node digest name)
+  if (st.visual && !st.babble) out += randomart(blob, info, st.alg as FingerprintHash) + '\n';
+  return out;
+}
+
+/** sshkey_try_load_public(FILE.pub): the key and its comment, the file's path standing in for none. */
+function pubBeside(file: string): PublicKey | null {
+  try {
+    const pub = parsePublicKeyText(readFileSync(file + '.pub', 'latin1'));
+    return { ...pub, comment: pub.comment.replace(/[\r\n].*$/s, '') || file + '.pub' };
+  } catch {
+    return null;
+  }
+}
+
+/** fingerprint_private(): FILE.pub, else the clear public part, the comment from the private key if needed. */
+function fingerprintPrivate(file: string, text: string, io: KgIO, st: FpStyle): string {
+  let key: PublicKey | null = pubBeside(file);
+  let comment: string | null = key ? key.comment : null;
+  if (!key) {
+    try {
+      key = publicFromPrivate(text);
+    } catch {
+      key = null;
+    }
+  }
+  if (!key || !comment) {
+    comment = null;
+    try {
+      checkPerms(file, io);
+      const k = loadPrivateKey(text, undefined, file);
+      key ??= keyFromBlob(Buffer.from(k.toPublic().toBuffer('rfc4253')));
+      if (/^\s*-----BEGIN OPENSSH PRIVATE KEY-----/.test(text)) comment = Buffer.from(k.comment ?? '', 'utf8').toString('latin1');
+    } catch {
+      /* sshkey_load_private failed (encrypted, bad permissions): the public part speaks alone */
+    }
+  }
+  if (!key) throw new KgFatal(`${file} is not a key file.`);
+  return oneKey(key.blob, comment, st);
+}
+
+/** `-l` / `-B` (do_fingerprint). */
+export async function runFingerprint(a: KgArgs, io: KgIO): Promise<number> {
+  const st = styleOf(a);
+  const file = await identityFile(a, io);
+  const stdin = file === '-';
+  if (!stdin) statOrFatal(file, true);
+  const path = stdin ? '(stdin)' : file;
+  let buf: Buffer;
+  try {
+    buf = stdin ? await readStream(io.stdin) : readFileSync(file);
+  } catch {
+    buf = Buffer.alloc(0); // fopen of a folder works, getline fails: no key
+  }
+  const text = buf.toString('latin1');
+  const firstLine = /^[ \t]*(?:(?:#[^\n]*)?\n[ \t]*)*([^\n]*)/.exec(text)?.[1] ?? '';
+  if (!stdin && firstLine.includes('PRIVATE KEY') && classify(text) === 'private') {
+    io.stdout(Buffer.from(fingerprintPrivate(file, text, io, st), 'latin1'));
+    return 0;
+  }
+  let out = '';
+  // ssh-keygen reads one leading field (options or host patterns) only; `@marker hosts key` is skipped
+  for (const f of scanKeyLines(text).keys) if ((f.fields ?? 0) < 2) out += oneKey(f.key.blob, f.comment, st);
+  if (out === '') throw new KgFatal(`${path} is not a public key file.`);
+  io.stdout(Buffer.from(out, 'latin1'));
+  return 0;
+}
+
+/** `-y` (do_print_public): the private key's public key, with its comment when it has a non-empty one. */
+export async function runPrintPublic(a: KgArgs, io: KgIO): Promise<number> {
+  const file = await identityFile(a, io);
+  statOrFatal(file, false);
+  const id = await loadIdentity(file, a, io);
+  const blob = Buffer.from(id.key.toPublic().toBuffer('rfc4253'));
+  io.stdout(formatPublicKey(keyFromBlob(blob, id.comment ?? '')) + '\n');
+  return 0;
+}
