@@ -21,8 +21,8 @@ import { lastArg, type KgArgs, type KgIO } from './types.js';
 function loadKrl(path: string): Krl {
   const f = loadFile(path);
   if ('error' in f) throw new KgFatal(`Unable to load KRL ${path}: ${f.error}`);
-  // ssh_krl_from_blob answers "no KRL" (r == 0, krl NULL) for a file without the magic
-  if (!isKrl(f.data)) throw new KgFatal(`Invalid KRL file ${path}: success`);
+  // ssh_krl_from_blob: SSH_ERR_KRL_BAD_MAGIC for a file without the magic
+  if (!isKrl(f.data)) throw new KgFatal(`Invalid KRL file ${path}: KRL file has invalid magic number`);
   try {
     return parseKrl(f.data);
   } catch (err) {
@@ -57,6 +57,8 @@ export async function generateKrl(a: KgArgs, io: KgIO): Promise<number> {
   if (z !== undefined && BigInt(z.replace(/^\+/, '')) !== 0n) krl.version = BigInt(z.replace(/^\+/, ''));
   const comment = lastArg(a, 'C');
   if (comment !== undefined) krl.comment = Buffer.from(comment, 'utf8').toString('latin1');
+  // stdout is a pipe's full buffer in ssh-keygen: a fatal() (_exit) drops what printf had queued
+  const said: string[] = [];
   for (const file of a.operands) {
     const path = file === '-' ? '(standard input)' : file;
     let text: string;
@@ -66,7 +68,7 @@ export async function generateKrl(a: KgArgs, io: KgIO): Promise<number> {
       if ('error' in f) throw new KgFatal(`fopen ${file}: ${f.error}`);
       text = f.data.toString('latin1');
     }
-    if (!a.flags.has('q')) io.stdout(`Revoking from ${path}\n`);
+    if (!a.flags.has('q')) said.push(`Revoking from ${path}\n`);
     try {
       applyKrlSpec(krl, text, ca);
     } catch (err) {
@@ -81,6 +83,7 @@ export async function generateKrl(a: KgArgs, io: KgIO): Promise<number> {
   } catch (err) {
     throw new KgFatal(`write ${out}: ${strerror(err)}`);
   }
+  if (said.length) io.stdout(said.join(''));
   return 0;
 }
 
@@ -91,14 +94,16 @@ export async function checkKrl(a: KgArgs, io: KgIO): Promise<number> {
   const krl = loadKrl(path);
   if (a.flags.has('l')) throw unsupported('-Q -l (printing a KRL)');
   let status = 0;
+  const said: string[] = []; // printed at exit, as stdio flushes a pipe (a fatal() drops it)
   for (const file of a.operands) {
     const got = loadPublicLikeOpenssh(file);
     if ('error' in got) throw new KgFatal(`Cannot load public key ${file}: ${got.error}`);
     const own = got.key.comment.replace(/[\r\n].*$/s, '');
     const comment = got.from === 'private' ? '' : own || got.from;
     const revoked = krl.isRevoked(got.key.blob);
-    io.stdout(`${file}${comment ? ` (${comment})` : ''}: ${revoked ? 'REVOKED' : 'ok'}\n`);
+    said.push(`${file}${comment ? ` (${comment})` : ''}: ${revoked ? 'REVOKED' : 'ok'}\n`);
     if (revoked) status = 1;
   }
+  if (said.length) io.stdout(said.join(''));
   return status;
 }

@@ -10,6 +10,7 @@ import { SshkitError } from '../core/errors.js';
 import { parsePublicKeyText, type PublicKey } from '../core/key.js';
 import { isPrivateKeyText, publicFromPrivate } from '../core/private-key.js';
 import type { SshsigHash } from '../core/sshsig.js';
+import { strerror } from './files.js';
 import type { KgArgs, KgIO } from './types.js';
 
 /** ssh-keygen's fatal() exit status, and what a handler returning -1 exits with. */
@@ -20,23 +21,7 @@ export function logLine(io: KgIO, text: string): void {
   io.stderr(`${text}\r\n`);
 }
 
-/** strerror(3) for the errno codes a file operation gives (glibc's texts). */
-const STRERROR = new Map([
-  ['ENOENT', 'No such file or directory'],
-  ['EACCES', 'Permission denied'],
-  ['EISDIR', 'Is a directory'],
-  ['ENOTDIR', 'Not a directory'],
-  ['EEXIST', 'File exists'],
-  ['EPERM', 'Operation not permitted'],
-  ['ELOOP', 'Too many levels of symbolic links'],
-  ['ENAMETOOLONG', 'File name too long'],
-]);
-
-/** strerror of a Node fs error (its message when the code is not listed). */
-export function strerror(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return (e?.code && STRERROR.get(e.code)) || (e?.message ?? String(err));
-}
+export { strerror };
 
 /** A file's bytes, or the strerror text why it cannot be read (sshbuf_load_file; EISDIR shows on read as in C). */
 export function loadFile(path: string): { data: Buffer } | { error: string } {
