@@ -31,12 +31,21 @@ function allowedText(io: KgIO, path: string, onError?: (why: string) => void): s
 /**
  * checkAllowedSigners with ssh-keygen's log: every line's refusal is logged as it is met, also the
  * lines before the one that grants (the core returns those reasons only on a refusal, so the lines
- * before a grant are asked again on their own).
+ * before a grant are asked again on their own). With no principal (find-principals), a blank line
+ * that ends in a newline is OpenSSH's "missing key" too (parse_principals_key_and_options skips only
+ * an empty or `#` line: `\n` is neither), which the core, rightly for a decision, just skips.
  */
 function allowedSigners(io: KgIO, path: string, text: string, q: SignerQuery): Grant | null {
   const r = checkAllowedSigners(text, q);
-  const before = r.ok ? checkAllowedSigners(text.split('\n').slice(0, r.grant.line - 1).join('\n') + '\n', q) : r;
-  if (!before.ok) for (const x of before.reasons) logLine(io, `${path}:${x.line}: ${x.reason}`);
+  const lines = text.split('\n');
+  const before = r.ok ? checkAllowedSigners(lines.slice(0, r.grant.line - 1).join('\n') + '\n', q) : r;
+  const reasons = before.ok ? [] : [...before.reasons];
+  if (q.principal === undefined) {
+    const last = r.ok ? r.grant.line - 1 : lines.length - 1;
+    for (let n = 0; n < last; n++) if (/^[ \t]*(\r.*)?$/s.test(lines[n])) reasons.push({ line: n + 1, reason: 'missing key' });
+    reasons.sort((x, y) => x.line - y.line);
+  }
+  for (const x of reasons) logLine(io, `${path}:${x.line}: ${x.reason}`);
   return r.ok ? r.grant : null;
 }
 
