@@ -74,7 +74,15 @@ export async function generateKrl(a: KgArgs, io: KgIO): Promise<number> {
     } catch (err) {
       if (!(err instanceof SshkitError)) throw err;
       const line = err instanceof ParseError && err.line !== undefined ? err.line : undefined;
-      throw new KgFatal(/requires specification of a CA key/.test(err.message) || line === undefined ? err.message : `${path}:${line}: ${err.message}`);
+      if (/requires specification of a CA key/.test(err.message) || line === undefined) throw new KgFatal(err.message);
+      // a line read as a key that does not parse: fatal_r(r, "%s:%lu: invalid key"), r's text
+      if (/^hash of /.test(err.message)) throw new KgFatal('update_krl_from_file: revoke key failed: invalid format');
+      const why = /^(invalid serial|serial out of range|unsupported hash)/.test(err.message)
+        ? err.message
+        : /^(hash|invalid hash)/.test(err.message)
+          ? 'decode hash failed: invalid format'
+          : 'invalid key: invalid format';
+      throw new KgFatal(`${path}:${line}: ${why}`);
     }
   }
   const data = writeKrl(krl, BigInt(Math.floor(Date.now() / 1000)));
