@@ -10,7 +10,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBoth } from './keygen-compat-helper.js';
@@ -18,6 +18,8 @@ import { tempDir, testEnv } from './helpers.js';
 
 const { dir: root, cleanup } = tempDir('kg-cert-');
 const dir = join(root, 'files');
+const sock = join(root, 'agent.sock');
+let agent: ChildProcess | undefined;
 
 function keygen(cwd: string, args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('ssh-keygen', args, { cwd, input, env: testEnv(), encoding: 'utf8' });
@@ -53,7 +55,10 @@ before(() => {
   setup(['-k', '-f', 'krl', '-s', 'ca.pub', 'spec', 'u.pub']);
   writeFileSync(join(dir, 'empty'), '');
 });
-after(cleanup);
+after(() => {
+  agent?.kill();
+  cleanup();
+});
 
 const V = '20200101:20300101';
 
@@ -62,6 +67,8 @@ interface Row {
   readonly args: string[];
   readonly status: number;
   readonly input?: string;
+  /** Run with SSH_AUTH_SOCK: an ssh-agent holding the CAs `ca` and `rca`. */
+  readonly agent?: boolean;
 }
 
 const CERTIFY: Row[] = [
@@ -76,6 +83,9 @@ const CERTIFY: Row[] = [
   { name: 'refused: wrong -P', args: ['-s', 'encca', '-P', 'nope', '-I', 'e', 'u.pub'], status: 255 },
   { name: 'refused: CA key readable by others', args: ['-s', 'loose', '-I', 'x', 'u.pub'], status: 255 },
   { name: 'refused: a public CA without -U', args: ['-s', 'ca.pub', '-I', 'x', 'u.pub'], status: 255 },
+  { name: '-U: the CA in ssh-agent (ed25519)', args: ['-s', 'ca.pub', '-U', '-I', 'agent', '-n', 'alice', '-V', V, 'u.pub'], status: 0, agent: true },
+  { name: '-U: the CA in ssh-agent (RSA, rsa-sha2-512)', args: ['-s', 'rca.pub', '-U', '-I', 'agent', '-h', '-V', V, 'h.pub', 'r.pub'], status: 0, agent: true },
+  { name: 'refused: -U, CA not in the agent', args: ['-s', 'encca.pub', '-U', '-I', 'agent', 'u.pub'], status: 255, agent: true },
   { name: 'refused: -U without an agent', args: ['-s', 'ca.pub', '-U', '-I', 'x', 'u.pub'], status: 255 },
   { name: 'refused: empty principal', args: ['-s', 'ca', '-I', 'x', '-n', 'a,,b', 'u.pub'], status: 255 },
   { name: 'refused: unknown -O', args: ['-s', 'ca', '-I', 'x', '-O', 'bogus', 'u.pub'], status: 255 },
@@ -155,7 +165,7 @@ function runRows(rows: Row[]): void {
   for (const row of rows) {
     it(row.name, () => {
       const input = row.input ?? (row.args.includes('-') && row.args[0] === '-L' ? readFileSync(join(dir, 'uc.pub'), 'utf8') : '');
-      const r = runBoth(dir, row.args, { input });
+      const r = runBoth(dir, row.args, { input, env: row.agent ? { SSH_AUTH_SOCK: sock } : undefined });
       try {
         assert.equal(r.openssh.status, row.status, `ssh-keygen ${row.args.join(' ')}: ${r.openssh.stderr}`);
         assert.deepEqual(
@@ -171,7 +181,18 @@ function runRows(rows: Row[]): void {
   }
 }
 
-describe('sshkit-keygen -s = ssh-keygen 9.2 -s (certificates checked with ssh-keygen -L)', () => runRows(CERTIFY));
+describe('sshkit-keygen -s = ssh-keygen 9.2 -s (certificates checked with ssh-keygen -L)', () => {
+  before(async () => {
+    agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(sock), 'ssh-agent did not create its socket');
+    for (const ca of ['ca', 'rca']) {
+      const r = spawnSync('ssh-add', ['-q', join(dir, ca)], { env: testEnv({ SSH_AUTH_SOCK: sock }), encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    }
+  });
+  runRows(CERTIFY);
+});
 describe('sshkit-keygen -L = ssh-keygen 9.2 -L', () => runRows(LIST));
 describe('sshkit-keygen -k / -Q = ssh-keygen 9.2 -k / -Q (KRLs apart from their date)', () => {
   runRows(KRL);

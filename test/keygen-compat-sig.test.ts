@@ -226,6 +226,18 @@ describe('sshkit-keygen -Y = ssh-keygen 9.2 -Y (same status, stdout, stderr, fil
     }
   });
 
+  it('an ECDSA signature (random k, so checked by the other tool): ssh-keygen -Y verify accepts what sshkit-keygen signed', () => {
+    const r = runBoth(dir, ['-Y', 'sign', '-f', 'e', '-n', 'file', 'm']);
+    assert.equal(r.sshkit.status, 0, r.sshkit.stderr);
+    assert.deepEqual({ stdout: r.sshkit.stdout, stderr: r.sshkit.stderr }, { stdout: r.openssh.stdout, stderr: r.openssh.stderr });
+    for (const [input, want] of [[MSG, 0], ['tampered\n', 255]] as const) {
+      const v = spawnSync('ssh-keygen', ['-Y', 'verify', '-f', join(dir, 'allowed'), '-I', 'ecdsa@x', '-n', 'file', '-s', join(r.dirs.sshkit, 'm.sig')], { input, env: testEnv(), encoding: 'utf8' });
+      assert.equal(v.status, want, v.stdout + v.stderr);
+    }
+    rmSync(r.dirs.openssh, { recursive: true, force: true });
+    rmSync(r.dirs.sshkit, { recursive: true, force: true });
+  });
+
   it('a signature sshkit-keygen made through the agent verifies with ssh-keygen -Y verify', () => {
     const r = runBoth(agentDir, ['-Y', 'sign', '-f', 'r.pub', '-n', 'file', 'm'], { env: { SSH_AUTH_SOCK: sock } });
     assert.equal(r.sshkit.status, 0, r.sshkit.stderr);
