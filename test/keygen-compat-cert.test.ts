@@ -54,6 +54,12 @@ before(() => {
   writeFileSync(join(dir, 'shorthash'), 'hash: SHA256:AAAA\n');
   setup(['-k', '-f', 'krl', '-s', 'ca.pub', 'spec', 'u.pub']);
   writeFileSync(join(dir, 'empty'), '');
+  // a KRL with every section krl_dump prints: keys, SHA256 and SHA1 hashes, serials and IDs, a wildcard CA
+  const hfp = keygen(dir, ['-lf', 'h.pub']).stdout.split(' ')[1];
+  writeFileSync(join(dir, 'dspec'), `hash: ${hfp}\nsha1: ${readFileSync(join(dir, 'r.pub'), 'utf8')}sha256: ${readFileSync(join(dir, 'ca.pub'), 'utf8')}id: zed\nid: alpha\nserial: 9\nserial: 1-3\n`);
+  writeFileSync(join(dir, 'wspec'), 'id: w\nserial: 100\n');
+  setup(['-k', '-f', 'dump.krl', '-s', 'ca.pub', '-C', 'my comment', '-z', '7', 'dspec', 'u.pub']);
+  setup(['-k', '-u', '-f', 'dump.krl', '-s', 'none', 'wspec', 'hc.pub']);
 });
 after(() => {
   agent?.kill();
@@ -126,6 +132,9 @@ const KRL: Row[] = [
   { name: 'refused: no -f', args: ['-k', 'u.pub'], status: 255 },
   { name: '-Q: revoked and not', args: ['-Q', '-f', 'krl', 'u.pub', 'h.pub', 'r.pub'], status: 1 },
   { name: '-Q: a certificate revoked by serial', args: ['-Q', '-f', 'krl', 'hc.pub', 'uc.pub'], status: 1 },
+  { name: '-Q -l prints the KRL (krl_dump) before the keys', args: ['-Q', '-l', '-f', 'dump.krl', 'u.pub', 'h.pub'], status: 1 },
+  { name: '-Q -l alone', args: ['-Q', '-l', '-f', 'krl'], status: 0 },
+  { name: '-k every spec keyword, -C and -z', args: ['-k', '-f', 'new.krl', '-s', 'ca.pub', '-C', 'c', '-z', '7', 'dspec', 'u.pub', 'hc.pub'], status: 0 },
   { name: '-Q: none revoked', args: ['-Q', '-f', 'krl', 'h.pub', 'r.pub'], status: 0 },
   { name: 'refused: -Q a missing key (earlier lines lost with the fatal)', args: ['-Q', '-f', 'krl', 'h.pub', 'nosuch'], status: 255 },
   { name: 'refused: -Q of a file that is no KRL', args: ['-Q', '-f', 'u.pub', 'u.pub'], status: 255 },

@@ -3,11 +3,13 @@
  * do_check_krl on sshkit's KRL code (core/krl.ts, krl-parse.ts, krl-spec.ts, krl-write.ts): `-k` reads
  * each spec file in turn ("Revoking from FILE" on stdout), a bad line is fatal and nothing is written;
  * the KRL is written with open(O_TRUNC, 0644) as sshbuf_write_file. `-Q` prints
- * `KEY (comment): ok|REVOKED` per key, exit 1 when any is revoked.
+ * `KEY (comment): ok|REVOKED` per key, exit 1 when any is revoked; `-Q -l` first prints the KRL as krl_dump.
  */
 import { statSync, writeFileSync } from 'node:fs';
 import { ParseError, SshkitError } from '../core/errors.js';
 import { isCertificateBlob } from '../core/certificate.js';
+import { fingerprint } from '../core/fingerprint.js';
+import { keyFromBlob } from '../core/key.js';
 import { isKrl, Krl } from '../core/krl.js';
 import { parseKrl } from '../core/krl-parse.js';
 import { applyKrlSpec } from '../core/krl-spec.js';
@@ -95,14 +97,41 @@ export async function generateKrl(a: KgArgs, io: KgIO): Promise<number> {
   return 0;
 }
 
+/** format_timestamp (krl.c): local time as %Y%m%dT%H%M%S. */
+function timestamp(t: bigint): string {
+  const d = new Date(Number(t) * 1000);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getFullYear(), 4)}${p(d.getMonth() + 1)}${p(d.getDate())}T${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+/** Latin1 strings (blobs, key IDs) in krl.c's tree order: memcmp, then the shorter first. */
+const sorted = (items: Iterable<string>) => [...items].map((x) => Buffer.from(x, 'latin1')).sort(Buffer.compare);
+
+/** krl.c krl_dump, as `-Q -l` prints it: the header, keys and hashes in tree order, then each CA's section. */
+function dumpKrl(krl: Krl): string {
+  const out = [`# KRL version ${krl.version}\n`, `# Generated at ${timestamp(krl.date)}\n`];
+  if (krl.comment !== '') out.push(`# Comment: ${krl.comment}\n`);
+  out.push('\n');
+  for (const blob of sorted(krl.keys)) out.push(`hash: ${fingerprint(blob)} # ${keyFromBlob(blob).type}\n`);
+  for (const h of sorted(krl.sha256)) out.push(`hash: SHA256:${h.toString('hex')}\n`);
+  for (const h of sorted(krl.sha1)) out.push(`# hash SHA1:${h.toString('hex')}\n`);
+  for (const c of krl.cas.values()) {
+    out.push('\n', c.ca ? `# CA key ${keyFromBlob(c.ca).type} ${fingerprint(c.ca)}\n` : '# Wildcard CA\n');
+    const { lo, hi } = c.serials.ranges();
+    for (let i = 0; i < lo.length; i++) out.push(lo[i] === hi[i] ? `serial: ${lo[i]}\n` : `serial: ${lo[i]}-${hi[i]}\n`);
+    for (const id of sorted(c.keyIds)) out.push(`id: ${id.toString('latin1')}\n`);
+  }
+  return out.join('');
+}
+
 /** do_check_krl. */
 export async function checkKrl(a: KgArgs, io: KgIO): Promise<number> {
   const path = lastArg(a, 'f') ?? '';
   if (path === '') throw new KgFatal('KRL checking requires an input file');
   const krl = loadKrl(path);
-  if (a.flags.has('l')) throw unsupported('-Q -l (printing a KRL)');
   let status = 0;
   const said: string[] = []; // printed at exit, as stdio flushes a pipe (a fatal() drops it)
+  if (a.flags.has('l')) said.push(dumpKrl(krl));
   for (const file of a.operands) {
     const got = loadPublicLikeOpenssh(file);
     if ('error' in got) throw new KgFatal(`Cannot load public key ${file}: ${got.error}`);
