@@ -119,15 +119,23 @@ function readKey(file: string): string {
   }
 }
 
+/**
+ * Why sshkey_load_private refuses a file that is no key (ssherr.c wording): a broken openssh-key-v1 is
+ * "invalid format"; anything else went on to OpenSSL's PEM reader, which says "error in libcrypto".
+ */
+export function notAKeyReason(text: string): string {
+  return /-----BEGIN OPENSSH PRIVATE KEY-----/.test(text) ? 'invalid format' : 'error in libcrypto';
+}
+
 /** sshkey_load_private(file, pass): a KgFatal with ssherr.c's wording on failure; null for a wrong passphrase. */
 function tryLoad(file: string, text: string, pass: string): Identity | null {
-  if (!isPrivateKeyText(text)) throw new KgFatal(`Load key "${file}": invalid format`);
+  if (!isPrivateKeyText(text)) throw new KgFatal(`Load key "${file}": ${notAKeyReason(text)}`);
   try {
     const key = loadPrivateKey(text, pass, file);
     return { key, comment: OPENSSH_ARMOR.test(text) ? (key.comment ?? '') : null, text, passphrase: pass };
   } catch (err) {
     if (err instanceof PassphraseError) return null;
-    if (err instanceof SshkitError) throw new KgFatal(`Load key "${file}": invalid format`);
+    if (err instanceof SshkitError) throw new KgFatal(`Load key "${file}": ${notAKeyReason(text)}`);
     throw err;
   }
 }

@@ -3,19 +3,19 @@
  * fingerprint_private, fingerprint_one_key, do_print_public, 9.2). -l reads a private key file (line 1
  * says PRIVATE KEY, never on stdin) as fingerprint_private: FILE.pub's key and comment, else the
  * private file's clear public part and stored comment; any other file line by line as authorized_keys
- * or known_hosts (one leading field of options/hosts skipped; `@marker` lines are not read, as
- * ssh-keygen), bad lines skipped silently, "F is not a public key file." (exit 255) when none is good.
+ * or known_hosts (scan-lines.ts: ssh-keygen's own loop, quirks included), bad lines skipped silently,
+ * "F is not a public key file." (exit 255) when none is good.
  */
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { fingerprint, randomart, safeText, type FingerprintHash } from '../core/fingerprint.js';
 import { base64Fingerprint, bubbleBabble, keyDigest, type DigestName } from '../core/fingerprint-extra.js';
 import { formatPublicKey, inspectBlob, keyFromBlob, parsePublicKeyText, type PublicKey } from '../core/key.js';
-import { classify, scanKeyLines } from '../core/key-file.js';
 import { loadPrivateKey, publicFromPrivate } from '../core/private-key.js';
 import { checkPerms, identityFile, loadIdentity, statOrFatal } from './files.js';
 import { flagCount, lastArg, type KgArgs, type KgIO } from './types.js';
-import { KgFatal } from './usage.js';
+import { KgFatal, logLine } from './usage.js';
+import { fingerprintLoop } from './scan-lines.js';
 
 /** All of a stream (stdin for `-f -`). */
 export async function readStream(s: Readable): Promise<Buffer> {
@@ -101,16 +101,18 @@ export async function runFingerprint(a: KgArgs, io: KgIO): Promise<number> {
     buf = Buffer.alloc(0); // fopen of a folder works, getline fails: no key
   }
   const text = buf.toString('latin1');
-  const firstLine = /^[ \t]*(?:(?:#[^\n]*)?\n[ \t]*)*([^\n]*)/.exec(text)?.[1] ?? '';
-  if (!stdin && firstLine.includes('PRIVATE KEY') && classify(text) === 'private') {
+  // line 1 (the physical first line, blanks trimmed, not a comment) saying PRIVATE KEY: fingerprint_private
+  const first = text.slice(0, (text.indexOf('\n') + 1 || text.length + 1) - 1).replace(/^[ \t]+/, '');
+  if (!stdin && !first.startsWith('#') && first.includes('PRIVATE KEY')) {
     io.stdout(Buffer.from(fingerprintPrivate(file, text, io, st), 'latin1'));
     return 0;
   }
+  const loop = fingerprintLoop(buf, path);
   let out = '';
-  // ssh-keygen reads one leading field (options or host patterns) only; `@marker hosts key` is skipped
-  for (const f of scanKeyLines(text).keys) if ((f.fields ?? 0) < 2) out += oneKey(f.key.blob, f.comment, st);
+  for (const k of loop.keys) out += oneKey(k.key.blob, k.comment, st);
+  if (out !== '') io.stdout(Buffer.from(out, 'latin1'));
+  if (st.visual && loop.debug.length > 0) io.stderr(loop.debug.map(logLine).join(''));
   if (out === '') throw new KgFatal(`${path} is not a public key file.`);
-  io.stdout(Buffer.from(out, 'latin1'));
   return 0;
 }
 

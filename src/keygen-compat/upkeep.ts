@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { changeComment, changePassphrase } from '../core/upkeep.js';
 import { isPrivateKeyText, loadPrivateKey, PassphraseError } from '../core/private-key.js';
 import { SshkitError } from '../core/errors.js';
-import { checkPerms, identityFile, statOrFatal, strerror } from './files.js';
+import { checkPerms, identityFile, notAKeyReason, statOrFatal, strerror } from './files.js';
 import { lastArg, type KgArgs, type KgIO } from './types.js';
 import { KgFatal, logLine, unsupported } from './usage.js';
 
@@ -23,13 +23,13 @@ function load(file: string, pass: string): { comment: string | null } | { error:
   } catch (err) {
     return { error: strerror(err), wrong: false };
   }
-  if (!isPrivateKeyText(text)) return { error: 'invalid format', wrong: false };
+  if (!isPrivateKeyText(text)) return { error: notAKeyReason(text), wrong: false };
   try {
     const k = loadPrivateKey(text, pass, file);
     return { comment: OPENSSH_ARMOR.test(text) ? (k.comment ?? '') : null };
   } catch (err) {
     if (err instanceof PassphraseError) return { error: 'incorrect passphrase supplied to decrypt private key', wrong: true };
-    if (err instanceof SshkitError) return { error: 'invalid format', wrong: false };
+    if (err instanceof SshkitError) return { error: notAKeyReason(text), wrong: false };
     throw err;
   }
 }
