@@ -83,9 +83,9 @@ async function readTtySecret(fd: number, prompt: string): Promise<string> {
     let text = '';
     const done = (): void => {
       input.setRawMode(false);
-      input.pause();
       input.removeAllListeners('data');
       writeSync(fd, '\n');
+      input.destroy(); // closes the terminal fd: an open tty.ReadStream would keep the process alive
       resolve(text);
     };
     input.on('data', (d: Buffer) => {
@@ -129,12 +129,13 @@ export function processIO(): KgIO {
       if (fd !== undefined) {
         try {
           return await readTtySecret(fd, prompt);
-        } finally {
+        } catch (err) {
           try {
             closeSync(fd);
           } catch {
-            /* the ReadStream may have closed it */
+            /* already closed */
           }
+          throw err;
         }
       }
       process.stderr.write(prompt);
