@@ -5,7 +5,7 @@
  * files that are no key. `runBoth(dir, args)` then copies it once per tool.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -64,6 +64,9 @@ export function keygenFixtures(): string {
   );
   // ssh-keygen -l's comment pointer outlives its line: a key without a comment after one with a comment
   writeFileSync(join(d, 'stale_comments'), [`${rsa} long comment here`, ed, `  ${ec}`, `no-pty ${ed}`, ed, '', `${ed}\t`].join('\n'));
+  // a -A prefix whose Ed25519 host key exists already (RSA and ECDSA are missing)
+  mkdirSync(join(d, 'pre', 'etc', 'ssh'), { recursive: true });
+  for (const f of ['', '.pub']) copyFileSync(join(d, 'plain' + f), join(d, 'pre', 'etc', 'ssh', 'ssh_host_ed25519_key' + f));
   made = d;
   return d;
 }

@@ -158,11 +158,37 @@ test('-H: output and FILE.old exact; every host still found by ssh-keygen -F in 
   }
 });
 
+test('-A -f PREFIX: the missing host keys made (0600/0644, read back by ssh-keygen), the existing one kept', () => {
+  const { openssh, sshkit, dirs } = runBoth(keygenFixtures(), ['-A', '-f', 'pre']);
+  assert.deepEqual(sshkit, openssh);
+  assert.equal(sshkit.stdout, 'ssh-keygen: generating new host keys: RSA ECDSA \n');
+  const etc = (d: string) => join(d, 'pre', 'etc', 'ssh');
+  sameNamesAndModes(etc(dirs.sshkit), etc(dirs.openssh));
+  assert.deepEqual(folderState(etc(dirs.sshkit)).get('ssh_host_ed25519_key'), folderState(join(keygenFixtures(), 'pre', 'etc', 'ssh')).get('ssh_host_ed25519_key'));
+  for (const [t, bits] of [['rsa', '3072'], ['ecdsa', '256']]) {
+    crossRead(etc(dirs.sshkit), `ssh_host_${t}_key`);
+    const [mine, theirs] = [report(etc(dirs.sshkit), `ssh_host_${t}_key.pub`).line, report(etc(dirs.openssh), `ssh_host_${t}_key.pub`).line];
+    assert.equal(mine.split(' ')[0], bits);
+    assert.equal(mine.replace(/ \S+ /, ' FP '), theirs.replace(/ \S+ /, ' FP '));
+  }
+  const again = runBoth(dirs.sshkit, ['-A', '-f', 'pre']);
+  assert.deepEqual(again.sshkit, again.openssh);
+  assert.equal(again.sshkit.stdout, '', 'nothing left to make');
+});
+
+test('-A -f PREFIX without PREFIX/etc/ssh: ssh-keygen\'s three "Could not save" lines, exit 0', () => {
+  const { openssh, sshkit } = runBoth(keygenFixtures(), ['-A', '-f', 'nowhere']);
+  const shape = (s: string) => s.replace(/_key\.[A-Za-z0-9]{10}:/g, '_key.XXXXXXXXXX:');
+  assert.equal(sshkit.status, openssh.status);
+  assert.equal(sshkit.stdout, openssh.stdout);
+  assert.equal(shape(sshkit.stderr), shape(openssh.stderr));
+  assert.match(sshkit.stderr, /Could not save your private key in nowhere\/etc\/ssh\/ssh_host_rsa_key\.\S+: No such file or directory/);
+});
+
 const REFUSED: Array<{ args: string[]; names: string; control: string[] }> = [
   { args: ['-M', 'generate', 'out'], names: '-M', control: ['-l', '-f', 'plain.pub'] },
   { args: ['-D', 'libpkcs11.so'], names: '-D', control: ['-l', '-f', 'plain.pub'] },
   { args: ['-K'], names: '-K', control: ['-l', '-f', 'plain.pub'] },
-  { args: ['-A'], names: '-A', control: ['-l', '-f', 'plain.pub'] },
   { args: ['-q', '-t', 'dsa', '-N', '', '-f', 'k'], names: '-t dsa', control: ['-q', '-t', 'ed25519', '-N', '', '-f', 'k'] },
   { args: ['-q', '-t', 'ed25519-sk', '-N', '', '-f', 'k'], names: '-t ed25519-sk', control: ['-q', '-t', 'ed25519', '-N', '', '-f', 'k'] },
   { args: ['-q', '-t', 'ed25519', '-a', '100', '-N', 'pw', '-f', 'k'], names: '-a 100', control: ['-q', '-t', 'ed25519', '-a', '100', '-N', '', '-f', 'k'] },

@@ -17,6 +17,7 @@ import { runComment, runPassphrase } from './upkeep.js';
 import { runExport, runImport } from './convert.js';
 import { runSshfp } from './sshfp.js';
 import { runGenerate } from './generate.js';
+import { runHostKeys } from './hostkeys.js';
 
 const PATH_MAX = 4096;
 
@@ -105,7 +106,7 @@ function dispatch(a: KgArgs): ModeHandler {
   if (has(a, 'y')) return runPrintPublic;
   if (has(a, 'r')) return runSshfp;
   if (has(a, 'M')) throw unsupported('-M (moduli generation and screening)');
-  if (has(a, 'A')) throw unsupported('-A (host keys in /etc/ssh)');
+  if (has(a, 'A')) return runHostKeys;
   return runGenerate;
 }
 
