@@ -64,6 +64,7 @@ export function keygenFixtures(): string {
   );
   // ssh-keygen -l's comment pointer outlives its line: a key without a comment after one with a comment
   writeFileSync(join(d, 'stale_comments'), [`${rsa} long comment here`, ed, `  ${ec}`, `no-pty ${ed}`, ed, '', `${ed}\t`].join('\n'));
+  writeFileSync(join(d, 'crlf_keys'), `${ed} with cr\r\n${rsa}\r\nhost ${ec} x\r\n`);
   // a -A prefix whose Ed25519 host key exists already (RSA and ECDSA are missing)
   mkdirSync(join(d, 'pre', 'etc', 'ssh'), { recursive: true });
   for (const f of ['', '.pub']) copyFileSync(join(d, 'plain' + f), join(d, 'pre', 'etc', 'ssh', 'ssh_host_ed25519_key' + f));

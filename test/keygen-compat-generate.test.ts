@@ -59,6 +59,7 @@ const QUIET: Array<{ args: string[]; pass?: string; head: string; bits: string }
   { args: ['-t', 'ecdsa'], head: '-----BEGIN OPENSSH PRIVATE KEY-----', bits: '256' },
   { args: ['-t', 'ecdsa', '-b', '521', '-C', ''], head: '-----BEGIN OPENSSH PRIVATE KEY-----', bits: '521' },
   { args: ['-t', 'ecdsa-sha2-nistp384'], head: '-----BEGIN OPENSSH PRIVATE KEY-----', bits: '384' },
+  { args: ['-t', 'rsa', '-b', '1024', '-C', 'small'], head: '-----BEGIN OPENSSH PRIVATE KEY-----', bits: '1024' },
   { args: ['-t', 'rsa', '-b', '2048'], head: '-----BEGIN OPENSSH PRIVATE KEY-----', bits: '2048' },
   { args: [], head: '-----BEGIN OPENSSH PRIVATE KEY-----', bits: '3072' },
   { args: ['-t', 'rsa', '-b', '2048', '-m', 'PEM'], head: '-----BEGIN RSA PRIVATE KEY-----', bits: '2048' },

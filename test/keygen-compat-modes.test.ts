@@ -66,7 +66,7 @@ const GETOPT: Row[] = [
 ];
 
 const SHOW: Row[] = [
-  ...['plain', 'plain.pub', 'rsa', 'ecdsa', 'pemkey', 'enc', 'p8enc', 'rsa-cert.pub', 'known_hosts', 'authorized_keys', 'stale_comments'].map((f) => ({ args: ['-l', '-f', f] })),
+  ...['plain', 'plain.pub', 'rsa', 'ecdsa', 'pemkey', 'enc', 'p8enc', 'rsa-cert.pub', 'known_hosts', 'authorized_keys', 'stale_comments', 'crlf_keys'].map((f) => ({ args: ['-l', '-f', f] })),
   { args: ['-lv', '-f', 'authorized_keys'] },
   ...['garbage', 'garbage644', 'nope', '.', 'rfc', 'p8pub'].map((f) => ({ args: ['-l', '-f', f] })),
   { args: ['-l', '-E', 'md5', '-f', 'rsa.pub'] },
@@ -109,6 +109,8 @@ const CONVERT: Row[] = [
   { args: ['-e', '-m', 'pkcs8', '-f', 'ecdsa.pub'] },
   { args: ['-e', '-m', 'pkcs8', '-f', 'plain.pub'] },
   { args: ['-e', '-f', 'nope'] },
+  { args: ['-e', '-f', 'rsa-cert.pub'] },
+  { args: ['-e', '-m', 'PEM', '-f', 'rsa-cert.pub'] },
   { args: ['-e', '-f', 'garbage'] },
   { args: ['-i', '-f', 'rfc'] },
   { args: ['-i', '-m', 'PKCS8', '-f', 'p8pub'] },

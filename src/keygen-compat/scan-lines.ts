@@ -3,7 +3,8 @@
  * certificate accepted only as cert_parse would, core/certificate.ts). Faithful includes a quirk scripts
  * see: `comment` is not reset between lines and points into getline()'s reused buffer, so a key line
  * with no comment of its own prints whatever that buffer holds at the offset where an earlier line's
- * comment (or options/host field) began. The buffer is simulated byte for byte (getline writes the line,
+ * comment (or options/host field) began (or, once the buffer was reallocated, freed memory: printed
+ * empty). The buffer is simulated byte for byte (getline writes the line,
  * its "\n" and a NUL over the previous contents; the loop writes NULs at the newline and after a
  * skipped options field). -v adds ssh-keygen's `debug1: FILE:N: not a public key` lines.
  */
@@ -45,14 +46,25 @@ function fieldEnd(line: string, from: number): number {
   return Math.min(p, line.length);
 }
 
-/** getline()'s buffer: grows, never cleared. */
+/**
+ * getline()'s buffer: never cleared, grown as glibc's getdelim grows it (120 bytes first, then at least
+ * double). Growing reallocates: a comment pointer from before then points into freed memory, which the
+ * key parser's calloc()s have zeroed in every run we observed (ssh-keygen prints an empty comment).
+ */
 class LineBuffer {
-  private buf = Buffer.alloc(0);
+  private buf = Buffer.alloc(120);
 
-  load(raw: Buffer): void {
-    if (this.buf.length < raw.length + 1) this.buf = Buffer.concat([this.buf, Buffer.alloc(raw.length + 1 - this.buf.length)]);
+  /** Loads a line; true when the buffer moved (pointers into it are left dangling). */
+  load(raw: Buffer): boolean {
+    const needed = raw.length + 1;
+    let moved = false;
+    if (needed > this.buf.length) {
+      this.buf = Buffer.concat([this.buf, Buffer.alloc(Math.max(needed, 2 * this.buf.length) - this.buf.length)]);
+      moved = true;
+    }
     raw.copy(this.buf, 0);
     this.buf[raw.length] = 0;
+    return moved;
   }
 
   nul(at: number): void {
@@ -72,12 +84,13 @@ export function fingerprintLoop(data: Buffer, path: string): { keys: LoopKey[]; 
   const debug: string[] = [];
   const buf = new LineBuffer();
   let comment: number | null = null;
+  let dangling = false; // `comment` points into the buffer getline freed
   let start = 0;
   for (let lnum = 1; start < data.length; lnum++) {
     const nl = data.indexOf(0x0a, start);
     const raw = data.subarray(start, nl < 0 ? data.length : nl + 1);
     start += raw.length;
-    buf.load(raw);
+    if (buf.load(raw) && comment !== null) dangling = true;
     const cut = raw.indexOf(0x0a);
     if (cut >= 0) buf.nul(cut);
     const line = buf.cstring(0); // the line as C sees it: up to the first NUL
@@ -88,6 +101,7 @@ export function fingerprintLoop(data: Buffer, path: string): { keys: LoopKey[]; 
     if (!got) {
       if (!ssh1Number(line, cp)) {
         comment = cp;
+        dangling = false;
         const p = fieldEnd(line, cp);
         if (p >= line.length) continue;
         buf.nul(p);
@@ -101,8 +115,11 @@ export function fingerprintLoop(data: Buffer, path: string): { keys: LoopKey[]; 
     }
     let rest = got.end;
     while (line[rest] === ' ' || line[rest] === '\t') rest++;
-    if (rest < line.length && line[rest] !== '#') comment = rest;
-    keys.push({ key: got.key, comment: comment === null ? null : buf.cstring(comment) });
+    if (rest < line.length && line[rest] !== '#') {
+      comment = rest;
+      dangling = false;
+    }
+    keys.push({ key: got.key, comment: comment === null ? null : dangling ? '' : buf.cstring(comment) });
   }
   return { keys, debug };
 }
