@@ -76,9 +76,9 @@ class StdinLines {
 
 /** readpassphrase(3) on the terminal: echo off (raw mode), the line up to Enter, then "\n". */
 async function readTtySecret(fd: number, prompt: string): Promise<string> {
-  writeSync(fd, prompt);
   const input = new ReadStream(fd);
-  input.setRawMode(true);
+  input.setRawMode(true); // echo off before the prompt shows, as readpassphrase: nothing typed is echoed
+  writeSync(fd, prompt);
   return new Promise<string>((resolve) => {
     let text = '';
     const done = (): void => {
