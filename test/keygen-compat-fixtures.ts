@@ -5,7 +5,7 @@
  * files that are no key. `runBoth(dir, args)` then copies it once per tool.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -65,6 +65,12 @@ export function keygenFixtures(): string {
   // ssh-keygen -l's comment pointer outlives its line: a key without a comment after one with a comment
   writeFileSync(join(d, 'stale_comments'), [`${rsa} long comment here`, ed, `  ${ec}`, `no-pty ${ed}`, ed, '', `${ed}\t`].join('\n'));
   writeFileSync(join(d, 'crlf_keys'), `${ed} with cr\r\n${rsa}\r\nhost ${ec} x\r\n`);
+  // private keys without a .pub beside them (fingerprint_private's other paths)
+  copyFileSync(join(d, 'enc'), join(d, 'encnopub'));
+  copyFileSync(join(d, 'plain'), join(d, 'plain644'));
+  chmodSync(join(d, 'plain644'), 0o644);
+  openssh(d, ['-q', '-t', 'rsa', '-b', '1024', '-m', 'PEM', '-N', 'secret1', '-f', 'pemenc']);
+  rmSync(join(d, 'pemenc.pub'));
   // a -A prefix whose Ed25519 host key exists already (RSA and ECDSA are missing)
   mkdirSync(join(d, 'pre', 'etc', 'ssh'), { recursive: true });
   for (const f of ['', '.pub']) copyFileSync(join(d, 'plain' + f), join(d, 'pre', 'etc', 'ssh', 'ssh_host_ed25519_key' + f));

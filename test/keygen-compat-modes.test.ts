@@ -68,6 +68,10 @@ const GETOPT: Row[] = [
 const SHOW: Row[] = [
   ...['plain', 'plain.pub', 'rsa', 'ecdsa', 'pemkey', 'enc', 'p8enc', 'rsa-cert.pub', 'known_hosts', 'authorized_keys', 'stale_comments', 'crlf_keys'].map((f) => ({ args: ['-l', '-f', f] })),
   { args: ['-lv', '-f', 'authorized_keys'] },
+  ...['encnopub', 'plain644', 'pemenc'].flatMap((f) => [{ args: ['-l', '-f', f] }, { args: ['-lv', '-f', f] }]),
+  { args: ['-y', '-f', 'pemenc', '-P', 'secret1'] },
+  { args: ['-y', '-f', 'pemenc', '-P', 'bad'] },
+  { args: ['-e', '-f', 'pemenc', '-P', 'secret1'] },
   ...['garbage', 'garbage644', 'nope', '.', 'rfc', 'p8pub'].map((f) => ({ args: ['-l', '-f', f] })),
   { args: ['-l', '-E', 'md5', '-f', 'rsa.pub'] },
   { args: ['-l', '-E', 'SHA512', '-f', 'known_hosts'] },

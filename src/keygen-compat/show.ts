@@ -11,8 +11,8 @@ import type { Readable } from 'node:stream';
 import { fingerprint, randomart, safeText, type FingerprintHash } from '../core/fingerprint.js';
 import { base64Fingerprint, bubbleBabble, keyDigest, type DigestName } from '../core/fingerprint-extra.js';
 import { formatPublicKey, inspectBlob, keyFromBlob, parsePublicKeyText, type PublicKey } from '../core/key.js';
-import { loadPrivateKey, publicFromPrivate } from '../core/private-key.js';
-import { checkPerms, identityFile, loadIdentity, statOrFatal } from './files.js';
+import { loadPrivateKey, PassphraseError, publicFromPrivate } from '../core/private-key.js';
+import { checkPerms, identityFile, loadIdentity, notAKeyReason, statOrFatal } from './files.js';
 import { flagCount, lastArg, type KgArgs, type KgIO } from './types.js';
 import { KgFatal, logLine } from './usage.js';
 import { fingerprintLoop } from './scan-lines.js';
@@ -61,8 +61,19 @@ function pubBeside(file: string): PublicKey | null {
   }
 }
 
-/** fingerprint_private(): FILE.pub, else the clear public part, the comment from the private key if needed. */
+/** Why sshkey_load_private(FILE, NULL) failed, in ssherr.c's words (for -v's debug line). */
+function loadPrivateFailure(err: unknown, text: string): string {
+  if (err instanceof KgFatal) return 'bad permissions';
+  if (err instanceof PassphraseError) return 'incorrect passphrase supplied to decrypt private key';
+  return notAKeyReason(text);
+}
+
+/**
+ * fingerprint_private(): FILE.pub, else the clear public part, the comment from the private key if
+ * needed; with -v, ssh-keygen's `debug1: load public/private "F": why` lines for what failed.
+ */
 function fingerprintPrivate(file: string, text: string, io: KgIO, st: FpStyle): string {
+  const debug: string[] = [];
   let key: PublicKey | null = pubBeside(file);
   let comment: string | null = key ? key.comment : null;
   if (!key) {
@@ -71,6 +82,7 @@ function fingerprintPrivate(file: string, text: string, io: KgIO, st: FpStyle): 
     } catch {
       key = null;
     }
+    if (!key) debug.push(`debug1: load public "${file}": No such file or directory`);
   }
   if (!key || !comment) {
     comment = null;
@@ -79,10 +91,12 @@ function fingerprintPrivate(file: string, text: string, io: KgIO, st: FpStyle): 
       const k = loadPrivateKey(text, undefined, file);
       key ??= keyFromBlob(Buffer.from(k.toPublic().toBuffer('rfc4253')));
       if (/^\s*-----BEGIN OPENSSH PRIVATE KEY-----/.test(text)) comment = Buffer.from(k.comment ?? '', 'utf8').toString('latin1');
-    } catch {
-      /* sshkey_load_private failed (encrypted, bad permissions): the public part speaks alone */
+    } catch (err) {
+      // sshkey_load_private failed (encrypted, bad permissions): the public part speaks alone
+      debug.push(`debug1: load private "${file}": ${loadPrivateFailure(err, text)}`);
     }
   }
+  if (st.visual && debug.length > 0) io.stderr(debug.map(logLine).join(''));
   if (!key) throw new KgFatal(`${file} is not a key file.`);
   return oneKey(key.blob, comment, st);
 }
