@@ -65,6 +65,14 @@ export function keygenFixtures(): string {
   // ssh-keygen -l's comment pointer outlives its line: a key without a comment after one with a comment
   writeFileSync(join(d, 'stale_comments'), [`${rsa} long comment here`, ed, `  ${ec}`, `no-pty ${ed}`, ed, '', `${ed}\t`].join('\n'));
   writeFileSync(join(d, 'crlf_keys'), `${ed} with cr\r\n${rsa}\r\nhost ${ec} x\r\n`);
+  // lines hostkeys_foreach reads without decoding the key: some entries there, some invalid
+  writeFileSync(
+    join(d, 'known_hosts_lax'),
+    'host2 ssh-ed25519 !!!! c\nhost2 ssh-rsa-cert-v01@openssh.com x\n@foo host2 ssh-ed25519 x\nhost2 rsa-sha2-256 x\n' +
+      'host2 ssh-ed25519 #x\nhost2 1024 35 77\nhost2 garbage more\n|1|bad ssh-ed25519 x\n',
+    { mode: 0o644 },
+  );
+  writeFileSync(join(d, 'known_hosts_undecodable'), `host1 ssh-ed25519 !!!!\nhost2 ${ed}\n`, { mode: 0o644 });
   // private keys without a .pub beside them (fingerprint_private's other paths)
   copyFileSync(join(d, 'enc'), join(d, 'encnopub'));
   copyFileSync(join(d, 'plain'), join(d, 'plain644'));

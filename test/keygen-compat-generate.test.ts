@@ -196,6 +196,7 @@ const REFUSED: Array<{ args: string[]; names: string; control: string[] }> = [
   { args: ['-q', '-t', 'ed25519', '-Z', 'aes128-ctr', '-N', 'pw', '-f', 'k'], names: '-Z aes128-ctr', control: ['-q', '-t', 'ed25519', '-Z', 'aes256-ctr', '-N', 'pw', '-f', 'k'] },
   { args: ['-p', '-m', 'PEM', '-f', 'plain', '-N', 'pw2'], names: '-m PEM', control: ['-p', '-f', 'plain', '-N', 'pw2'] },
   { args: ['-F', 'host1', '-H', '-f', 'known_hosts'], names: '-F with -H', control: ['-F', 'host1', '-f', 'known_hosts'] },
+  { args: ['-R', 'host2', '-f', 'known_hosts_undecodable'], names: 'line 1 has a key that does not decode', control: ['-R', 'host2', '-f', 'known_hosts'] },
 ];
 
 for (const c of REFUSED) {

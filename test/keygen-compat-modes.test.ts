@@ -141,6 +141,11 @@ const HOSTS: Row[] = [
   { args: ['-R', 'host1', '-f', 'known_hosts_bad'] },
   { args: ['-H', '-f', 'known_hosts_bad'] },
   { args: ['-R', 'host1', '-f', 'nope'] },
+  { args: ['-F', 'host2', '-f', 'known_hosts_lax'] },
+  { args: ['-F', 'host2', '-l', '-f', 'known_hosts_lax'] },
+  { args: ['-R', 'host2', '-f', 'known_hosts_lax'] },
+  { args: ['-H', '-f', 'known_hosts_lax'] },
+  { args: ['-F', 'host1', '-f', 'known_hosts_undecodable'] },
 ];
 
 const SSHFP: Row[] = [

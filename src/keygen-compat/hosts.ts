@@ -7,24 +7,75 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { findHost, formatFound, hashHosts, removeHost, replaceKeepingOld } from '../core/known-hosts-edit.js';
-import { parseKnownHostsLine } from '../core/known-hosts.js';
+import { findHost, formatFound, hashHosts, removeHost, replaceKeepingOld, type FoundHost } from '../core/known-hosts-edit.js';
+import { hostMatches, parseKnownHostsLine, type KnownHost } from '../core/known-hosts.js';
 import { fingerprint, randomart, safeText, type FingerprintHash } from '../core/fingerprint.js';
 import { base64Fingerprint, type DigestName } from '../core/fingerprint-extra.js';
-import { inspectBlob } from '../core/key.js';
+import { inspectBlob, readKeyPrefix } from '../core/key.js';
 import { ParseError } from '../core/errors.js';
 import { pwHome, strerror } from './files.js';
 import { flagCount, lastArg, type KgArgs, type KgIO } from './types.js';
 import { KgFatal, logLine, unsupported } from './usage.js';
 
-/** hostkeys_foreach's invalid lines (the one known_hosts parser says no), by line number. */
-function invalidLines(text: string): number[] {
-  const out: number[] = [];
+/** A key type name as sshkey_type_from_name knows it (readKeyPrefix: null only for an unknown type). */
+function knownKeyType(token: string): boolean {
+  try {
+    return readKeyPrefix(`${token} x`) !== null;
+  } catch {
+    return true; // a known type whose data is bad
+  }
+}
+
+/**
+ * A line as hostkeys_foreach reads it when it does not decode the key (-F without -l, -R, -H): the
+ * marker (if any), the host field and a known key type followed by something; the key bytes are not
+ * read, so `host ssh-ed25519 !!!!` is an entry there. null for blank and comment lines.
+ */
+function laxLine(t: string): { marker: string; hosts: string } | 'invalid' | null {
+  const fields = t.replace(/^[ \t]+/, '').split(/[ \t]+/);
+  if (fields[0] === '' || fields[0].startsWith('#')) return null;
+  let marker = '';
+  if (fields[0].startsWith('@')) {
+    if (fields[0] !== '@cert-authority' && fields[0] !== '@revoked') return 'invalid';
+    marker = fields.shift() === '@revoked' ? 'REVOKED' : 'CA';
+  }
+  const [hosts, type, rest] = fields;
+  if (!hosts || !type || !knownKeyType(type) || !rest || rest.startsWith('#')) return 'invalid';
+  return { marker, hosts };
+}
+
+/** The lines of `text` without the final newline's empty one. */
+function linesOf(text: string): string[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((t, i) => {
-    const lead = t.replace(/^[ \t]+/, '');
-    if (lead === '' || lead.startsWith('#')) return;
+  return lines;
+}
+
+/** A host field matched against `host` as the core does; undefined for a malformed hashed field. */
+function laxMatch(hosts: string, host: string, line: number): boolean | undefined {
+  try {
+    return hostMatches({ marker: null, hosts, key: { type: '', blob: Buffer.alloc(0), comment: '' }, line } as KnownHost, host);
+  } catch {
+    return undefined;
+  }
+}
+
+/** hostkeys_foreach's invalid lines, by line number (for -R a malformed hashed field is one too). */
+function invalidLines(text: string, remove: boolean): number[] {
+  const out: number[] = [];
+  linesOf(text).forEach((t, i) => {
+    const lax = laxLine(t);
+    if (lax === 'invalid' || (remove && lax && lax.hosts.startsWith('|') && laxMatch(lax.hosts, '', i + 1) === undefined)) out.push(i + 1);
+  });
+  return out;
+}
+
+/** Lines hostkeys_foreach takes as entries that the core's parser (which decodes the key) refuses. */
+function undecodable(text: string): number[] {
+  const out: number[] = [];
+  linesOf(text).forEach((t, i) => {
+    const lax = laxLine(t);
+    if (lax === null || lax === 'invalid') return;
     try {
       parseKnownHostsLine(t, i + 1);
     } catch (err) {
@@ -33,6 +84,18 @@ function invalidLines(text: string): number[] {
     }
   });
   return out;
+}
+
+/** `-F H`: the entries for H, including lines whose key does not decode (ssh-keygen does not read it). */
+function findLax(text: string, host: string): FoundHost[] {
+  const found = new Map(findHost(text, host).map((f) => [f.line, f]));
+  for (const n of undecodable(text)) {
+    const t = linesOf(text)[n - 1];
+    const lax = laxLine(t) as { marker: string; hosts: string };
+    // a malformed hashed field matches nothing
+    if (laxMatch(lax.hosts, host, n)) found.set(n, { line: n, marker: lax.marker as FoundHost['marker'], text: t });
+  }
+  return [...found.values()].sort((x, y) => x.line - y.line);
 }
 
 /** `-F H -l`: `H TYPE FP[ comment]` per entry found (mprintf in known_hosts_find_delete), randomart with -v. */
@@ -72,15 +135,20 @@ export async function runKnownHosts(a: KgArgs, io: KgIO): Promise<number> {
   const host = lastHost(a);
   if (find !== undefined) {
     if (a.flags.has('H')) throw unsupported('-F with -H (hashed output of the entries found)');
-    const found = findHost(text, host);
+    // -l decodes every key (HKF_WANT_PARSE_KEY): then a line with a broken key is no entry
+    const found = a.flags.has('l') ? findHost(text, host) : findLax(text, host);
     const out = a.flags.has('l') ? fingerprintFound(a, host, found) : formatFound(host, found);
     io.stdout(Buffer.from(out, 'latin1'));
     return found.length === 0 ? 1 : 0;
   }
-  const bad = invalidLines(text);
+  const bad = invalidLines(text, remove !== undefined);
+  const broken = undecodable(text);
+  if (bad.length === 0 && broken.length > 0) {
+    throw unsupported(`-R/-H of ${file}: line ${broken[0]} has a key that does not decode (ssh-keygen would keep it unread)`);
+  }
   if (remove !== undefined) {
     if (bad.length > 0) {
-      const plain = findHost(text, host).filter((f) => f.marker === '');
+      const plain = findLax(text, host).filter((f) => f.marker === '');
       io.stdout(plain.map((f) => `# Host ${host} found: line ${f.line}\n`).join(''));
       return refuseInvalid(io, file, bad);
     }
