@@ -8,7 +8,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEY_TYPES, openssh, sshkit, tempDir } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { KEY_TYPES, ROOT, openssh, sshkit, tempDir } from './helpers.js';
 
 const { dir, cleanup } = tempDir('sshkit-upkeep-convert-');
 after(cleanup);
@@ -62,6 +63,21 @@ describe('export = ssh-keygen -e', () => {
       }
     });
   }
+  test('a long host name: the RFC 4716 comment is cut at 60 bytes as ssh-keygen does (char comment[61]); control: a short one whole', () => {
+    const pub = `${keys.get('ed25519')!}.pub`;
+    const bin = join(ROOT, 'bin', 'sshkit');
+    const long = 'averyveryverylonghostnamethatgoesonandonandon.example.com';
+    // its own UTS namespace: the machine's host name stays as it is
+    const r = spawnSync('unshare', ['-u', 'sh', '-c', `hostname "$1" && ssh-keygen -e -f "$2" && "$3" "$4" export -f "$2"`, 'sh', long, pub, process.execPath, bin], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.status, 0, r.stderr);
+    const [want, got] = r.stdout.split('---- END SSH2 PUBLIC KEY ----\n');
+    assert.match(want, /converted by [^"]*@averyveryverylonghostname"\n/, 'ssh-keygen cut it');
+    assert.equal(got + '---- END SSH2 PUBLIC KEY ----\n', want + '---- END SSH2 PUBLIC KEY ----\n');
+    const short = openssh('ssh-keygen', ['-e', '-f', pub]);
+    assert.match(short.stdout, / from OpenSSH"\n/);
+    assert.equal(sshkit(['export', '-f', pub]).stdout, short.stdout);
+  });
+
   test('--json carries the same text; an unknown -m is refused as ssh-keygen does', () => {
     const file = keys.get('ecdsa256')!;
     const json = JSON.parse(sshkit(['export', '--json', '-f', file]).stdout);

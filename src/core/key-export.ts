@@ -56,7 +56,8 @@ function toKeyObject(key: PublicKey, format: ConvertFormat): KeyObject {
 export function exportPublicKey(key: PublicKey, format: ConvertFormat, who: string): string {
   if (format === 'RFC4716') {
     const info = inspectBlob(key.blob);
-    const comment = `${info.bits}-bit ${info.label}, converted by ${who} from OpenSSH`;
+    // ssh-keygen.c do_convert_to_ssh2 formats into `char comment[61]`: a long USER@HOST is cut at 60 bytes
+    const comment = Buffer.from(`${info.bits}-bit ${info.label}, converted by ${who} from OpenSSH`).subarray(0, 60).toString();
     return `---- BEGIN SSH2 PUBLIC KEY ----\nComment: "${comment}"\n${base64Lines(key.blob, 70)}---- END SSH2 PUBLIC KEY ----\n`;
   }
   const k = toKeyObject(key, format);
