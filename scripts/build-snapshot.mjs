@@ -60,7 +60,7 @@ const importMetaPlugin = {
 const y18nPlugin = {
   name: 'sshkit-y18n',
   setup(build) {
-    const real = createRequire(createRequire(join(ROOT, 'package.json')).resolve('yargs/package.json')).resolve('y18n');
+    const real = createRequire(YARGS).resolve('y18n');
     build.onResolve({ filter: /^y18n$|^sshkit:y18n$/ }, () => ({ path: 'y18n', namespace: 'sshkit-y18n' }));
     build.onLoad({ filter: /.*/, namespace: 'sshkit-y18n' }, () => ({
       loader: 'js',
@@ -109,6 +109,9 @@ function __sshkitRequire(rel) {
   return r;
 }`;
 
+/** yargs' package.json, as Node resolves it from the package root. */
+const YARGS = createRequire(join(ROOT, 'package.json')).resolve('yargs/package.json');
+
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 20) skip(`Node ${process.version}: startup snapshots need Node 20 or later`);
 if (!existsSync(join(ROOT, 'dist', 'src', 'cli.js'))) skip('dist/src/cli.js is missing: run tsc first');
@@ -135,6 +138,7 @@ try {
     external: ['ssh2', 'sshpk', 'cpu-features'],
     banner: { js: BANNER },
     plugins: [importMetaPlugin, y18nPlugin],
+    define: { __SSHKIT_YARGS_LOCALES__: JSON.stringify(relative(ROOT, join(dirname(YARGS), 'locales'))) },
     logLevel: 'silent',
   });
   const warnings = result.warnings.map((w) => w.text);

@@ -13,6 +13,7 @@
  * from (build-snapshot.mjs rewrites each to `__sshkitUrl(path)`) and the folder of yargs' locale files.
  */
 import v8 from 'node:v8';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yargs from 'yargs/yargs';
@@ -42,7 +43,12 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
   __sshkitRoot = pathToFileURL(root + '/').href;
   // node:module is not among the built-ins Node supports while building a snapshot: required at start only
   const { createRequire } = require('node:module');
-  useLocales(() => join(dirname(createRequire(join(root, 'package.json')).resolve('yargs/package.json')), 'locales'));
+  useLocales(() => {
+    // where the build found them, relative to the package root (one stat), else where Node resolves yargs now
+    const near = join(root, __SSHKIT_YARGS_LOCALES__);
+    if (existsSync(join(near, 'en.json'))) return near;
+    return join(dirname(createRequire(join(root, 'package.json')).resolve('yargs/package.json')), 'locales');
+  });
   void main(process.argv.slice(2), yargs);
 });
 
