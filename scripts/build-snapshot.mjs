@@ -90,12 +90,13 @@ const y18nPlugin = {
 
 /**
  * Top of the bundle: the package root every rewritten `import.meta.url` is taken from, and the lazy require
- * that stands in for `createRequire(import.meta.url)`. While the snapshot is built only cli.js may ask for
+ * that stands in for `createRequire(import.meta.url)` (answering from the bundle for the packages in
+ * __sshkitBundled). While the snapshot is built only cli.js may ask for
  * its URL (version() reads package.json when called and keeps nothing); any other module asking then would
  * freeze the build machine's path into the heap, so that fails the build.
  */
 const BANNER = `/* sshkit startup snapshot bundle: made by scripts/build-snapshot.mjs, do not edit */
-var __sshkitRoot = null, __sshkitBuildRoot = null;
+var __sshkitRoot = null, __sshkitBuildRoot = null, __sshkitBundled = new Map();
 function __sshkitUrl(rel) {
   if (__sshkitRoot !== null) return __sshkitRoot + rel;
   if (__sshkitBuildRoot !== null && rel === 'dist/src/cli.js') return __sshkitBuildRoot + rel;
@@ -104,7 +105,10 @@ function __sshkitUrl(rel) {
 function __sshkitRequire(rel) {
   let real = null;
   const get = () => (real ??= require('node:module').createRequire(__sshkitUrl(rel)));
-  const r = (id) => get()(id);
+  const r = (id) => {
+    const bundled = __sshkitBundled.get(id);
+    return bundled ? bundled() : get()(id);
+  };
   r.resolve = (id, options) => get().resolve(id, options);
   return r;
 }`;
@@ -134,8 +138,9 @@ try {
     target: 'node20',
     // import() cannot run inside a snapshot: every dynamic import becomes a lazy require of the bundled module
     supported: { 'dynamic-import': false },
-    // the native and heavy dependencies load from node_modules at run time, as on the plain path
-    external: ['ssh2', 'sshpk', 'cpu-features'],
+    // ssh2 (native parts) loads from node_modules at run time, as on the plain path; sshpk is bundled
+    // but not run at build time (snapshot-entry.mjs BUNDLED): its code is in the heap, its state is not
+    external: ['ssh2', 'cpu-features'],
     banner: { js: BANNER },
     plugins: [importMetaPlugin, y18nPlugin],
     define: { __SSHKIT_YARGS_LOCALES__: JSON.stringify(relative(ROOT, join(dirname(YARGS), 'locales'))) },

@@ -34,6 +34,12 @@ const PRELOAD = [
   () => import('../dist/src/input.js'),
 ];
 
+/**
+ * Packages our modules require at run time (createRequire) that are served from the bundle: compiled in,
+ * never run while building (sshpk's dependencies read NODE_NDEBUG and seed a random pool on load).
+ */
+__sshkitBundled.set('sshpk', () => require('sshpk'));
+
 /** Command lines run while building: help and usage errors only (output discarded), never a handler. */
 const WARM_UP = [['--help'], ['fingerprint', '--help'], ['verify-signature', '--help'], ['sign', '--help'], ['sign'], ['verify-signature', '-n', 'x'], ['fingerprint', '--frob']];
 
