@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { median } from './util.js';
 
 /** One command of a round: what to run, with stdin from a file (or none), and a step run before each round. */
@@ -64,7 +64,7 @@ export function peakMiB(cmd: string, args: string[], stdin?: string): number {
 
 /** The machine's load (1/5/15 min) and core count, printed with every table: the figures depend on it. */
 export function load(): string {
-  return `load ${loadavg().map((l) => l.toFixed(2)).join(' / ')} on ${navigator.hardwareConcurrency} cores`;
+  return `load ${loadavg().map((l) => l.toFixed(2)).join(' / ')} on ${availableParallelism()} cores`;
 }
 
 /** `label  sshkit ms  ref ms  ratio (goal)`, one line. */
