@@ -142,6 +142,11 @@ try {
     // but not run at build time (snapshot-entry.mjs BUNDLED): its code is in the heap, its state is not
     external: ['ssh2', 'cpu-features'],
     banner: { js: BANNER },
+    // the heap is read at every start: less source text is a faster start (names kept for messages)
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    legalComments: 'none',
     plugins: [importMetaPlugin, y18nPlugin],
     define: { __SSHKIT_YARGS_LOCALES__: JSON.stringify(relative(ROOT, join(dirname(YARGS), 'locales'))) },
     logLevel: 'silent',
