@@ -1,14 +1,16 @@
 /**
- * Foundation benchmarks, side by side with OpenSSH in one run:
- *  - `sshkit fingerprint` vs `ssh-keygen -l -f` over an authorized_keys file of 100,000 mixed keys
- *    (ed25519, ecdsa p256, rsa 2048 — a third each);
- *  - start-up: `sshkit --version` and fingerprinting one key, next to bare `node -e 0` and ssh-keygen.
+ * `sshkit fingerprint` vs `ssh-keygen -l -f` in one run (issue 14), interleaved rounds, medians:
+ *  - an authorized_keys file of 100,000 mixed keys (ed25519, ecdsa p256, rsa 2048 with an option — a
+ *    third each); goal ≤ 0.25× ssh-keygen's time;
+ *  - memory flat in input size: peak RSS of 10,000 keys vs 1,000,000 (the 100,000 lines ten times).
+ * Start-up figures (one key, --version, node -e 0) are in startup.bench.ts.
  */
 import { generateKeyPairSync, createECDH, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { row, SSHKIT, timeCommand } from './util.js';
+import { SSHKIT } from './util.js';
+import { interleaved, load, peakMiB, ratioRow } from './oneshot-util.js';
 import { WireWriter } from '../src/core/wire.js';
 
 const N = Number(process.env.BENCH_KEYS ?? 100_000);
@@ -41,23 +43,27 @@ try {
   for (let i = 0; i < N; i++) lines.push(i % 3 === 0 ? ed25519Line(i) : i % 3 === 1 ? ecdsaLine(i) : rsaLine(i));
   const big = join(dir, 'authorized_keys');
   writeFileSync(big, lines.join('\n') + '\n');
-  const one = join(dir, 'one.pub');
-  writeFileSync(one, lines[0] + '\n');
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  process.stdout.write(`keys: ${N} mixed (ed25519, ecdsa-p256, rsa-2048); ${rounds} interleaved rounds, medians; ${load()}\n`);
+  const m = interleaved(rounds, [
+    { name: 'sshkit', cmd: SSHKIT, args: ['fingerprint', big] },
+    { name: 'ssh-keygen', cmd: 'ssh-keygen', args: ['-l', '-f', big] },
+  ]);
+  const ours = m.get('sshkit')!;
+  const ref = m.get('ssh-keygen')!;
+  ratioRow(`fingerprint ${N} keys`, ours, ref, 'ssh-keygen', '≤ 0.25x');
+  process.stdout.write(`  throughput: sshkit ${Math.round(N / (ours / 1000))} keys/s, ssh-keygen ${Math.round(N / (ref / 1000))} keys/s\n`);
 
-  const node = process.execPath;
-  process.stdout.write(`keys: ${N} mixed (ed25519, ecdsa-p256, rsa-2048); medians; NODE_EXTRA_CA_CERTS unset\n`);
-  const oursBig = timeCommand(node, [SSHKIT, 'fingerprint', big], 5);
-  const refBig = timeCommand('ssh-keygen', ['-l', '-f', big], 5);
-  row(`fingerprint ${N} keys`, oursBig, refBig, 'ssh-keygen');
-  process.stdout.write(`  throughput: sshkit ${Math.round(N / (oursBig / 1000))} keys/s, ssh-keygen ${Math.round(N / (refBig / 1000))} keys/s\n`);
-
-  const bare = timeCommand(node, ['-e', '0'], 20);
-  const version = timeCommand(node, [SSHKIT, '--version'], 20);
-  const oursOne = timeCommand(node, [SSHKIT, 'fingerprint', one], 20);
-  const refOne = timeCommand('ssh-keygen', ['-l', '-f', one], 20);
-  row('sshkit --version vs node -e 0', version, bare, 'node -e 0');
-  row('fingerprint one key', oursOne, refOne, 'ssh-keygen');
-  process.stdout.write(`  (node -e 0 floor: ${bare.toFixed(1)} ms; fingerprint one key costs ${(oursOne - bare).toFixed(1)} ms above it)\n`);
+  // memory flat in input size: 10,000 keys against 1,000,000 (the same lines ten times)
+  const small = join(dir, 'small');
+  writeFileSync(small, lines.slice(0, 10_000).join('\n') + '\n');
+  const huge = join(dir, 'huge');
+  writeFileSync(huge, '');
+  for (let k = 0; k < Math.ceil(1_000_000 / N); k++) appendFileSync(huge, lines.join('\n') + '\n');
+  const lo = peakMiB(SSHKIT, ['fingerprint', small]);
+  const hi = peakMiB(SSHKIT, ['fingerprint', huge]);
+  process.stdout.write(`peak RSS: fingerprint 10,000 keys ${lo.toFixed(1)} MiB, ${Math.ceil(1_000_000 / N) * N} keys ${hi.toFixed(1)} MiB (ratio ${(hi / lo).toFixed(2)}: flat is ≈ 1)\n`);
+  process.stdout.write(`(${load()} at the end)\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -4,12 +4,11 @@
  * Importing it runs nothing (issue 15): bin/sshkit calls {@link main}.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { SshkitError, Exit } from './core/errors.js';
 import { requestedStatus } from './output.js';
 
-/** Subcommands, each a thin yargs CommandModule in src/commands/<name>.ts. */
-const COMMANDS = [
+/** Subcommands, each a thin yargs CommandModule in src/commands/<name>.ts (the startup snapshot loads them all). */
+export const COMMANDS = [
   'keygen', 'fingerprint', 'sign', 'verify-signature', 'find-principals', 'serve', 'passwd', 'exec',
   'certify', 'inspect', 'krl', 'audit', 'passphrase', 'comment', 'known-hosts', 'export', 'import',
 ];
@@ -52,13 +51,30 @@ function report(err: unknown): number {
   return Exit.BAD;
 }
 
-async function run(args: string[]): Promise<number> {
+/** yargs 17's `yargs/yargs` factory (its CommonJS build). */
+export type YargsFactory = typeof import('yargs').default;
+
+/**
+ * yargs 17 lays out the invoked command's whole --help text right after starting its handler
+ * (command.ts handleValidationAndGetResult → usage.cacheHelpMessage), only so that a later
+ * `showHelp()` could print it: ≈10 ms of every run (cliui, string widths) for text nobody sees, since
+ * no handler of ours calls showHelp and our `.fail()` never prints help. --help itself lays the text out
+ * afresh (usage.help), so its output does not change (test/startup-snapshot.test.ts compares it).
+ */
+function skipHelpCache(parser: object): void {
+  const internal = (parser as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+}
+
+async function run(args: string[], bundled?: YargsFactory): Promise<number> {
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     process.stdout.write(version() + '\n');
     return Exit.OK;
   }
   // yargs 17's CommonJS build loads in ≈15 ms; the ESM entry of yargs 18 costs ≈90 ms on Node 20.
-  const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof import('yargs').default;
+  // The startup snapshot (scripts/build-snapshot.mjs) hands in the copy already loaded in it.
+  const yargs = bundled ?? ((await import('node:module')).createRequire(import.meta.url)('yargs/yargs') as YargsFactory);
   // Only the invoked command's module is loaded (startup cost); all of them for --help or a typo.
   const wanted = COMMANDS.includes(args[0]) ? [args[0]] : COMMANDS;
   const modules = await Promise.all(wanted.map((name) => import(`./commands/${name}.js`)));
@@ -90,6 +106,7 @@ async function run(args: string[]): Promise<number> {
       if (Array.isArray(value) && !arrays.has(key)) argv[key] = value[value.length - 1];
     }
   }, true);
+  skipHelpCache(parser);
   // `certify -h` is ssh-keygen -s's host-certificate flag, so there -h is not --help
   if (args.find((a) => !a.startsWith('-')) !== 'certify') parser.alias('help', 'h');
   for (const mod of modules) parser.command(mod.default);
@@ -99,9 +116,10 @@ async function run(args: string[]): Promise<number> {
 
 /**
  * Runs the command line `args` (without `node sshkit`) and sets `process.exitCode`; the promise
- * resolves to that status. Called by bin/sshkit; nothing in this module runs on import.
+ * resolves to that status. Called by bin/sshkit (plain path) and by the startup snapshot's main
+ * function (scripts/snapshot-entry.mjs), which passes its bundled `yargs`; nothing here runs on import.
  */
-export async function main(args: string[] = process.argv.slice(2)): Promise<number> {
+export async function main(args: string[] = process.argv.slice(2), yargs?: YargsFactory): Promise<number> {
   // A reader that went away (`sshkit fingerprint big | head -1`) ends us quietly, as SIGPIPE ends ssh-keygen.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -110,7 +128,7 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<numb
   });
   let status: number;
   try {
-    status = await run(args);
+    status = await run(args, yargs);
   } catch (err) {
     status = failureStatus(args, report(err));
   }

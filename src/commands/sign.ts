@@ -120,7 +120,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   try {
     for (const { file: f, fd } of inputs) {
       say(f === '-' ? 'Signing data on standard input' : `Signing file ${f}`);
-      const digest = fd === undefined ? await sshsig.hashFile('-', hash, process.stdin) : await hashOpen(sshsig, f, fd, hash);
+      const digest = fd === undefined ? await sshsig.hashFile('-', hash, () => process.stdin) : await hashOpen(sshsig, f, fd, hash);
       const armored = sshsig.armorSignature(sshsig.signDigest(signer, argv.namespace, hash, digest));
       if (f === '-') {
         process.stdout.write(armored);

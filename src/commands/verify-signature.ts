@@ -80,7 +80,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   try {
     outcome = await verifySignatureFile({
       signature,
-      digest: (hash) => hashFile(argv.data ?? '-', hash, process.stdin),
+      digest: (hash) => hashFile(argv.data ?? '-', hash, () => process.stdin),
       namespace: argv.namespace,
       anchor: allowed ?? { kind: 'public-key', blob: publicKey! },
       revoked,

@@ -51,8 +51,10 @@ export async function auditInWorkers(targets: Target[], ctx: PoolContext, jobs: 
   return targets.map((_t, i) => parts[i % jobs][Math.floor(i / jobs)]);
 }
 
+// (no top-level await: the CLI's startup snapshot bundles this module as CommonJS, issue 14; a rejection
+// here is still the worker's uncaught error, as before)
 if (!isMainThread && parentPort && (workerData as Job | undefined)?.sshkitAudit) {
   const job = workerData as Job;
-  const ctx = await contextOf(job);
-  parentPort.postMessage(job.targets.map((t) => auditTarget(t, ctx)));
+  const port = parentPort;
+  void contextOf(job).then((ctx) => port.postMessage(job.targets.map((t) => auditTarget(t, ctx))));
 }

@@ -37,9 +37,10 @@ const NIST: ReadonlyMap<string, { p: bigint; b: bigint; n: bigint; nBits: number
   ],
 ]);
 
-function bits(v: bigint): number {
-  return v === 0n ? 0 : v.toString(2).length;
-}
+/** Per curve, computed once: coordinate byte length, 2^(nBits/2) (a coordinate must reach it) and n − 1. */
+const BOUNDS: ReadonlyMap<string, { len: number; min: bigint; nMinus1: bigint }> = new Map(
+  [...NIST].map(([name, c]) => [name, { len: Math.ceil(c.p.toString(2).length / 8), min: 1n << BigInt(Math.floor(c.nBits / 2)), nMinus1: c.n - 1n }]),
+);
 
 /**
  * Would OpenSSH accept `q` as a public point of `curve` (nistp256/384/521)? `q` is the wire string:
@@ -47,14 +48,15 @@ function bits(v: bigint): number {
  */
 export function validPublicPoint(curve: string, q: Buffer): boolean {
   const c = NIST.get(curve);
-  if (!c) return false;
-  const len = Math.ceil(bits(c.p) / 8);
+  const k = BOUNDS.get(curve);
+  if (!c || !k) return false;
+  const len = k.len;
   if (q.length !== 1 + 2 * len || q[0] !== 0x04) return false;
-  const x = BigInt('0x' + q.subarray(1, 1 + len).toString('hex'));
-  const y = BigInt('0x' + q.subarray(1 + len).toString('hex'));
+  const x = BigInt('0x' + q.toString('hex', 1, 1 + len));
+  const y = BigInt('0x' + q.toString('hex', 1 + len));
   if (x >= c.p || y >= c.p) return false;
   if ((y * y - (x * x * x - 3n * x + c.b)) % c.p !== 0n) return false;
-  const half = Math.floor(c.nBits / 2);
-  if (bits(x) <= half || bits(y) <= half) return false;
-  return x < c.n - 1n && y < c.n - 1n;
+  // bits(v) > nBits/2, as OpenSSH's BN_num_bits test, is v ≥ 2^(nBits/2)
+  if (x < k.min || y < k.min) return false;
+  return x < k.nMinus1 && y < k.nMinus1;
 }

@@ -3,22 +3,30 @@
  * fingerprint_randomart): SHA256 as unpadded base64, MD5 as colon-separated hex pairs, and the
  * "drunken bishop" picture over the raw digest.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { plainKeyBlob, type KeyInfo } from './key.js';
 
 /** The digests ssh-keygen -E offers for fingerprints. */
 export type FingerprintHash = 'sha256' | 'md5';
 
-/** The raw digest of a key blob (of the certified key, for a certificate, as OpenSSH). */
-export function digest(blob: Buffer, hash: FingerprintHash): Buffer {
-  return createHash(hash).update(plainKeyBlob(blob)).digest();
+/** Node ≥ 20.12's one-shot crypto.hash (no Hash object per key), else createHash. */
+const oneShot = (crypto as { hash?: (alg: string, data: Buffer, enc: 'buffer') => Buffer }).hash;
+
+/**
+ * The raw digest of a key blob (of the certified key, for a certificate, as OpenSSH). `info`, when the
+ * caller has it (inspectBlob of this blob), saves reading the blob's type again for a plain key.
+ */
+export function digest(blob: Buffer, hash: FingerprintHash, info?: KeyInfo): Buffer {
+  const plain = info && !info.isCert ? blob : plainKeyBlob(blob);
+  return oneShot ? oneShot(hash, plain, 'buffer') : crypto.createHash(hash).update(plain).digest();
 }
 
 /** `SHA256:<base64 without padding>` or `MD5:aa:bb:…`, as ssh-keygen -l prints. */
-export function fingerprint(blob: Buffer, hash: FingerprintHash = 'sha256'): string {
-  const d = digest(blob, hash);
+export function fingerprint(blob: Buffer, hash: FingerprintHash = 'sha256', info?: KeyInfo): string {
+  const d = digest(blob, hash, info);
   if (hash === 'md5') return 'MD5:' + d.toString('hex').replace(/(..)(?!$)/g, '$1:');
-  return 'SHA256:' + d.toString('base64').replace(/=+$/, '');
+  // a SHA-256 digest is 32 bytes: its base64 always ends in one `=`
+  return 'SHA256:' + d.toString('base64', 0, 32).slice(0, 43);
 }
 
 const FLDBASE = 8;
@@ -43,7 +51,7 @@ function border(label: string): string {
  * `hash` names the digest in the lower border ([SHA256] or [MD5]).
  */
 export function randomart(blob: Buffer, info: KeyInfo, hash: FingerprintHash = 'sha256'): string {
-  const raw = digest(blob, hash);
+  const raw = digest(blob, hash, info);
   const len = AUGMENT.length - 1;
   const field: number[][] = Array.from({ length: FLDSIZE_X }, () => new Array<number>(FLDSIZE_Y).fill(0));
   let x = Math.floor(FLDSIZE_X / 2);
@@ -90,6 +98,9 @@ function utf8At(s: string, i: number): { cp: number; n: number } | null {
   return { cp, n };
 }
 
+/** Text that {@link safeText} returns unchanged: printable ASCII, tab and CR only. */
+const PRINTABLE = /^[\x20-\x7e\t\r]*$/;
+
 /** Code points a terminal must not be handed raw: controls, unassigned, line/paragraph separators. */
 const UNSAFE = /[\p{Cc}\p{Cs}\p{Cn}\p{Zl}\p{Zp}]/u;
 
@@ -99,6 +110,7 @@ const UNSAFE = /[\p{Cc}\p{Cs}\p{Cn}\p{Zl}\p{Zp}]/u;
  * byte strings.
  */
 export function safeText(bytes: string): string {
+  if (PRINTABLE.test(bytes)) return bytes;
   let out = '';
   for (let i = 0; i < bytes.length; ) {
     const c = bytes.charCodeAt(i);
@@ -124,5 +136,5 @@ export function safeText(bytes: string): string {
  * fingerprint_one_key, only a missing comment (null) prints "no comment"; an empty one prints empty.
  */
 export function fingerprintLine(blob: Buffer, info: KeyInfo, comment: string | null, hash: FingerprintHash = 'sha256'): string {
-  return `${info.bits} ${fingerprint(blob, hash)} ${comment === null ? 'no comment' : safeText(comment)} (${info.label})`;
+  return `${info.bits} ${fingerprint(blob, hash, info)} ${comment === null ? 'no comment' : safeText(comment)} (${info.label})`;
 }

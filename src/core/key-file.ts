@@ -6,7 +6,7 @@
  */
 import { ParseError } from './errors.js';
 import { decodeBase64Strict } from './base64.js';
-import { keyFromBlob, readKeyPrefix, type PublicKey } from './key.js';
+import { keyFromBlob, readKeyPrefix, type KeyInfo, type PublicKey } from './key.js';
 import { eachLine, type LineError } from './lines.js';
 import { leadingField, parseOptions } from './options.js';
 import { isPrivateKeyText } from './private-key.js';
@@ -25,6 +25,8 @@ export interface FoundKey {
    * read: a deliberate superset, SPEC "every key in it gets one line").
    */
   readonly fields?: number;
+  /** The key's description, when the reader validated the blob already (so it is not parsed twice). */
+  readonly info?: KeyInfo;
 }
 
 /** allowed_signers options (ssh-keygen(1) ALLOWED SIGNERS), the only second leading field read besides `@marker hosts`. */
@@ -100,20 +102,19 @@ export function scanKeyLine(line: string, lineNo: number): FoundKey {
   while (line[rest] === ' ' || line[rest] === '\t') rest++;
   const trailing = line.slice(rest);
   // as ssh-keygen -l: a trailing `#…` is no comment; then the leading field (options, hosts) stands in
-  return { line: lineNo, key: got.key, comment: trailing !== '' && trailing[0] !== '#' ? trailing : lead || null, fields };
+  return { line: lineNo, key: got.key, comment: trailing !== '' && trailing[0] !== '#' ? trailing : lead || null, fields, info: got.info };
+}
+
+/** One line of line-oriented key text as {@link scanKeyLines} reads it (binary data refused first). */
+export function scanTextLine(line: string, lineNo: number): FoundKey {
+  if (line.includes('\0')) throw new ParseError('binary data', lineNo);
+  return scanKeyLine(line, lineNo);
 }
 
 /** Scans line-oriented key text; blank lines and `#` comments are skipped, bad lines reported. */
 export function scanKeyLines(text: string): ScanResult {
   const keys: FoundKey[] = [];
-  const errors = eachLine(
-    text,
-    (line, n) => {
-      if (line.includes('\0')) throw new ParseError('binary data', n);
-      keys.push(scanKeyLine(line, n));
-    },
-    true,
-  );
+  const errors = eachLine(text, (line, n) => keys.push(scanTextLine(line, n)), true);
   return { keys, errors };
 }
 

@@ -7,7 +7,7 @@
  */
 import { ParseError } from './errors.js';
 import { decodeBase64Strict } from './base64.js';
-import { inspectBlob, isKnownKeyType } from './key-blob.js';
+import { inspectBlob, isKnownKeyType, type KeyInfo } from './key-blob.js';
 
 // the blob parser lives in key-blob.ts; callers keep importing it from here
 export {
@@ -64,7 +64,7 @@ const TYPE_ALIASES: ReadonlyMap<string, string> = new Map([
  * with a known key type (so callers can try options or hosts first). A known type followed by a bad
  * blob is an error, not null.
  */
-export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: number; dataStart: number } | null {
+export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: number; dataStart: number; info: KeyInfo } | null {
   let i = from;
   while (text[i] === ' ' || text[i] === '\t') i++;
   let j = i;
@@ -78,9 +78,10 @@ export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: nu
   if (k === j) throw new ParseError(`missing key data after ${type}`);
   // b64_pton skips white space inside the data: a CRLF line's `\r` belongs to no comment
   const blob = decodeBase64Strict(text.slice(j, k), 'base64 key data');
-  const key = keyFromBlob(blob);
-  if (key.type !== type) throw new ParseError(`key type mismatch: line says ${token}, key is ${key.type}`);
-  return { key, end: k, dataStart: j };
+  // the blob is validated once; its description goes back with it (fingerprint prints bits and label)
+  const info = inspectBlob(blob);
+  if (info.type !== type) throw new ParseError(`key type mismatch: line says ${token}, key is ${info.type}`);
+  return { key: { type: info.type, blob, comment: '' }, end: k, dataStart: j, info };
 }
 
 /** Parses a one-line OpenSSH public key `type base64 [comment]` (the .pub form). */

@@ -161,14 +161,21 @@ function readAt(fd: number, buf: Buffer, pos: number | null): Promise<number> {
 }
 
 /**
+ * The caller's stdin stream, or a function that returns it: a function is called only when fd 0 is no
+ * regular file, so a command whose stdin is redirected from a file never builds `process.stdin` (Node
+ * creates it, and loads its stream modules, on first access: a few ms of start-up, issue 14).
+ */
+export type Stdin = AsyncIterable<unknown> | (() => AsyncIterable<unknown>);
+
+/**
  * H(message) of an open file descriptor, streamed: 1 MiB chunks, two buffers, so the thread pool reads
  * the next chunk while this thread hashes the current one. Memory stays at 2 MiB whatever the size.
  * Regular files are read by position; anything else (pipe, tty, socket) as a stream.
  */
-export async function hashFd(fd: number, hash: SshsigHash, stdin?: AsyncIterable<unknown>): Promise<Buffer> {
+export async function hashFd(fd: number, hash: SshsigHash, stdin?: Stdin): Promise<Buffer> {
   const h = createHash(hash);
   if (!fstatSync(fd).isFile()) {
-    const stream = fd === 0 && stdin ? stdin : createReadStream('', { fd, autoClose: false, highWaterMark: CHUNK });
+    const stream = fd === 0 && stdin ? (typeof stdin === 'function' ? stdin() : stdin) : createReadStream('', { fd, autoClose: false, highWaterMark: CHUNK });
     for await (const chunk of stream) h.update(chunk as Buffer);
     return h.digest();
   }
@@ -189,7 +196,7 @@ export async function hashFd(fd: number, hash: SshsigHash, stdin?: AsyncIterable
 }
 
 /** H(message) of a file by path (`-` is the caller's `stdin` stream), streamed by {@link hashFd}; fs errors become `path: why` (exit 2). */
-export async function hashFile(path: string, hash: SshsigHash, stdin?: AsyncIterable<unknown>): Promise<Buffer> {
+export async function hashFile(path: string, hash: SshsigHash, stdin?: Stdin): Promise<Buffer> {
   if (path === '-') return hashFd(0, hash, stdin);
   let fd: number;
   try {
