@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { Exit, fsError, ParseError, SshkitError } from '../core/errors.js';
 import { fingerprint, fingerprintLine, randomart, type FingerprintHash } from '../core/fingerprint.js';
 import { inspectBlob, keyFromBlob, parsePublicKeyText, type PublicKey } from '../core/key.js';
-import { classify, parseRfc4716, scanKeyLines, scanTextLine, type FoundKey, type ScanResult } from '../core/key-file.js';
+import { classify, keyFileTooOpen, parseRfc4716, scanKeyLines, scanTextLine, type FoundKey, type ScanResult } from '../core/key-file.js';
 import { LineStream, type LineError } from '../core/lines.js';
 import { inputName, MAX_INPUT, readInput } from '../input.js';
 import { Output, requestStatus } from '../output.js';
@@ -31,7 +31,7 @@ function unprotected(file: string): boolean {
   if (file === '-') return false;
   try {
     const st = statSync(file);
-    return st.uid === process.getuid?.() && (st.mode & 0o077) !== 0;
+    return keyFileTooOpen(st, process.getuid?.());
   } catch {
     return false;
   }

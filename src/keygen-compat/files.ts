@@ -85,7 +85,7 @@ function permOk(file: string, io: KgIO): boolean {
   } catch {
     return true;
   }
-  if (st.uid !== process.getuid?.() || (st.mode & 0o077) === 0) return true;
+  if (!keyFileTooOpen(st, process.getuid?.())) return true;
   const at = '@'.repeat(59);
   const lines = [
     at,
