@@ -3,22 +3,22 @@
  * when the file changes, a bad line logged and skipped). Every login opens the file the safe way
  * (safe-read.ts: async, O_NONBLOCK|O_NOFOLLOW, fstat on the descriptor: regular, ≤ 16 MiB, StrictModes)
  * and re-parses it only when (dev, inode, size, mtime, ctime) changed, so 100,000 keys cost one parse,
- * not one per login. Files are parsed by the core parser into a KeyIndex (a Map by key blob, PERF.md
- * lessons 2 and 3), in slices that yield to the event loop, so a big file never stalls other logins.
- * The cache is an LRU bounded in files and bytes, missing files included, so made-up user names cannot
+ * not one per login. Files are indexed by the core KeyIndex (the text plus ≈ 20 bytes a key, looked up
+ * by blob hash: PERF.md lessons 2 and 3), in slices that yield to the event loop, so a big file never
+ * stalls other logins. The cache is an LRU bounded in files and in the bytes the indexes really hold
+ * (text and tables, KeyIndex.bytes), missing files included, so made-up user names cannot
  * grow it. A missing, unreadable or refused file yields an empty index: every key is denied (never fail
  * open), and the reason is logged.
  */
 import { homedir } from 'node:os';
 import { KeyIndex } from '../core/authorized-keys.js';
-import { eachLine, type LineError } from '../core/lines.js';
 import type { Logger } from './log.js';
 import { serverOwner, type Owner } from './safe-path.js';
 import { logLineErrors, readTrusted, Slots } from './safe-read.js';
 
 /** Most files kept parsed (per-user `%u` files, missing ones included); the least recently used goes first. */
 export const MAX_CACHED_FILES = 1024;
-/** Most bytes of file text kept parsed across the cache (the most recent file is always kept). */
+/** Most bytes held by the cached indexes (KeyIndex.bytes: text and tables; the most recent file is always kept). */
 export const MAX_CACHED_BYTES = 64 << 20;
 /** Changed files read and parsed at once (the others wait; unchanged files are never held up). */
 export const MAX_PARALLEL_PARSES = 2;
@@ -31,7 +31,7 @@ interface Cached {
   bytes: number;
 }
 
-const EMPTY = new KeyIndex();
+const EMPTY = new KeyIndex().seal();
 
 /** Usernames that can safely be put into a path (no `/`, no `..`, no NUL): sshd refuses such names too. */
 export function safeUserForPath(user: string): boolean {
@@ -43,10 +43,9 @@ export function expandPath(pattern: string, user: string): string {
   return pattern.replace(/%([%uh])/g, (_, t: string) => (t === '%' ? '%' : t === 'u' ? user : homedir()));
 }
 
-/** Parses `text` into a KeyIndex with the core line walk, yielding between slices of SLICE bytes. */
+/** Indexes `text` (core KeyIndex), yielding to the event loop between slices of SLICE bytes. */
 export async function parseInSlices(text: string): Promise<KeyIndex> {
-  const index = new KeyIndex();
-  const errors: LineError[] = [];
+  const index = new KeyIndex(text);
   let start = 0;
   let base = 0; // lines before this slice
   while (start < text.length) {
@@ -55,15 +54,12 @@ export async function parseInSlices(text: string): Promise<KeyIndex> {
       const nl = text.indexOf('\n', start + SLICE);
       end = nl < 0 ? text.length : nl + 1;
     }
-    const slice = text.slice(start, end);
-    const at = base;
-    for (const e of eachLine(slice, (line, n) => index.addLine(line, n + at))) errors.push({ line: e.line + at, message: e.message });
-    for (let i = slice.indexOf('\n'); i >= 0; i = slice.indexOf('\n', i + 1)) base++;
+    index.addSlice(start, end, base);
+    for (let i = text.indexOf('\n', start); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) base++;
     start = end;
     if (start < text.length) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  index.errors = errors;
-  return index;
+  return index.seal();
 }
 
 /** Per-path LRU cache of parsed authorized_keys files, refreshed on change. */
@@ -115,7 +111,7 @@ export class AuthorizedKeys {
     this.loads++;
     logLineErrors(this.log, 'authorized-keys-error', path, index.errors);
     this.log.event('authorized-keys', { file: path, keys: index.size, errors: index.errors.length, reload: !!hit });
-    return this.keep(path, { stamp: r.stamp, index, bytes: r.bytes }).index;
+    return this.keep(path, { stamp: r.stamp, index, bytes: index.bytes }).index;
   }
 
   /** Puts `entry` last (most recent) and evicts the least recently used beyond the caps. */
