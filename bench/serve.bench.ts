@@ -116,6 +116,15 @@ function ownRss(pid: number): { rss: number; peak: number } {
   return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
 }
 
+/** Waits (≤ 30 s) until no process has `pid` as parent: sshd's per-session children outlive its listener. */
+async function sessionsGone(pid: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const ppids = spawnSync('ps', ['-eo', 'ppid='], { encoding: 'utf8' }).stdout.split('\n').map(Number);
+    if (!ppids.includes(pid)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function stopAndWait(srv: Srv): Promise<void> {
   const c = children.find((ch) => ch.pid === srv.pid);
   if (!c || c.exitCode !== null) return Promise.resolve();
@@ -287,6 +296,7 @@ async function main(): Promise<void> {
     `  sshkit ${f(ra.before)} → ${f(ra.after)} MiB (${ra.opened} open) | conch ${f(rc.before)} → ${f(rc.after)} MiB (${rc.opened} open) | sshd ${f(rb.before)} → ${f(rb.after)} MiB (${rb.opened} open) | ratio vs sshd ${f(ra.after / rb.after, 2)}x\n`,
   );
   for (const s of [ours, conch, ref]) await stopAndWait(s);
+  await sessionsGone(ref.pid); // sshd's 500 session processes: their exit must not load the next phase
 
   const big = join(dir, 'ak_big');
   bigAuthorized(big, readFileSync(ck + '.pub', 'utf8'));
