@@ -1,11 +1,16 @@
 /**
- * `sshkit serve` vs OpenSSH `sshd` (foreground, own config, loopback high port), same machine, same run:
+ * `sshkit serve` vs Twisted Conch (test/peers/conch-bench.py: dict checker, builtin exec, TCP_NODELAY:
+ * the server sshkit is judged against, issue 14) and OpenSSH `sshd` (foreground, own config, loopback
+ * high port), same machine, same run, the servers interleaved round by round (BENCH_ROUNDS, default 2;
+ * medians) so a shared machine's load falls on all of them alike:
  *  - logins/s (connect + kex + ed25519 publickey + exec `echo ok` + close) at concurrency 1, 8, 32,
  *    with p50/p99 latency; the load client is ssh2's Client with TCP_NODELAY (PERF.md lessons 1 and 4);
  *  - the same with 100,000 keys in authorized_keys (the client's key last: sshd's worst case);
+ *  - first login after start with 100,000 keys (port open → first login done: the parse at start
+ *    included), and the server's RSS and peak RSS (VmHWM) with them loaded, after the logins;
  *  - server RSS with N idle authenticated sessions, a shell channel open on each (default 500; BENCH_IDLE).
- * sshd runs `echo ok` through a shell (a fork per login, its nature); sshkit runs its builtin echo.
- * Each phase is time-boxed (BENCH_SECONDS, default 4 s) so the whole benchmark stays near two minutes.
+ * sshd runs `echo ok` through a shell (a fork per login, its nature); sshkit and Conch answer in process.
+ * Each phase is time-boxed (BENCH_SECONDS, default 4 s) so the whole benchmark stays near four minutes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,12 +19,14 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SSHKIT } from './util.js';
+import { median, ROOT, SSHKIT } from './util.js';
 import { WireWriter } from '../src/core/wire.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const IDLE = Number(process.env.BENCH_IDLE ?? 500);
 const BIG = Number(process.env.BENCH_KEYS ?? 100_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const CONCH = join(ROOT, 'test', 'peers', 'conch-bench.py');
 const { Client } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
 const dir = mkdtempSync(join(tmpdir(), 'sshkit-bench-serve-'));
 const children: ChildProcess[] = [];
@@ -85,6 +92,46 @@ async function startSshd(ak: string, hostKey: string): Promise<Srv> {
   children.push(c);
   await waitPort(port);
   return { name: 'sshd', port, pid: c.pid!, stop: () => c.kill('SIGTERM') };
+}
+
+async function startConch(ak: string, hostKey: string): Promise<Srv> {
+  const c = spawn('/usr/bin/python3', [CONCH, '--host-key', hostKey, '--authorized', ak], { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(c);
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    c.once('exit', (code) => reject(new Error(`conch-bench.py exited ${code}`)));
+  });
+  return { name: 'conch', port, pid: c.pid!, stop: () => c.kill('SIGTERM') };
+}
+
+/** Resident and peak resident memory (VmRSS, VmHWM) of one process, in MiB. */
+function ownRss(pid: number): { rss: number; peak: number } {
+  const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? NaN);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
+/** Waits (≤ 30 s) until no process has `pid` as parent: sshd's per-session children outlive its listener. */
+async function sessionsGone(pid: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const ppids = spawnSync('ps', ['-eo', 'ppid='], { encoding: 'utf8' }).stdout.split('\n').map(Number);
+    if (!ppids.includes(pid)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function stopAndWait(srv: Srv): Promise<void> {
+  const c = children.find((ch) => ch.pid === srv.pid);
+  if (!c || c.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    c.once('exit', () => resolve());
+    srv.stop();
+  });
 }
 
 const user = (() => {
@@ -182,10 +229,42 @@ function bigAuthorized(file: string, clientPub: string): void {
 }
 
 const f = (n: number, d = 1) => n.toFixed(d);
+type Rate = Awaited<ReturnType<typeof loginRate>>;
+type Starter = (ak: string, hostKey: string) => Promise<Srv>;
+
+/** Medians over ROUNDS of each server's rate, the servers interleaved within a round. */
+async function interleaved(srvs: Srv[], key: Buffer, conc: number): Promise<Rate[]> {
+  const runs: Rate[][] = srvs.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) for (let i = 0; i < srvs.length; i++) runs[i].push(await loginRate(srvs[i].port, key, conc));
+  return runs.map((rs) => {
+    const pick = (k: keyof Rate) => median(rs.map((x) => x[k]));
+    return { rate: pick('rate'), p50: pick('p50'), p99: pick('p99'), n: rs.reduce((t, x) => t + x.n, 0), cpu: pick('cpu') };
+  });
+}
+
+function rateLine(conc: number, a: Rate, c: Rate, s: Rate): string {
+  return (
+    `  c=${String(conc).padEnd(3)} sshkit ${f(a.rate).padStart(6)}/s p50 ${f(a.p50)} p99 ${f(a.p99)} ms | conch ${f(c.rate).padStart(6)}/s p50 ${f(c.p50)} ms | ` +
+    `sshd ${f(s.rate).padStart(6)}/s p50 ${f(s.p50)} ms | ratio vs conch ${f(a.rate / c.rate, 2)}x${a.rate / c.rate >= 1.2 ? '' : ' (goal 1.2x)'}, vs sshd ${f(a.rate / s.rate, 2)}x | client CPU ${f(a.cpu * 100, 0)}%\n`
+  );
+}
+
+/** Port open → first login done, on a fresh server over the big file (its start-up parse included). */
+async function firstLogin(start: Starter, ak: string, hk: string, key: Buffer): Promise<{ ms: number; srv: Srv }> {
+  const srv = await start(ak, hk);
+  await waitPort(srv.port);
+  const t0 = performance.now();
+  await login(srv.port, key);
+  return { ms: performance.now() - t0, srv };
+}
 
 async function main(): Promise<void> {
   if (spawnSync('/usr/sbin/sshd', ['-V']).error) {
     process.stdout.write('sshd not installed (apt-get install -y openssh-server); skipping\n');
+    return;
+  }
+  if (spawnSync('/usr/bin/python3', ['-c', 'import twisted.conch']).status !== 0) {
+    process.stdout.write('Twisted Conch not installed (apt-get install -y python3-twisted); skipping\n');
     return;
   }
   const ck = join(dir, 'client');
@@ -195,54 +274,61 @@ async function main(): Promise<void> {
   const key = readFileSync(ck);
   const small = join(dir, 'ak_small');
   writeFileSync(small, readFileSync(ck + '.pub'));
-  process.stdout.write(`user ${user}; ${SECONDS} s per phase; client: ssh2 Client in one Node process (TCP_NODELAY); NODE_EXTRA_CA_CERTS unset\n`);
+  process.stdout.write(`user ${user}; ${SECONDS} s per phase, ${ROUNDS} rounds interleaved (medians); client: ssh2 Client in one Node process (TCP_NODELAY); NODE_EXTRA_CA_CERTS unset; load average ${require('node:os').loadavg().map((x: number) => f(x, 2)).join(' ')}\n`);
 
   let ours = await startSshkit(small, hk);
+  let conch = await startConch(small, hk);
   let ref = await startSshd(small, hk);
-  await login(ours.port, key);
-  await login(ref.port, key);
-  process.stdout.write('\nlogins/s (connect + kex + ed25519 publickey + exec echo + close)\n');
-  let small1: { a: { p50: number }; b: { p50: number } } | undefined; // the 1-key baseline (c=1)
+  for (const s of [ours, conch, ref]) await login(s.port, key);
+  process.stdout.write('\nlogins/s (connect + kex + ed25519 publickey + exec echo + close), 1 key\n');
+  let small1: Rate[] | undefined; // the 1-key baseline (c=1)
   for (const conc of [1, 8, 32]) {
-    const a = await loginRate(ours.port, key, conc);
-    const b = await loginRate(ref.port, key, conc);
-    if (conc === 1) small1 = { a, b };
-    process.stdout.write(
-      `  c=${String(conc).padEnd(3)} sshkit ${f(a.rate).padStart(6)}/s p50 ${f(a.p50)} p99 ${f(a.p99)} ms | sshd ${f(b.rate).padStart(6)}/s p50 ${f(b.p50)} p99 ${f(b.p99)} ms | ratio ${f(a.rate / b.rate, 2)}x | client CPU ${f(a.cpu * 100, 0)}% / ${f(b.cpu * 100, 0)}%\n`,
-    );
+    const [a, c, b] = await interleaved([ours, conch, ref], key, conc);
+    if (conc === 1) small1 = [a, c, b];
+    process.stdout.write(rateLine(conc, a, c, b));
   }
 
   process.stdout.write(`\nserver RSS with ${IDLE} idle authenticated sessions, shell channel open (sshd: all its processes)\n`);
   const ra = await idleRss(ours, key);
+  const rc = await idleRss(conch, key);
   const rb = await idleRss(ref, key);
-  process.stdout.write(`  sshkit ${f(ra.before)} → ${f(ra.after)} MiB (${ra.opened} open) | sshd ${f(rb.before)} → ${f(rb.after)} MiB (${rb.opened} open) | ratio ${f(ra.after / rb.after, 2)}x\n`);
-  ours.stop();
-  ref.stop();
+  process.stdout.write(
+    `  sshkit ${f(ra.before)} → ${f(ra.after)} MiB (${ra.opened} open) | conch ${f(rc.before)} → ${f(rc.after)} MiB (${rc.opened} open) | sshd ${f(rb.before)} → ${f(rb.after)} MiB (${rb.opened} open) | ratio vs sshd ${f(ra.after / rb.after, 2)}x\n`,
+  );
+  for (const s of [ours, conch, ref]) await stopAndWait(s);
+  await sessionsGone(ref.pid); // sshd's 500 session processes: their exit must not load the next phase
 
   const big = join(dir, 'ak_big');
   bigAuthorized(big, readFileSync(ck + '.pub', 'utf8'));
-  ours = await startSshkit(big, hk);
+  process.stdout.write(`\n${BIG} keys in authorized_keys (client key last)\n`);
+  const firsts: { sshkit: number[]; conch: number[] } = { sshkit: [], conch: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, start] of [['sshkit', startSshkit], ['conch', startConch]] as const) {
+      const got = await firstLogin(start, big, hk, key);
+      firsts[name].push(got.ms);
+      if (r < ROUNDS - 1) await stopAndWait(got.srv);
+      else if (name === 'sshkit') ours = got.srv;
+      else conch = got.srv;
+    }
+  }
+  const [fa, fc] = [median(firsts.sshkit), median(firsts.conch)];
+  process.stdout.write(`  first login after start (port open → login done, the start-up parse included): sshkit ${f(fa)} ms | conch ${f(fc)} ms | ratio ${f(fa / fc, 2)}x${fa <= 300 ? '' : ' (goal ≤ 300 ms)'}\n`);
   ref = await startSshd(big, hk);
-  const t0 = performance.now();
-  await login(ours.port, key); // includes parsing the 100k-line file once
-  const firstMs = performance.now() - t0;
   await login(ref.port, key);
-  process.stdout.write(`\n${BIG} keys in authorized_keys (client key last); sshkit's first login after start ${f(firstMs)} ms (file already parsed at start)\n`);
   for (const conc of [1, 8]) {
-    const a = await loginRate(ours.port, key, conc);
-    const b = await loginRate(ref.port, key, conc);
-    process.stdout.write(
-      `  c=${String(conc).padEnd(3)} sshkit ${f(a.rate).padStart(6)}/s p50 ${f(a.p50)} ms | sshd ${f(b.rate).padStart(6)}/s p50 ${f(b.p50)} ms | ratio ${f(a.rate / b.rate, 2)}x\n`,
-    );
+    const [a, c, b] = await interleaved([ours, conch, ref], key, conc);
+    process.stdout.write(rateLine(conc, a, c, b));
     if (conc === 1 && small1) {
       process.stdout.write(
-        `  auth latency flatness (p50 login, 1 key → ${BIG} keys): sshkit ${f(small1.a.p50)} → ${f(a.p50)} ms (${f(a.p50 / small1.a.p50, 2)}x) | sshd ${f(small1.b.p50)} → ${f(b.p50)} ms (${f(b.p50 / small1.b.p50, 2)}x)\n`,
+        `  auth latency flatness (p50 login, 1 key → ${BIG} keys): sshkit ${f(small1[0].p50)} → ${f(a.p50)} ms (${f(a.p50 / small1[0].p50, 2)}x) | conch ${f(small1[1].p50)} → ${f(c.p50)} ms (${f(c.p50 / small1[1].p50, 2)}x) | sshd ${f(small1[2].p50)} → ${f(b.p50)} ms (${f(b.p50 / small1[2].p50, 2)}x)\n`,
       );
     }
   }
-  process.stdout.write(`  server RSS with ${BIG} keys loaded: sshkit ${f(treeRssMiB(ours.pid))} MiB | sshd ${f(treeRssMiB(ref.pid))} MiB (sshd re-reads the file per login)\n`);
-  ours.stop();
-  ref.stop();
+  const [ma, mc] = [ownRss(ours.pid), ownRss(conch.pid)];
+  process.stdout.write(
+    `  server RSS with ${BIG} keys loaded, after the logins: sshkit ${f(ma.rss)} MiB (peak ${f(ma.peak)}${ma.peak <= 80 ? '' : ', goal ≤ 80'}) | conch ${f(mc.rss)} MiB (peak ${f(mc.peak)}) | ratio ${f(ma.peak / mc.peak, 2)}x peak | sshd ${f(treeRssMiB(ref.pid))} MiB (re-reads the file per login)\n`,
+  );
+  for (const s of [ours, conch, ref]) await stopAndWait(s);
 }
 
 main()

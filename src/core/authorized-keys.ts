@@ -9,6 +9,7 @@ import { ParseError } from './errors.js';
 import { readKeyPrefix, type PublicKey } from './key.js';
 import { eachLine, type LineError } from './lines.js';
 import { leadingField, parseOptions, type RawOption } from './options.js';
+import { blobHash, ed25519LineHash } from './key-index-hash.js';
 
 /** Structured authorized_keys options. Flags follow sshd: `restrict` turns every permission off. */
 export interface KeyOptions {
@@ -117,7 +118,7 @@ interface SplitLine {
   readonly key: PublicKey;
 }
 
-function splitLine(line: string): SplitLine {
+function splitLine(line: string, forIndex = false): SplitLine {
   let got = readKeyPrefix(line);
   let optionsField = '';
   if (!got) {
@@ -125,6 +126,10 @@ function splitLine(line: string): SplitLine {
     optionsField = field.text;
     got = readKeyPrefix(line, field.end);
     if (!got) throw new ParseError(field.end >= line.length ? 'no key found' : 'unknown key type or invalid options');
+  }
+  if (forIndex) {
+    if (optionsField) interpretOptions(parseOptions(optionsField));
+    return { optionsField, key: got.key }; // the index keeps no comment
   }
   const comment = line.slice(got.end).replace(/^[ \t]+/, '').replace(/[\r\n]+$/, '');
   return { optionsField, key: { ...got.key, comment } };
@@ -150,58 +155,118 @@ export function parseAuthorizedKeysLine(line: string, lineNo = 0): AuthorizedKey
   });
 }
 
-/** What the index keeps of a line: bytes and strings, not parsed objects (PERF.md lesson 3). */
-interface Stored {
-  readonly line: number;
-  readonly options: string;
-  readonly comment: string;
+/** The line that starts at `start` in `text`, without its `\n` and one trailing `\r` (as eachLine gives it). */
+function lineAt(text: string, start: number): string {
+  const nl = text.indexOf('\n', start);
+  const line = text.slice(start, nl < 0 ? text.length : nl);
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
 /**
- * An authorized_keys file parsed into an index keyed by the canonical base64 of each key blob. Options
- * are validated when the file is read and interpreted again on lookup, so 100,000 keys cost little
- * memory and a lookup costs the same as with one key.
+ * An authorized_keys file indexed by key blob, compactly (../shared/PERF.md lessons 2 and 3): the file
+ * text itself plus, per usable line, three 32-bit numbers (line start, line number, blob hash) and an
+ * open-addressed table of entry numbers, ≈ 20 bytes a key beside the text. Every line is validated in
+ * full when the file is read (bad lines go to `errors`, as sshd logs them); the lines that list a
+ * looked-up key are parsed again on lookup, so options, comments and key objects are never held.
  */
 export class KeyIndex {
-  private readonly byBlob = new Map<string, Stored | Stored[]>();
   /** Lines that could not be used, with their numbers. */
   errors: LineError[] = [];
   size = 0;
+  private starts = new Uint32Array(16);
+  private lineNos = new Uint32Array(16);
+  private hashes = new Uint32Array(16);
+  private table = new Int32Array(0);
+  private cursor = 0; // offset of line `cursorLine` in the text, for addSlice's line starts
+  private cursorLine = 1;
 
-  /** Adds one line; throws ParseError (with the line number) for a bad one. */
-  addLine(line: string, lineNo: number): void {
-    const stored = withLine(lineNo, () => {
-      const s = splitLine(line);
-      if (s.optionsField) interpretOptions(parseOptions(s.optionsField));
-      // the id is the decoded blob's canonical text, the form lookup() computes: never the line's own
-      // spelling, which b64_pton lets carry whitespace (\v, \f, \r) the canonical text has not
-      return { id: s.key.blob.toString('base64'), entry: { line: lineNo, options: s.optionsField, comment: s.key.comment } };
+  constructor(private readonly text = '') {}
+
+  /**
+   * Indexes the lines in text[start, end) (end at a line boundary or the end of the text), whose first
+   * line is line `firstLine + 1`; bad lines are added to `errors` with their numbers.
+   */
+  addSlice(start: number, end: number, firstLine: number): void {
+    const text = this.text;
+    const slice = start === 0 && end === text.length ? text : text.slice(start, end);
+    this.cursor = start;
+    this.cursorLine = firstLine + 1;
+    const errors = eachLine(slice, (line, n) => {
+      const lineNo = n + firstLine;
+      while (this.cursorLine < lineNo) {
+        this.cursor = text.indexOf('\n', this.cursor) + 1;
+        this.cursorLine++;
+      }
+      const fast = ed25519LineHash(text, this.cursor, this.cursor + line.length);
+      this.push(this.cursor, lineNo, fast >= 0 ? fast : blobHash(withLine(lineNo, () => splitLine(line, true)).key.blob));
     });
-    const list = this.byBlob.get(stored.id);
-    if (list === undefined) this.byBlob.set(stored.id, stored.entry);
-    else if (Array.isArray(list)) list.push(stored.entry);
-    else this.byBlob.set(stored.id, [list, stored.entry]);
+    for (const e of errors) this.errors.push({ line: e.line + firstLine, message: e.message });
+  }
+
+  private push(start: number, lineNo: number, hash: number): void {
+    if (this.size === this.starts.length) {
+      const grow = (a: Uint32Array) => {
+        const b = new Uint32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.starts = grow(this.starts);
+      this.lineNos = grow(this.lineNos);
+      this.hashes = grow(this.hashes);
+    }
+    this.starts[this.size] = start;
+    this.lineNos[this.size] = lineNo;
+    this.hashes[this.size] = hash;
     this.size++;
+  }
+
+  /** Builds the lookup table once every line is in (linear probing, at most half full). */
+  seal(): this {
+    const n = this.size;
+    this.starts = this.starts.slice(0, n);
+    this.lineNos = this.lineNos.slice(0, n);
+    this.hashes = this.hashes.slice(0, n);
+    let cap = 16;
+    while (cap < n * 2) cap *= 2;
+    const table = new Int32Array(cap);
+    for (let e = 0; e < n; e++) {
+      let slot = this.hashes[e] & (cap - 1);
+      while (table[slot] !== 0) slot = (slot + 1) & (cap - 1);
+      table[slot] = e + 1;
+    }
+    this.table = table;
+    return this;
+  }
+
+  /** Bytes the index holds: its text (two bytes a character past U+00FF, as V8 stores it) and its tables. */
+  get bytes(): number {
+    const perChar = /[^\u0000-\u00ff]/.test(this.text) ? 2 : 1;
+    return this.text.length * perChar + this.table.byteLength + this.starts.byteLength * 3;
   }
 
   /** Every line that lists exactly this key blob (several lines may list one key with other options). */
   lookup(blob: Buffer): AuthorizedKey[] {
-    const id = blob.toString('base64');
-    const found = this.byBlob.get(id);
-    if (found === undefined) return [];
-    const stored = Buffer.from(id, 'base64'); // the listed bytes, for the caller's constant-time check
-    const type = stored.subarray(4, 4 + stored.readUInt32BE(0)).toString('latin1');
-    return (Array.isArray(found) ? found : [found]).map((s) => ({
-      key: { type, blob: stored, comment: s.comment },
-      options: interpretOptions(s.options ? parseOptions(s.options) : []),
-      line: s.line,
-    }));
+    const table = this.table;
+    if (table.length === 0) return [];
+    const h = blobHash(blob);
+    const found: number[] = [];
+    for (let slot = h & (table.length - 1); table[slot] !== 0; slot = (slot + 1) & (table.length - 1)) {
+      const e = table[slot] - 1;
+      if (this.hashes[e] === h) found.push(e);
+    }
+    const out: AuthorizedKey[] = [];
+    for (const e of found.sort((a, b) => a - b)) {
+      // validated when the file was read: the line parses again, the same way
+      const entry = parseAuthorizedKeysLine(lineAt(this.text, this.starts[e]), this.lineNos[e]);
+      if (entry.key.blob.equals(blob)) out.push(entry);
+    }
+    return out;
   }
 }
 
 /** Parses a whole authorized_keys text; bad lines go to `errors` (never the whole file). */
 export function parseAuthorizedKeys(text: string): KeyIndex {
-  const index = new KeyIndex();
-  index.errors = eachLine(text, (line, n) => index.addLine(line, n));
-  return index;
+  const index = new KeyIndex(text);
+  index.addSlice(0, text.length, 0);
+  return index.seal();
 }

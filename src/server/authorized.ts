@@ -3,22 +3,24 @@
  * when the file changes, a bad line logged and skipped). Every login opens the file the safe way
  * (safe-read.ts: async, O_NONBLOCK|O_NOFOLLOW, fstat on the descriptor: regular, ≤ 16 MiB, StrictModes)
  * and re-parses it only when (dev, inode, size, mtime, ctime) changed, so 100,000 keys cost one parse,
- * not one per login. Files are parsed by the core parser into a KeyIndex (a Map by key blob, PERF.md
- * lessons 2 and 3), in slices that yield to the event loop, so a big file never stalls other logins.
- * The cache is an LRU bounded in files and bytes, missing files included, so made-up user names cannot
+ * not one per login. Files are indexed by the core KeyIndex (the text plus ≈ 20 bytes a key, looked up
+ * by blob hash: PERF.md lessons 2 and 3), in slices that yield to the event loop, so a big file never
+ * stalls other logins. The cache is an LRU bounded in files and in the bytes the indexes really hold
+ * (text and tables, KeyIndex.bytes), missing files included, so made-up user names cannot
  * grow it. A missing, unreadable or refused file yields an empty index: every key is denied (never fail
  * open), and the reason is logged.
  */
+import { lstatSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { dirname } from 'node:path';
 import { KeyIndex } from '../core/authorized-keys.js';
-import { eachLine, type LineError } from '../core/lines.js';
 import type { Logger } from './log.js';
 import { serverOwner, type Owner } from './safe-path.js';
 import { logLineErrors, readTrusted, Slots } from './safe-read.js';
 
 /** Most files kept parsed (per-user `%u` files, missing ones included); the least recently used goes first. */
 export const MAX_CACHED_FILES = 1024;
-/** Most bytes of file text kept parsed across the cache (the most recent file is always kept). */
+/** Most bytes held by the cached indexes (KeyIndex.bytes: text and tables; the most recent file is always kept). */
 export const MAX_CACHED_BYTES = 64 << 20;
 /** Changed files read and parsed at once (the others wait; unchanged files are never held up). */
 export const MAX_PARALLEL_PARSES = 2;
@@ -29,9 +31,36 @@ interface Cached {
   stamp: string;
   index: KeyIndex;
   bytes: number;
+  /** metaStamp() seen unchanged across the last full check that passed; undefined: always check in full. */
+  meta?: string;
 }
 
-const EMPTY = new KeyIndex();
+/**
+ * The metadata of the file and of every directory up its canonical path (lstat: dev, inode, mode,
+ * owner, size, mtime, ctime), taken synchronously: ≈ 10 µs, where readTrusted's full check (open,
+ * fstat, realpath, a stat per directory, close: ≈ 9 thread-pool round trips) cost ≈ 0.4–0.8 ms of CPU
+ * and more in latency per login (issue 14). Any change that could alter the full check's verdict —
+ * content, a chmod, chown, rename or replacement of the file or a directory — changes a ctime or an
+ * inode here. Undefined when anything fails (the full check then decides).
+ */
+function metaStamp(path: string): string | undefined {
+  try {
+    const parts: string[] = [];
+    const add = (p: string) => {
+      const st = lstatSync(p, { bigint: true });
+      parts.push(`${st.dev}:${st.ino}:${st.mode}:${st.uid}:${st.gid}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
+    };
+    add(path);
+    let dir = realpathSync.native(path);
+    add(dir);
+    for (let up = dirname(dir); up !== dir; dir = up, up = dirname(up)) add(up);
+    return parts.join('|');
+  } catch {
+    return undefined;
+  }
+}
+
+const EMPTY = new KeyIndex().seal();
 
 /** Usernames that can safely be put into a path (no `/`, no `..`, no NUL): sshd refuses such names too. */
 export function safeUserForPath(user: string): boolean {
@@ -43,10 +72,9 @@ export function expandPath(pattern: string, user: string): string {
   return pattern.replace(/%([%uh])/g, (_, t: string) => (t === '%' ? '%' : t === 'u' ? user : homedir()));
 }
 
-/** Parses `text` into a KeyIndex with the core line walk, yielding between slices of SLICE bytes. */
+/** Indexes `text` (core KeyIndex), yielding to the event loop between slices of SLICE bytes. */
 export async function parseInSlices(text: string): Promise<KeyIndex> {
-  const index = new KeyIndex();
-  const errors: LineError[] = [];
+  const index = new KeyIndex(text);
   let start = 0;
   let base = 0; // lines before this slice
   while (start < text.length) {
@@ -55,15 +83,12 @@ export async function parseInSlices(text: string): Promise<KeyIndex> {
       const nl = text.indexOf('\n', start + SLICE);
       end = nl < 0 ? text.length : nl + 1;
     }
-    const slice = text.slice(start, end);
-    const at = base;
-    for (const e of eachLine(slice, (line, n) => index.addLine(line, n + at))) errors.push({ line: e.line + at, message: e.message });
-    for (let i = slice.indexOf('\n'); i >= 0; i = slice.indexOf('\n', i + 1)) base++;
+    index.addSlice(start, end, base);
+    for (let i = text.indexOf('\n', start); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) base++;
     start = end;
     if (start < text.length) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  index.errors = errors;
-  return index;
+  return index.seal();
 }
 
 /** Per-path LRU cache of parsed authorized_keys files, refreshed on change. */
@@ -107,15 +132,20 @@ export class AuthorizedKeys {
 
   private async refresh(path: string, force: boolean): Promise<KeyIndex> {
     const hit = this.cache.get(path);
+    const before = metaStamp(path);
+    // nothing on the path changed since a full check passed with this very metadata: its verdict stands
+    if (!force && hit?.meta !== undefined && before === hit.meta) return this.keep(path, hit).index;
     const known = force ? undefined : hit?.stamp;
     const r = await readTrusted(path, { owner: this.owner, strictModes: this.strictModes, known, slots: this.slots }, parseInSlices);
     if (r.status === 'missing' || r.status === 'refused') return this.unavailable(path, r.status, r.reason);
-    if (r.status === 'unchanged') return this.keep(path, hit!).index;
+    // the metadata the check saw: the same before and after it (a change during the check: check again next time)
+    const meta = before !== undefined && metaStamp(path) === before ? before : undefined;
+    if (r.status === 'unchanged') return this.keep(path, { ...hit!, meta }).index;
     const index = r.value;
     this.loads++;
     logLineErrors(this.log, 'authorized-keys-error', path, index.errors);
     this.log.event('authorized-keys', { file: path, keys: index.size, errors: index.errors.length, reload: !!hit });
-    return this.keep(path, { stamp: r.stamp, index, bytes: r.bytes }).index;
+    return this.keep(path, { stamp: r.stamp, index, bytes: index.bytes, meta }).index;
   }
 
   /** Puts `entry` last (most recent) and evicts the least recently used beyond the caps. */

@@ -21,6 +21,7 @@
  */
 import { createRequire } from 'node:module';
 import { WireReader } from '../core/wire.js';
+import { fastHostKeySigning } from './host-key-sign.js';
 
 const require = createRequire(import.meta.url);
 const MSG_KEXINIT = 20;
@@ -141,6 +142,7 @@ function filteredOffer(offer: any, allowed: readonly string[]): any {
 export function hardenKex(client: any, hostKeyAlgorithms: readonly string[]): void {
   patchRekey();
   const proto = client._protocol;
+  fastHostKeySigning(proto._hostKeys); // once per key: ssh2 re-parses the PEM on every signature
   proto._offer = filteredOffer(proto._offer, hostKeyAlgorithms);
   // The first KEXINIT is handled inside ssh2's handshake decipher, not through the message table.
   const decipher = proto._decipher;

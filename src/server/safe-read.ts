@@ -77,7 +77,8 @@ const FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 /** Reads at most `max + 1` bytes (a file that grew past the cap after fstat is caught too). */
 async function readCapped(fh: FileHandle, size: number, max: number): Promise<Buffer> {
   const cap = max + 1;
-  let buf = Buffer.allocUnsafe(Math.min(Math.max(size, 4096), cap));
+  // size + 1: the read that finds EOF fits, so a file of `size` bytes is never copied into a buffer twice its size
+  let buf = Buffer.allocUnsafe(Math.min(Math.max(size + 1, 4096), cap));
   let len = 0;
   for (;;) {
     if (len === buf.length) {
