@@ -10,6 +10,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { isPrivateKeyText, loadPrivateKey, PassphraseError } from '../core/private-key.js';
 import { SshkitError } from '../core/errors.js';
+import { keyFileTooOpen } from '../core/key-file.js';
 import { KgFatal, logLine } from './usage.js';
 import { lastArg, type KgArgs, type KgIO } from './types.js';
 
