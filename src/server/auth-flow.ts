@@ -1,5 +1,5 @@
 /**
- * The auth adapter of `sshkit serve`: ssh2's auth contexts in, core decisions (auth.ts, password-source.ts)
+ * The auth adapter of `sshkit serve`: ssh2's auth contexts in, core decisions (core/pubkey-auth.ts, password-source.ts)
  * out, with sshd's accounting (auth2.c `input_userauth_request` / `userauth_finish`):
  *  - every request is an attempt; a failure counts against --max-auth-tries, except the first request
  *    when it is `none` ("Allow initial try of "none" auth without failure penalty") and a key-only
@@ -10,7 +10,7 @@
  */
 import type { Socket } from 'node:net';
 import type { AuthorizedKeys } from './authorized.js';
-import { authorizePublicKey, type Grant } from './auth.js';
+import { authorizePublicKey, type Grant } from '../core/pubkey-auth.js';
 import type { Limits } from './limits.js';
 import type { ConnLog } from './log.js';
 import type { PasswordSource } from './password-source.js';

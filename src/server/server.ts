@@ -2,7 +2,7 @@
  * `sshkit serve` assembled (SPEC "sshkit serve"): a plain TCP listener (limits.ts admits sockets) feeding
  * ssh2's Server (protocol.ts hardens each connection, conn-guard.ts stops bad packets short), auth
  * requests one at a time in order (auth-queue.ts) through auth-flow.ts (sshd's accounting; core
- * auth.ts and password-source.ts decide), sessions through session.ts (--max-sessions counted here).
+ * core/pubkey-auth.ts and password-source.ts decide), sessions through session.ts (--max-sessions counted here).
  * Every handler runs guarded: an exception ends its own connection, logged, never the process. The
  * port is bound before anything is logged. This is the only file that wires ssh2 events.
  */
