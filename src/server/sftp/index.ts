@@ -16,7 +16,7 @@ import { opOpendir, opReaddir } from './ops-dirs.js';
 import { EXTENSIONS, opExtended } from './ops-ext.js';
 import { opClose, opFsetstat, opFstat, opOpen, opRead, opWrite } from './ops-files.js';
 import { opMkdir, opReadlink, opRealpath, opRemove, opRename, opRmdir, opSetstat, opStat, opSymlink } from './ops-paths.js';
-import { announceExtensions, backlog, gateInput } from './wire.js';
+import { announceExtensions, backlog, endWithStatus, gateInput } from './wire.js';
 
 export { DEFAULT_SFTP_LIMITS, type SftpLimits, type SftpLog };
 
@@ -143,7 +143,7 @@ export function serveSftp(sftp: SFTPWrapper, opts: SftpOptions): Promise<void> {
         if ((raw._buffer?.length ?? 0) > 0) return void setTimeout(close, 5);
         finish();
         try {
-          raw.end();
+          endWithStatus(raw, 0);
         } catch {
           /* already closed */
         }

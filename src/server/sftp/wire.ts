@@ -138,3 +138,16 @@ export function gateInput(sftp: any, full: () => boolean): () => void {
     if (held.length === 0 && !full() && sftp.incoming.window < 1024 * 1024) windowAdjust(sftp);
   };
 }
+
+/**
+ * Ends the channel as sshd does when sftp-server exits 0: exit-status 0, EOF, CLOSE (RFC 4254 §6.10).
+ * OpenSSH's scp takes a session without an exit status as failed ("Exit status -1", scp exits 1).
+ */
+export function endWithStatus(sftp: any, status: number): void {
+  const out = sftp.outgoing;
+  if (out?.state === 'open') {
+    sftp._protocol.exitStatus(out.id, status);
+    sftp._protocol.channelEOF(out.id);
+  }
+  sftp.end();
+}
