@@ -210,11 +210,19 @@ describe('sftp handler', () => {
     assert.equal(f.calls[0].opts.root, join(base, 'alice'));
     assert.equal(f.calls[0].opts.readOnly, true);
   });
-  test('a missing %u folder refuses the subsystem with a log line; serveSftp is never called', async () => {
+  test('a missing %u folder refuses the subsystem before its reply (policy), with an sftp-refused log line', () => {
+    const carol = new SessionHarness({ request: req, sftp, user: 'carol' });
+    assert.equal(cliPolicy.starts(req, carol.session.ctx), false);
+    assert.equal(carol.events('sftp-refused')[0].reason, `sftp root ${join(base, 'carol')} is missing`);
+    const alice = new SessionHarness({ request: req, sftp });
+    assert.equal(cliPolicy.starts(req, alice.session.ctx), true);
+    assert.equal(alice.log.length, 0);
+  });
+  test('a folder gone between the reply and the handler: the stream is ended, serveSftp never called', async () => {
     const f = fakeSftp();
     const r = await runHandler(sftpHandler(f.load), { request: req, sftp, user: 'carol' });
     assert.deepEqual(r.status, { refused: `sftp root ${join(base, 'carol')} is missing` });
-    assert.equal(r.h.opened, null);
+    assert.equal(r.h.sftpStream.ended, true);
     assert.equal(r.h.events('sftp-refused').length, 1);
     assert.equal(f.calls.length, 0);
   });
@@ -223,6 +231,7 @@ describe('sftp handler', () => {
       const f = fakeSftp();
       const r = await runHandler(sftpHandler(f.load), { request: req, sftp, user });
       assert.ok(typeof r.status === 'object' && 'refused' in r.status, user);
+      assert.equal(cliPolicy.starts(req, new SessionHarness({ request: req, sftp, user }).session.ctx), false, user);
       assert.equal(f.calls.length, 0);
     }
   });

@@ -40,7 +40,9 @@ export class SessionHarness {
   /** What the handler opened: the channel, the SFTP stand-in, or nothing (the request was refused). */
   opened: 'channel' | 'sftp' | null = null;
   /** The object `openSftp()` returned (what serveSftp receives). */
-  readonly sftpStream = { harnessSftp: true };
+  readonly sftpStream = { harnessSftp: true, ended: false, end(): void {
+    this.ended = true;
+  } };
   /** ctx.touch() calls (the connection's idle timer). */
   touches = 0;
   private out = '';

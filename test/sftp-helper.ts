@@ -63,14 +63,18 @@ export async function startSftpServer(o: { root: string; readOnly?: boolean; lim
     limits: DEFAULT_LIMITS,
     logFormat: 'json',
     logSink: () => undefined,
-    sessionHandler: (session, ctx) => {
-      session.on('sftp', (accept: () => any) => {
-        const stream = accept();
-        if (!stream) return;
-        const untrack = ctx.track(() => stream.end());
-        void serveSftp(stream, { root: o.root, readOnly: o.readOnly ?? false, limits: o.limits, log: (event, fields) => events.push({ event, ...fields }) }).then(untrack);
-      });
-      for (const name of ['pty', 'shell', 'exec', 'subsystem']) session.on(name, (_a: unknown, reject?: () => void) => reject?.());
+    // the session pipeline's hook (src/server/pipeline.ts): SFTP only, with this helper's limits and log
+    sessions: {
+      policy: { pty: () => 'sftp only', env: () => false, starts: (r) => r.kind === 'subsystem' && r.name === 'sftp', signals: false, sftp: () => true },
+      handler: async (s) => {
+        const stream = s.openSftp();
+        if (!stream) return { refused: 'channel closed' };
+        const stop = () => stream.end();
+        s.stopping.addEventListener('abort', stop);
+        await serveSftp(stream as ssh2.SFTPWrapper, { root: o.root, readOnly: o.readOnly ?? false, limits: o.limits, log: (event, fields) => events.push({ event, ...fields }) });
+        s.stopping.removeEventListener('abort', stop);
+        return 0;
+      },
     },
   });
   const opts = () => ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-F', '/dev/null', '-o', 'IdentitiesOnly=yes', '-i', key, '-P', String(srv.port)];

@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import type { AuthContext, Connection, Session as Ssh2Session, ServerChannel } from 'ssh2';
+import type { AuthContext, AuthenticationType, Connection, Session as Ssh2Session, ServerChannel } from 'ssh2';
 import type { PtySize } from './exec-os.js';
 import { serializeAuth } from './auth-queue.js';
 import { answerLate, guardIncomingWindow, limitReadAhead, OutputGate, socketOfChannel } from './channel-flow.js';
@@ -156,7 +156,7 @@ function wireConnection(client: Connection, software: string, hooks: ConnectionH
 
 /** ssh2's auth context as an {@link AuthRequest}. */
 function authRequest(ctx: AuthContext): AuthRequest {
-  const base = { user: ctx.username, method: ctx.method as string, accept: () => ctx.accept(), reject: (m: string[]) => ctx.reject(m as never) };
+  const base = { user: ctx.username, method: ctx.method as string, accept: () => ctx.accept(), reject: (m: string[]) => ctx.reject(m as AuthenticationType[]) };
   if (ctx.method === 'publickey') {
     const raw = rawPublicKey(ctx.key.data);
     if (!raw || raw.malformed) return { ...base, publicKey: 'malformed' };
@@ -227,12 +227,15 @@ function runSession(client: Connection, session: Ssh2Session, setup: SessionSetu
     started = true;
     const stop = new AbortController();
     const untrack = setup.track(() => stop.abort());
-    // A shell/exec channel is accepted now, in ssh2's event: a CHANNEL_EOF that arrives before accept()
-    // marks the Session ending and makes a later accept() a no-op (ssh2 server.js). Only the SFTP stream
-    // waits for its handler (it may refuse: a missing %u folder), and an SFTP client waits for the reply.
+    // Accepted now, in ssh2's event (the policy above already decided): a CHANNEL_EOF that arrives before
+    // accept() marks the Session ending and makes a later accept() a no-op, and CHANNEL_DATA that arrives
+    // before it is dropped — OpenSSH's sftp sends SSH_FXP_INIT right behind its subsystem request.
     let channel: ServerChannel | null = null;
     let opened = false;
     let wrapped: SessionChannel | null = null;
+    const sftpStream = openSftp ? (openSftp() ?? null) : null;
+    if (openSftp && !sftpStream) return untrack();
+    const releaseSftp = sftpStream ? holdInput(sftpStream) : () => undefined;
     if (!openSftp) {
       channel = accept() ?? null;
       if (!channel) return untrack(); // the client already closed the channel
@@ -260,7 +263,8 @@ function runSession(client: Connection, session: Ssh2Session, setup: SessionSetu
       openSftp: () => {
         if (opened || !openSftp) throw new Error(openSftp ? 'session opened twice' : 'not an sftp subsystem request');
         opened = true;
-        return openSftp() ?? null;
+        setImmediate(releaseSftp); // the handler hands the stream on in this same tick
+        return sftpStream;
       },
       onResize: (fn) => (resizers.add(fn), () => resizers.delete(fn)),
       onSignal: (fn) => (signals.add(fn), () => signals.delete(fn)),
@@ -268,7 +272,7 @@ function runSession(client: Connection, session: Ssh2Session, setup: SessionSetu
     };
     const end = (st: ExitStatus) => {
       untrack();
-      if (openSftp && !opened) return reject?.();
+      if (sftpStream && !opened) sftpStream.end(); // accepted, but its handler never took it
       if (!channel) return;
       const ch: ServerChannel = channel;
       try {
@@ -292,4 +296,26 @@ function runSession(client: Connection, session: Ssh2Session, setup: SessionSetu
   session.on('exec', guarded((accept, reject: Reply, info) => begin({ kind: 'exec', command: String(info.command) }, accept, null, reject)));
   session.on('subsystem', guarded((accept, reject: Reply, info) => begin({ kind: 'subsystem', name: String(info.name) }, accept, null, reject)));
   if (policy.sftp(ctx)) session.on('sftp', guarded((accept, reject: Reply) => begin({ kind: 'subsystem', name: 'sftp' }, () => undefined, accept, reject)));
+}
+
+/**
+ * Holds what the client sends on an accepted SFTP stream until its handler has attached: ssh2's SFTP
+ * object parses each CHANNEL_DATA in `push()` and emits the requests at once, so requests arriving
+ * before serveSftp listens (SSH_FXP_INIT comes right behind the subsystem request) would be lost.
+ * Returns the release, which replays the held data through whatever `push` is installed by then.
+ */
+function holdInput(stream: SftpStream): () => void {
+  const s = stream as SftpStream & { push(d: Buffer | null): unknown };
+  const orig = s.push.bind(s);
+  const held: Array<Buffer | null> = [];
+  let holding = true;
+  s.push = (d) => {
+    if (!holding) return orig(d);
+    held.push(d === null ? null : Buffer.from(d)); // ssh2 hands a view of its packet buffer
+    return true;
+  };
+  return () => {
+    holding = false;
+    for (const d of held.splice(0)) s.push(d);
+  };
 }

@@ -61,8 +61,13 @@ export interface SessionChannel {
   close(): void;
 }
 
-/** The SFTP stream ssh2 hands over for the `sftp` subsystem (server mode); handlers/sftp.ts passes it on. */
-export type SftpStream = object;
+/**
+ * The SFTP stream ssh2 hands over for the `sftp` subsystem (server mode), opaque here: handlers/sftp.ts
+ * passes it to sftp/index.ts's serveSftp and may only end it.
+ */
+export interface SftpStream {
+  end(): unknown;
+}
 
 /** One session channel's start request, as handlers see it. */
 export interface Session {

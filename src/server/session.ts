@@ -9,6 +9,7 @@
  * The requests before the start (pty-req, env, signal) are answered by {@link cliPolicy} at once, as
  * RFC 4254 §6.2–6.9 replies must be. adapter.ts builds each Session from ssh2's objects.
  */
+import type { SFTPWrapper } from 'ssh2';
 import type { RequestPolicy } from './adapter.js';
 import { acceptEnv, sessionEnv } from './middleware/env.js';
 import { idleTimer } from './middleware/idle.js';
@@ -17,7 +18,7 @@ import { permissions, ptyRefusal, sftpServed } from './middleware/permissions.js
 import { recover } from './middleware/recover.js';
 import { compose, type Handler, type Middleware } from './pipeline.js';
 import { route } from './handlers/route.js';
-import { sftpHandler, type ServeSftp } from './handlers/sftp.js';
+import { sftpAvailable, sftpHandler, type ServeSftp } from './handlers/sftp.js';
 
 export type { SessionContext } from './pipeline.js';
 
@@ -28,18 +29,20 @@ export const CLI_MIDDLEWARES: readonly Middleware[] = [permissions, logging, rec
 export const cliPolicy: RequestPolicy = {
   pty: ptyRefusal,
   env: acceptEnv,
-  // as sshd: a subsystem that is not configured is refused before any forced command is looked at
-  starts: (r, ctx) => r.kind !== 'subsystem' || (r.name === 'sftp' && ctx.sftp !== undefined),
+  // as sshd: a subsystem that is not configured is refused before any forced command is looked at;
+  // the sftp root is looked for only when SFTP itself will serve (not for a forced command)
+  starts: (r, ctx) => r.kind !== 'subsystem' || (r.name === 'sftp' && ctx.sftp !== undefined && (!sftpServed(ctx) || sftpAvailable(ctx))),
   signals: true,
   sftp: sftpServed,
 };
 
-/** The SFTP server of src/server/sftp/ (the SFTP helper's), loaded on the first SFTP session. */
+/**
+ * The SFTP server of src/server/sftp/, imported on the first SFTP session (a server without --sftp never
+ * loads it). The stream is the SFTPWrapper adapter.ts took from ssh2's `accept()`.
+ */
 async function loadServeSftp(): Promise<ServeSftp> {
-  const spec = './sftp/index.js'; // not a static import until h/sftp is merged
-  const mod = (await import(spec)) as { serveSftp?: ServeSftp };
-  if (typeof mod.serveSftp !== 'function') throw new Error('the SFTP server is not built in');
-  return mod.serveSftp;
+  const { serveSftp } = await import('./sftp/index.js');
+  return (stream, opts) => serveSftp(stream as SFTPWrapper, opts);
 }
 
 /** The CLI's session handler: the middlewares around the router; `serveSftp` may be given (tests). */
