@@ -133,8 +133,17 @@ export function gateInput(sftp: any, full: () => boolean): () => void {
     orig(data);
     return full() ? false : undefined;
   };
+  let replaying = false;
   return () => {
-    while (held.length > 0 && !full()) orig(held.shift()!);
+    // never re-entered: a request parsed from a held chunk may run the consumer, which calls this,
+    // and a nested push() would feed ssh2's parser a new chunk in the middle of the current one
+    if (replaying) return;
+    replaying = true;
+    try {
+      while (held.length > 0 && !full()) orig(held.shift()!);
+    } finally {
+      replaying = false;
+    }
     if (held.length === 0 && !full() && sftp.incoming.window < 1024 * 1024) windowAdjust(sftp);
   };
 }
