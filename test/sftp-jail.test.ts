@@ -57,7 +57,6 @@ before(async () => {
   srv = await startSftpServer({ root });
   conn = await srv.connect();
   s = conn.sftp;
-  (s as any)._isOpenSSH = true; // send SYMLINK in OpenSSH's (target, link) order, as sftp-server reads it
 });
 after(async () => {
   conn?.end();

@@ -112,7 +112,6 @@ describe('sftp readOnly', () => {
     mkdirSync(join(root, 'dir'));
     ro = await startSftpServer({ root, readOnly: true });
     c = await ro.connect();
-    (c.sftp as any)._isOpenSSH = true;
   });
   after(async () => {
     c?.end();

@@ -16,7 +16,7 @@ import { opOpendir, opReaddir } from './ops-dirs.js';
 import { EXTENSIONS, opExtended } from './ops-ext.js';
 import { opClose, opFsetstat, opFstat, opOpen, opRead, opWrite } from './ops-files.js';
 import { opMkdir, opReadlink, opRealpath, opRemove, opRename, opRmdir, opSetstat, opStat, opSymlink } from './ops-paths.js';
-import { announceExtensions, backlog, endWithStatus, gateInput } from './wire.js';
+import { announceExtensions, backlog, endWithStatus, gateInput, symlinkOrderByClient } from './wire.js';
 
 export { DEFAULT_SFTP_LIMITS, type SftpLimits, type SftpLog };
 
@@ -53,7 +53,7 @@ export function serveSftp(sftp: SFTPWrapper, opts: SftpOptions): Promise<void> {
     return Promise.resolve();
   }
   raw._maxInPktLen = Math.min(raw._maxInPktLen ?? limits.maxPacket, limits.maxPacket);
-  raw._isOpenSSH = true; // SYMLINK's arguments in OpenSSH's order for every client, as sftp-server (ops-paths.ts)
+  symlinkOrderByClient(raw);
   announceExtensions(raw, EXTENSIONS);
   guardIncomingWindow(raw, (info) => opts.log('sftp-window-overrun', { ...info }));
 

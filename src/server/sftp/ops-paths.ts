@@ -4,7 +4,8 @@
  * parent folder fd the jail walked (rename, unlink, mkdir, link and symlink never follow their last
  * component), and an object found by following symlinks is used through its O_PATH fd.
  * SSH_FXP_RENAME refuses an existing target (sftp-server: "fails if newpath exists").
- * SSH_FXP_SYMLINK takes (target, link) in OpenSSH's order for every client (wire.ts), and a target
+ * SSH_FXP_SYMLINK's order is OpenSSH's (target, link) except for clients that send the draft's to a
+ * server not named OpenSSH (wire.ts symlinkOrderByClient), and a target
  * that is absolute or climbs out of ROOT is refused, so no link made over SFTP points outside.
  */
 import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, truncateSync, unlinkSync, utimesSync, statSync } from 'node:fs';

@@ -160,3 +160,18 @@ export function endWithStatus(sftp: any, status: number): void {
   }
   sftp.end();
 }
+
+/** Clients that send SSH_FXP_SYMLINK in the draft's (link, target) order to a server not named OpenSSH. */
+const DRAFT_ORDER_CLIENTS = /^SSH-2\.0-(?:ssh2js|AsyncSSH)/;
+
+/**
+ * SSH_FXP_SYMLINK's argument order: OpenSSH's sftp-server reads (target, link), the reverse of
+ * draft-02 §6.10, and OpenSSH, Paramiko, PuTTY and Go's pkg/sftp always send that order. ssh2 and
+ * AsyncSSH send it only to a server whose version names OpenSSH, which ours does not, so for them the
+ * draft order is read: AsyncSSH's own server makes the same choice by the client's version
+ * (sftp.py `_nonstandard_symlink_impls`). ssh2 swaps its SYMLINK event's arguments when `_isOpenSSH`.
+ */
+export function symlinkOrderByClient(sftp: any): void {
+  const ident = String(sftp._client?._protocol?._remoteIdentRaw ?? '');
+  sftp._isOpenSSH = !DRAFT_ORDER_CLIENTS.test(ident);
+}
