@@ -157,6 +157,23 @@ describe('sftp jail: links, renames made over SFTP', () => {
   });
 });
 
+describe('sftp jail: no setuid files, no owner changes (the server may run as root)', () => {
+  it('chmod 4755 / 2755 sets the permission bits without setuid/setgid; chown to another owner is refused', async () => {
+    writeFileSync(join(root, 'suid'), '#!/bin/sh\n');
+    await call('chmod', 'suid', 0o4755);
+    assert.equal(statSync(join(root, 'suid')).mode & 0o7777, 0o755);
+    await call('chmod', 'suid', 0o2750);
+    assert.equal(statSync(join(root, 'suid')).mode & 0o7777, 0o750);
+    const h = await call<Buffer>('open', 'made-suid', 'w', { mode: 0o6777 });
+    await call('close', h);
+    assert.equal(statSync(join(root, 'made-suid')).mode & 0o6000, 0, 'open(CREAT) with setuid bits');
+    const st = statSync(join(root, 'suid'));
+    await refused(call('chown', 'suid', st.uid + 1, st.gid), [3]);
+    assert.equal(statSync(join(root, 'suid')).uid, st.uid);
+    await call('chown', 'suid', st.uid, st.gid); // control: naming the current owner is fine
+  });
+});
+
 describe('sftp jail: a folder swapped for a symlink while the client opens through it', () => {
   it('no read returns the secret and no write lands outside, while reads inside succeed', async () => {
     mkdirSync(join(root, 'race'));

@@ -8,9 +8,9 @@
  * server not named OpenSSH (wire.ts symlinkOrderByClient), and a target
  * that is absolute or climbs out of ROOT is refused, so no link made over SFTP points outside.
  */
-import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, truncateSync, unlinkSync, utimesSync, statSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, truncateSync, unlinkSync, utimesSync, statSync } from 'node:fs';
 import { attrsOf } from './attrs.js';
-import { applyAttrs, fail, logged, readOnlyRefusal, type Ctx } from './context.js';
+import { applyAttrs, fail, MODE_MASK, logged, readOnlyRefusal, type Ctx } from './context.js';
 import { at, errno, normalize, virtualPath, type Parent } from './jail.js';
 
 /** Runs `fn` with the open parent of `path`, closing it after. */
@@ -50,7 +50,6 @@ export function opSetstat(ctx: Ctx, reqid: number, path: string, attrs: object):
         truncate: (n) => truncateSync(p, n),
         chmod: (m) => chmodSync(p, m),
         utimes: (a, m) => utimesSync(p, a, m),
-        chown: (u, g) => chownSync(p, u, g),
         stat: () => statSync(p),
       });
     } finally {
@@ -62,7 +61,7 @@ export function opSetstat(ctx: Ctx, reqid: number, path: string, attrs: object):
 /** SSH_FXP_MKDIR (mode from the attrs, else 0777 before the umask, as sftp-server). */
 export function opMkdir(ctx: Ctx, reqid: number, path: string, attrs: { mode?: number }): void {
   if (ctx.readOnly) return readOnlyRefusal(ctx, reqid, 'mkdir', path);
-  const mode = typeof attrs?.mode === 'number' ? attrs.mode & 0o7777 : 0o777;
+  const mode = typeof attrs?.mode === 'number' ? attrs.mode & MODE_MASK : 0o777;
   logged(ctx, reqid, 'sftp-mkdir', { path }, () => withParent(ctx, path, (p) => mkdirSync(at(p.dirFd, p.name), mode)));
 }
 
