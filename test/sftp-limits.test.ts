@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type ssh2 from 'ssh2';
-import { ROOT, tempDir } from './helpers.js';
+import { openssh, ROOT, tempDir } from './helpers.js';
 import { startSftpServer, type SftpServer } from './sftp-helper.js';
 
 const t = tempDir('sshkit-sftp-limits-');
@@ -81,6 +81,36 @@ describe('sftp limits', () => {
     const again: Conn = await srv.connect();
     assert.equal((await call<Buffer>(again.sftp, 'readFile', 'f')).toString(), 'file\n', 'control');
     again.end();
+  });
+
+  it('malformed or unknown EXTENDED requests get a status (5 bad message, 8 unsupported), never a crash', async () => {
+    const c: Conn = await srv.connect();
+    const s = c.sftp as any;
+    /** Sends SSH_FXP_EXTENDED `name` + `data` raw; resolves with the reply's status code (0 for a non-status reply). */
+    const ext = (id: number, name: string, data: Buffer) =>
+      new Promise<number>((resolve) => {
+        s._requests[id] = { cb: (err: any) => resolve(err ? err.code : 0), extended: name };
+        const n = Buffer.from(name);
+        const body = Buffer.concat([Buffer.from([200]), Buffer.alloc(4), Buffer.alloc(4), n, data]);
+        body.writeUInt32BE(id, 1);
+        body.writeUInt32BE(n.length, 5);
+        const len = Buffer.alloc(4);
+        len.writeUInt32BE(body.length);
+        s._protocol.channelData(s.outgoing.id, Buffer.concat([len, body]));
+      });
+    try {
+      assert.equal(await ext(0x7fff0001, 'statvfs@openssh.com', Buffer.from([0, 0, 0, 9, 1])), 5, 'truncated path');
+      assert.equal(await ext(0x7fff0002, 'hardlink@openssh.com', Buffer.from([0, 0, 0, 1, 0x61])), 5, 'one string of two');
+      assert.equal(await ext(0x7fff0003, 'posix-rename@openssh.com', Buffer.from([0, 0, 0, 1, 0x61, 0, 0, 0, 1, 0x62, 9])), 5, 'trailing byte');
+      assert.equal(await ext(0x7fff0004, 'no-such@example.com', Buffer.alloc(0)), 8);
+      const vfs = await call<{ f_bsize: number; f_blocks: number }>(c.sftp, 'ext_openssh_statvfs', '/');
+      // control: a well-formed statvfs@openssh.com, with coreutils' `stat -f -c '%S %b' ROOT` figures
+      const [bsize, blocks] = openssh('stat', ['-f', '-c', '%S %b', root]).stdout.trim().split(' ').map(Number);
+      assert.equal(vfs.f_bsize, bsize);
+      assert.equal(vfs.f_blocks, blocks);
+    } finally {
+      c.end();
+    }
   });
 
   it('a client that stops reading 400 × 255 KiB of replies costs bounded memory, and gets them all after', async () => {
