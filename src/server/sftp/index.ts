@@ -29,6 +29,8 @@ export interface SftpOptions {
   /** One call per open/close/rename/remove/mkdir/rmdir/setstat/symlink/link (raw values; the logger escapes). */
   log: SftpLog;
   limits?: Partial<SftpLimits>;
+  /** Called on each request (the server's --idle-timeout: a transfer is activity). */
+  touch?: () => void;
 }
 
 type Job = () => void | Promise<void>;
@@ -103,6 +105,7 @@ export function serveSftp(sftp: SFTPWrapper, opts: SftpOptions): Promise<void> {
     raw.on(event, (reqid: number, ...args: any[]) => {
       // ssh2 hands WRITE data as a view of its packet buffer: copy what waits in the queue
       if (event === 'WRITE' && Buffer.isBuffer(args[2])) args[2] = Buffer.from(args[2]);
+      opts.touch?.();
       queue.push(() => fn(reqid, ...args));
       pump();
     });
