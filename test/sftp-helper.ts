@@ -26,6 +26,8 @@ export interface SftpServer {
   readonly port: number;
   /** The client's private key (ed25519, OpenSSH format), authorized for every user. */
   readonly key: string;
+  /** The host key's public line file (for clients that pin it, as PuTTY's -hostkey). */
+  readonly hostPub: string;
   /** What serveSftp logged, in order. */
   readonly events: SftpEvent[];
   /** The options every OpenSSH client run needs (port, key, no known_hosts, batch mode). */
@@ -81,6 +83,7 @@ export async function startSftpServer(o: { root: string; readOnly?: boolean; lim
   return {
     port: srv.port,
     key,
+    hostPub: `${hostKey}.pub`,
     events,
     opts,
     sftpBatch: (script, extra = []) => runAsync('sftp', [...opts(), '-b', '-', ...extra, 'alice@127.0.0.1'], { input: script }),

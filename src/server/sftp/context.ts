@@ -83,13 +83,25 @@ export function logged(ctx: Ctx, reqid: number, event: string, fields: Record<st
   }
 }
 
-/** Applies SETSTAT/FSETSTAT attributes in sftp-server's order: size, permissions, times, owner. */
+/**
+ * Permission bits a client may set: no setuid/setgid. The server may run as root for many users, and a
+ * setuid file it owns inside ROOT would run as root for anyone local (sftp-server runs as the user).
+ */
+export const MODE_MASK = 0o1777;
+
+/**
+ * Applies SETSTAT/FSETSTAT attributes in sftp-server's order: size, permissions, times, owner. An owner
+ * change is refused (EPERM) unless it names the current owner: the files belong to the server's user.
+ */
 export function applyAttrs(
   attrs: { size?: number; mode?: number; atime?: number; mtime?: number; uid?: number; gid?: number },
-  ops: { truncate(n: number): void; chmod(m: number): void; utimes(a: number, m: number): void; chown(u: number, g: number): void; stat(): Stats },
+  ops: { truncate(n: number): void; chmod(m: number): void; utimes(a: number, m: number): void; stat(): Stats },
 ): void {
   if (typeof attrs.size === 'number') ops.truncate(attrs.size);
-  if (typeof attrs.mode === 'number') ops.chmod(attrs.mode & 0o7777);
+  if (typeof attrs.mode === 'number') ops.chmod(attrs.mode & MODE_MASK);
   if (typeof attrs.atime === 'number' && typeof attrs.mtime === 'number') ops.utimes(attrs.atime, attrs.mtime);
-  if (typeof attrs.uid === 'number' && typeof attrs.gid === 'number') ops.chown(attrs.uid, attrs.gid);
+  if (typeof attrs.uid === 'number' && typeof attrs.gid === 'number') {
+    const st = ops.stat();
+    if (attrs.uid !== st.uid || attrs.gid !== st.gid) throw Object.assign(new Error('owner change refused'), { code: 'EPERM' });
+  }
 }

@@ -16,7 +16,7 @@ import { opOpendir, opReaddir } from './ops-dirs.js';
 import { EXTENSIONS, opExtended } from './ops-ext.js';
 import { opClose, opFsetstat, opFstat, opOpen, opRead, opWrite } from './ops-files.js';
 import { opMkdir, opReadlink, opRealpath, opRemove, opRename, opRmdir, opSetstat, opStat, opSymlink } from './ops-paths.js';
-import { announceExtensions, backlog, endWithStatus, gateInput } from './wire.js';
+import { announceExtensions, backlog, endWithStatus, gateInput, symlinkOrderByClient } from './wire.js';
 
 export { DEFAULT_SFTP_LIMITS, type SftpLimits, type SftpLog };
 
@@ -29,6 +29,8 @@ export interface SftpOptions {
   /** One call per open/close/rename/remove/mkdir/rmdir/setstat/symlink/link (raw values; the logger escapes). */
   log: SftpLog;
   limits?: Partial<SftpLimits>;
+  /** Called on each request (the server's --idle-timeout: a transfer is activity). */
+  touch?: () => void;
 }
 
 type Job = () => void | Promise<void>;
@@ -53,7 +55,7 @@ export function serveSftp(sftp: SFTPWrapper, opts: SftpOptions): Promise<void> {
     return Promise.resolve();
   }
   raw._maxInPktLen = Math.min(raw._maxInPktLen ?? limits.maxPacket, limits.maxPacket);
-  raw._isOpenSSH = true; // SYMLINK's arguments in OpenSSH's order for every client, as sftp-server (ops-paths.ts)
+  symlinkOrderByClient(raw);
   announceExtensions(raw, EXTENSIONS);
   guardIncomingWindow(raw, (info) => opts.log('sftp-window-overrun', { ...info }));
 
@@ -103,6 +105,7 @@ export function serveSftp(sftp: SFTPWrapper, opts: SftpOptions): Promise<void> {
     raw.on(event, (reqid: number, ...args: any[]) => {
       // ssh2 hands WRITE data as a view of its packet buffer: copy what waits in the queue
       if (event === 'WRITE' && Buffer.isBuffer(args[2])) args[2] = Buffer.from(args[2]);
+      opts.touch?.();
       queue.push(() => fn(reqid, ...args));
       pump();
     });

@@ -5,10 +5,10 @@
  * created only by name inside a parent folder fd the jail walked (O_NOFOLLOW on the name; a symlink
  * there is followed by the jail, never by the kernel).
  */
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, openSync, read, write } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, openSync, read, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { attrsOf, FX, FXF, openFlags, writes } from './attrs.js';
-import { applyAttrs, fail, ok, readOnlyRefusal, type Ctx } from './context.js';
+import { applyAttrs, fail, MODE_MASK, ok, readOnlyRefusal, type Ctx } from './context.js';
 import { at, MAX_HOPS, type Parent } from './jail.js';
 
 const readAsync = promisify(read);
@@ -53,7 +53,7 @@ export function opOpen(ctx: Ctx, reqid: number, path: string, pflags: number, at
   }
   let fd = -1;
   try {
-    fd = openInJail(ctx, path, pflags, typeof attrs?.mode === 'number' ? attrs.mode & 0o7777 : 0o666);
+    fd = openInJail(ctx, path, pflags, typeof attrs?.mode === 'number' ? attrs.mode & MODE_MASK : 0o666);
     ctx.jail.assertInside(fd);
     if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EACCES' });
   } catch (e) {
@@ -149,7 +149,6 @@ export function opFsetstat(ctx: Ctx, reqid: number, handle: Buffer, attrs: objec
       truncate: (n) => ftruncateSync(h.fd, n),
       chmod: (m) => fchmodSync(h.fd, m),
       utimes: (a, m) => futimesSync(h.fd, a, m),
-      chown: (u, g) => fchownSync(h.fd, u, g),
       stat: () => fstatSync(h.fd),
     });
     ctx.log('sftp-setstat', { path: h.path, ...attrs, result: 'ok' });

@@ -4,12 +4,13 @@
  * parent folder fd the jail walked (rename, unlink, mkdir, link and symlink never follow their last
  * component), and an object found by following symlinks is used through its O_PATH fd.
  * SSH_FXP_RENAME refuses an existing target (sftp-server: "fails if newpath exists").
- * SSH_FXP_SYMLINK takes (target, link) in OpenSSH's order for every client (wire.ts), and a target
+ * SSH_FXP_SYMLINK's order is OpenSSH's (target, link) except for clients that send the draft's to a
+ * server not named OpenSSH (wire.ts symlinkOrderByClient), and a target
  * that is absolute or climbs out of ROOT is refused, so no link made over SFTP points outside.
  */
-import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, truncateSync, unlinkSync, utimesSync, statSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmdirSync, symlinkSync, truncateSync, unlinkSync, utimesSync, statSync } from 'node:fs';
 import { attrsOf } from './attrs.js';
-import { applyAttrs, fail, logged, readOnlyRefusal, type Ctx } from './context.js';
+import { applyAttrs, fail, MODE_MASK, logged, readOnlyRefusal, type Ctx } from './context.js';
 import { at, errno, normalize, virtualPath, type Parent } from './jail.js';
 
 /** Runs `fn` with the open parent of `path`, closing it after. */
@@ -49,7 +50,6 @@ export function opSetstat(ctx: Ctx, reqid: number, path: string, attrs: object):
         truncate: (n) => truncateSync(p, n),
         chmod: (m) => chmodSync(p, m),
         utimes: (a, m) => utimesSync(p, a, m),
-        chown: (u, g) => chownSync(p, u, g),
         stat: () => statSync(p),
       });
     } finally {
@@ -61,7 +61,7 @@ export function opSetstat(ctx: Ctx, reqid: number, path: string, attrs: object):
 /** SSH_FXP_MKDIR (mode from the attrs, else 0777 before the umask, as sftp-server). */
 export function opMkdir(ctx: Ctx, reqid: number, path: string, attrs: { mode?: number }): void {
   if (ctx.readOnly) return readOnlyRefusal(ctx, reqid, 'mkdir', path);
-  const mode = typeof attrs?.mode === 'number' ? attrs.mode & 0o7777 : 0o777;
+  const mode = typeof attrs?.mode === 'number' ? attrs.mode & MODE_MASK : 0o777;
   logged(ctx, reqid, 'sftp-mkdir', { path }, () => withParent(ctx, path, (p) => mkdirSync(at(p.dirFd, p.name), mode)));
 }
 

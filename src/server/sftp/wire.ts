@@ -133,8 +133,17 @@ export function gateInput(sftp: any, full: () => boolean): () => void {
     orig(data);
     return full() ? false : undefined;
   };
+  let replaying = false;
   return () => {
-    while (held.length > 0 && !full()) orig(held.shift()!);
+    // never re-entered: a request parsed from a held chunk may run the consumer, which calls this,
+    // and a nested push() would feed ssh2's parser a new chunk in the middle of the current one
+    if (replaying) return;
+    replaying = true;
+    try {
+      while (held.length > 0 && !full()) orig(held.shift()!);
+    } finally {
+      replaying = false;
+    }
     if (held.length === 0 && !full() && sftp.incoming.window < 1024 * 1024) windowAdjust(sftp);
   };
 }
@@ -150,4 +159,19 @@ export function endWithStatus(sftp: any, status: number): void {
     sftp._protocol.channelEOF(out.id);
   }
   sftp.end();
+}
+
+/** Clients that send SSH_FXP_SYMLINK in the draft's (link, target) order to a server not named OpenSSH. */
+const DRAFT_ORDER_CLIENTS = /^SSH-2\.0-(?:ssh2js|AsyncSSH)/;
+
+/**
+ * SSH_FXP_SYMLINK's argument order: OpenSSH's sftp-server reads (target, link), the reverse of
+ * draft-02 §6.10, and OpenSSH, Paramiko, PuTTY and Go's pkg/sftp always send that order. ssh2 and
+ * AsyncSSH send it only to a server whose version names OpenSSH, which ours does not, so for them the
+ * draft order is read: AsyncSSH's own server makes the same choice by the client's version
+ * (sftp.py `_nonstandard_symlink_impls`). ssh2 swaps its SYMLINK event's arguments when `_isOpenSSH`.
+ */
+export function symlinkOrderByClient(sftp: any): void {
+  const ident = String(sftp._client?._protocol?._remoteIdentRaw ?? '');
+  sftp._isOpenSSH = !DRAFT_ORDER_CLIENTS.test(ident);
 }
