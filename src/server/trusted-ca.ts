@@ -19,7 +19,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { KeyIndex } from '../core/authorized-keys.js';
-import { isCertificateBlob, parseCertificate } from '../core/certificate.js';
+import { isCertificateBlob, parseCertificate, type Certificate } from '../core/certificate.js';
 import { checkTokens, percentExpand } from '../core/command-line.js';
 import { bad, ParseError } from '../core/errors.js';
 import { parsePublicKeyLine, type PublicKey } from '../core/key.js';
@@ -130,9 +130,14 @@ export class TrustedCa {
 
   /** A one-line index admitting this certificate through its trusted CA, or an empty one. Never rejects. */
   async forKey(user: string, keyBlob: Buffer): Promise<KeyIndex> {
-    if (!isCertificateBlob(keyBlob)) return EMPTY;
+    let cert: Certificate;
     try {
-      const cert = parseCertificate(keyBlob);
+      if (!isCertificateBlob(keyBlob)) return EMPTY;
+      cert = parseCertificate(keyBlob);
+    } catch {
+      return EMPTY; // a malformed certificate: the checker refuses it and logs why
+    }
+    try {
       const ca = (await this.caKeys()).get(cert.signatureKey.toString('base64'));
       if (!ca) return EMPTY;
       let principal = user;
