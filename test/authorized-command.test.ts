@@ -30,6 +30,8 @@ case "$(cat "$D/mode")" in
   expired) echo "expiry-time=\\"20200101\\" $K" ;;
   badline) echo "this is not a key"; echo "$K" ;;
   offered) echo "$3 $4" ;;
+  ca) echo "cert-authority $(cat "$D/ca.pub")" ;;
+  ca-deploy) echo "cert-authority,principals=\"deploy\" $(cat "$D/ca.pub")" ;;
   slow) sleep 30; echo "$K" ;;
   big) echo "$K"; yes '# padding line' | head -c 1100000 ;;
   almost) echo "$K"; yes '# padding line' | head -c 900000 ;;
@@ -105,6 +107,24 @@ describe('--authorized-command, beside sshd AuthorizedKeysCommand', () => {
     }
     // the cases are not all one answer: some log in, some are refused (else the comparison proves nothing)
     assert.ok(verdicts.includes('ok:0') && verdicts.includes('fail:255') && verdicts.includes('from-no:255') && verdicts.includes('from-ok:0'), verdicts.join(' '));
+  });
+
+  it('a cert-authority line from the command admits a certificate as sshd does (principals= honoured)', async () => {
+    const cert = join(dir, 'id_cert');
+    assert.equal(openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'ca')]).status, 0);
+    assert.equal(openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', cert]).status, 0);
+    const signed = openssh('ssh-keygen', ['-q', '-s', join(dir, 'ca'), '-I', 'akc', '-n', user, `${cert}.pub`]);
+    assert.equal(signed.status, 0, signed.stderr);
+    const withCert = (port: number) => runAsync('ssh', sshArgs(port, { key: cert, user, command: 'echo logged-in', extra: ['-o', `CertificateFile=${cert}-cert.pub`] }));
+    const verdicts: string[] = [];
+    for (const mode of ['ca', 'ca-deploy', 'ok']) {
+      setMode(mode);
+      const a = await withCert(sshd.port);
+      const b = await withCert(srv.port);
+      verdicts.push(`${mode}:${a.status}`);
+      assert.equal(b.status, a.status, `${mode}: sshd exit ${a.status}, sshkit exit ${b.status}\n${srv.logs().split('\n').slice(-5).join('\n')}`);
+    }
+    assert.deepEqual(verdicts, ['ca:0', 'ca-deploy:255', 'ok:255'], 'sshd 9.2 answered this');
   });
 
   it('a failing command is logged; a bad line is logged with its number and the rest still works', async () => {
