@@ -129,6 +129,15 @@ describe('--trusted-user-ca-keys and --authorized-principals, beside sshd', () =
     assert.match(srv.logs(), /authorized-principals-missing .*effect="no principals: certificates refused"/);
   });
 
+  it('a user name holding a comma is never split into principals (a certificate for "deploy" cannot log in as "x,deploy")', async () => {
+    const srv = await startServer({ args: ['--authorized', join(dir, 'empty_authorized_keys'), '--trusted-user-ca-keys', `${ca}.pub`] });
+    servers.push(srv);
+    const k = byNameOf('deploy');
+    const as = (u: string) => runAsync('ssh', sshArgs(srv.port, { key: k, user: u, command: 'echo logged-in', extra: ['-o', `CertificateFile=${certPath(`${k}.pub`)}`] }));
+    assert.equal((await as('deploy')).status, 0, 'control: the principal itself');
+    for (const u of ['x,deploy', 'deploy,', '"deploy"']) assert.equal((await as(u)).status, 255, u);
+  });
+
   it('a revoked CA is refused; the same certificate logs in without --revoked (control)', async () => {
     const c = byNameOf('user');
     const open = await startServer({ args: ['--authorized', join(dir, 'empty_authorized_keys'), '--trusted-user-ca-keys', `${ca}.pub`] });

@@ -35,7 +35,7 @@ const STDERR_KEPT = 300;
 /** getpwnam() through `getent passwd NAME` (so NSS sources — LDAP, sssd — count, as for sshd). */
 export function lookupUser(name: string): Promise<RunAs | null> {
   return new Promise((resolve) => {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*\$?$/.test(name)) return resolve(null);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9._@-]*\$?$/.test(name)) return resolve(null); // never an option to getent
     execFile('getent', ['passwd', name], { timeout: 5000, env: { PATH: STDPATH } }, (err, out) => {
       const f = String(out ?? '').split('\n')[0].split(':');
       if (err || f.length < 7 || !/^\d+$/.test(f[2]) || !/^\d+$/.test(f[3])) return resolve(null);

@@ -13,8 +13,8 @@
  * options, source-address, from=, expiry-time, force-command. sshd's differences between the two paths
  * cancel out: TrustedUserCAKeys requires a principal list (`principals="P"` requires P to be listed),
  * and the first matching principals line decides even when its options then refuse (one line is
- * synthesized, never a second). A principal holding `"`, `\` or `,` cannot be written into principals=
- * and is refused (logged). Revoked CAs and certificates are refused before (auth-flow.ts, --revoked).
+ * synthesized, never a second). A principal holding `"`, `\`, `,` or a control character cannot be
+ * written into principals= and is refused (logged). Revoked CAs and certificates are refused before (auth-flow.ts, --revoked).
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -154,8 +154,8 @@ export class TrustedCa {
         }
         ({ principal, options, line } = m);
       }
-      if (/[",\\]/.test(principal) || principal === '') {
-        this.log.event('authorized-principals', { user, cert: cert.keyId, reason: `principal ${JSON.stringify(principal)} cannot be matched (holds " , or \\)` });
+      if (/[",\\\x00-\x1f\x7f]/.test(principal) || principal === '') {
+        this.log.event('authorized-principals', { user, cert: cert.keyId, reason: `principal ${JSON.stringify(principal)} cannot be matched (holds " , \\ or a control character)` });
         return EMPTY;
       }
       const index = new KeyIndex();
