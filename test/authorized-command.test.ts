@@ -9,6 +9,7 @@
  * /run, because sshd refuses a command below a world-writable folder such as /tmp.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -141,6 +142,10 @@ describe('--authorized-command, beside sshd AuthorizedKeysCommand', () => {
     const r = await loginSshkit();
     assert.equal(r.status, 255, r.stderr);
     await srv.waitForLog(/authorized-command-failed .*timed out after 5000 ms/);
+    // the whole process group was killed: the script's `sleep 30` child is gone too (pgrep exits 1: none)
+    let left = 0;
+    for (let i = 0; i < 20 && (left = spawnSync('pgrep', ['-u', 'nobody', '-f', 'sleep 30']).status ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(left, 1, 'a sleep 30 run by nobody is still alive');
     setMode('ok');
     assert.equal((await loginSshkit()).status, 0, 'control');
   });
