@@ -33,7 +33,7 @@ case "$(cat "$D/mode")" in
   offered) echo "$3 $4" ;;
   ca) echo "cert-authority $(cat "$D/ca.pub")" ;;
   ca-deploy) echo "cert-authority,principals=\"deploy\" $(cat "$D/ca.pub")" ;;
-  slow) sleep 30; echo "$K" ;;
+  slow) sleep 37; echo "$K" ;;
   big) echo "$K"; yes '# padding line' | head -c 1100000 ;;
   almost) echo "$K"; yes '# padding line' | head -c 900000 ;;
 esac
@@ -144,8 +144,8 @@ describe('--authorized-command, beside sshd AuthorizedKeysCommand', () => {
     await srv.waitForLog(/authorized-command-failed .*timed out after 5000 ms/);
     // the whole process group was killed: the script's `sleep 30` child is gone too (pgrep exits 1: none)
     let left = 0;
-    for (let i = 0; i < 20 && (left = spawnSync('pgrep', ['-u', 'nobody', '-f', 'sleep 30']).status ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(left, 1, 'a sleep 30 run by nobody is still alive');
+    for (let i = 0; i < 20 && (left = spawnSync('pgrep', ['-u', 'nobody', '-f', 'sleep 37']).status ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(left, 1, 'a sleep 37 run by nobody is still alive');
     setMode('ok');
     assert.equal((await loginSshkit()).status, 0, 'control');
   });
