@@ -142,7 +142,7 @@ describe('--authorized-command, beside sshd AuthorizedKeysCommand', () => {
     const r = await loginSshkit();
     assert.equal(r.status, 255, r.stderr);
     await srv.waitForLog(/authorized-command-failed .*timed out after 5000 ms/);
-    // the whole process group was killed: the script's `sleep 30` child is gone too (pgrep exits 1: none)
+    // the whole process group was killed: the script's `sleep 37` child is gone too (pgrep exits 1: none)
     let left = 0;
     for (let i = 0; i < 20 && (left = spawnSync('pgrep', ['-u', 'nobody', '-f', 'sleep 37']).status ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(left, 1, 'a sleep 37 run by nobody is still alive');
