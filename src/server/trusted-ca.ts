@@ -53,6 +53,16 @@ function parseCaKeys(text: string): { keys: Map<string, PublicKey>; errors: Retu
   return { keys, errors };
 }
 
+/**
+ * The authorized_keys line standing for "CA may sign for principal P, with these options", or null when P
+ * cannot be written into `principals="…"` so that it means exactly P (empty, or holding `"`, `\`, `,` — the
+ * list separator — or a control character).
+ */
+export function caLine(principal: string, options: string, ca: PublicKey): string | null {
+  if (principal === '' || /[",\\\x00-\x1f\x7f]/.test(principal)) return null;
+  return `cert-authority,principals="${principal}"${options ? ',' + options : ''} ${ca.type} ${ca.blob.toString('base64')}`;
+}
+
 /** The --trusted-user-ca-keys source: `forKey()` answers with the synthesized line for a trusted certificate. */
 export class TrustedCa {
   private ca: Read<Map<string, PublicKey>> = { stamp: '', value: null };
@@ -154,12 +164,13 @@ export class TrustedCa {
         }
         ({ principal, options, line } = m);
       }
-      if (/[",\\\x00-\x1f\x7f]/.test(principal) || principal === '') {
+      const text = caLine(principal, options, ca);
+      if (text === null) {
         this.log.event('authorized-principals', { user, cert: cert.keyId, reason: `principal ${JSON.stringify(principal)} cannot be matched (holds " , \\ or a control character)` });
         return EMPTY;
       }
       const index = new KeyIndex();
-      index.addLine(`cert-authority,principals="${principal}"${options ? ',' + options : ''} ${ca.type} ${ca.blob.toString('base64')}`, line);
+      index.addLine(text, line);
       return index;
     } catch (err) {
       this.log.event('trusted-ca', { user, reason: (err as Error).message.slice(0, 200), effect: 'certificate refused' });
