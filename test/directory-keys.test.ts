@@ -16,7 +16,7 @@ import { checkTokens, percentExpand, splitArgv } from '../src/core/command-line.
 import { ParseError } from '../src/core/errors.js';
 import { matchPrincipals, splitPrincipalsLine } from '../src/core/principals-file.js';
 import { AuthorizedCommand, MAX_RUNNING_COMMANDS } from '../src/server/authorized-command.js';
-import { ChainedIndex } from '../src/server/directory-keys.js';
+import { ChainedIndex, withDirectoryKeys } from '../src/server/directory-keys.js';
 import { Logger } from '../src/server/log.js';
 import { openssh, tempDir } from './helpers.js';
 
@@ -132,6 +132,17 @@ describe('AuthorizedCommand (a real script, run as nobody)', () => {
     assert.equal(runLog().length, before, 'the command never ran');
     assert.equal((await ac.forKey('bob.smith@example', blob)).size, 1, 'control');
     assert.equal(runLog().at(-1), 'bob.smith@example');
+  });
+
+  it('withDirectoryKeys: the file index first, then the command; the stats count runs and reused answers', async () => {
+    const file = parseAuthorizedKeys(`from="10.0.0.1" ${pub}\n`);
+    const base = { perUser: false, forUser: async () => file, load: async () => file, reload: () => 0, keyCount: () => file.size, cacheStats: () => ({ files: 1, bytes: 0 }) };
+    assert.equal(await withDirectoryKeys(base, {}, log), base, 'no flag: the file source itself');
+    const src = await withDirectoryKeys(base, { authorizedCommand: { command: `${script} %u`, user: 'nobody', cacheSeconds: 60 } }, log);
+    const index = await src.forKey!('dave', blob, 'ssh-ed25519');
+    assert.deepEqual(index.lookup(blob).map((e) => e.options.from ?? null), ['10.0.0.1', null]);
+    await src.forKey!('dave', blob, 'ssh-ed25519');
+    assert.deepEqual((src.cacheStats() as { command?: unknown }).command, { runs: 1, hits: 1, failures: 0, cached: 1 });
   });
 
   it('with no argument the user name is the only one (sshd fallback)', async () => {

@@ -184,6 +184,11 @@ export class AuthorizedCommand {
     }
   }
 
+  /** Answers cached now. */
+  get cached(): number {
+    return this.cache.size;
+  }
+
   /** Forgets every cached answer (admin `reload`). */
   reload(): number {
     const n = this.cache.size;

@@ -64,7 +64,11 @@ export async function withDirectoryKeys(base: KeySource, flags: DirectoryFlags, 
       return base.reload();
     },
     keyCount: () => base.keyCount(),
-    cacheStats: () => base.cacheStats(),
+    // the admin `stats()` shows the command's runs, reused answers and failures beside the file cache
+    cacheStats: () => {
+      const stats = { ...base.cacheStats(), ...(command ? { command: { ...command.counters, cached: command.cached } } : {}) };
+      return stats;
+    },
     forKey: (user, keyBlob, algorithm) =>
       Promise.all([base.forKey ? base.forKey(user, keyBlob, algorithm) : base.forUser(user), ...extra.map((e) => e.forKey(user, keyBlob))]).then((parts) => new ChainedIndex(parts)),
   };
