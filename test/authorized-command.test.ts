@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openssh, runAsync } from './helpers.js';
@@ -180,6 +181,30 @@ describe('--authorized-command, beside sshd AuthorizedKeysCommand', () => {
       setMode('ok');
     } finally {
       await other.stop();
+    }
+  });
+
+  it('keys from a small HTTP service through curl (the README example): a listed user logs in, a 404 denies', async () => {
+    const pubLine = readFileSync(`${key}.pub`, 'utf8');
+    const http = createServer((req, res) => {
+      if (req.url === `/keys/${user}`) res.end(pubLine);
+      else res.writeHead(404).end('no such user\n');
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const port = (http.address() as { port: number }).port;
+    const curl = join(dir, 'keys-from-http.sh');
+    writeFileSync(curl, `#!/bin/sh\nexec curl -fsS --max-time 3 "http://127.0.0.1:${port}/keys/$1"\n`, { mode: 0o755 });
+    const web = await startServer({
+      args: ['--authorized', join(dir, 'authorized_keys'), '--authorized-command', `${curl} %u`, '--authorized-command-user', 'nobody'],
+    });
+    try {
+      const ok = await sshRun(web.port, { key, user, command: 'echo logged-in' });
+      assert.equal(ok.status, 0, ok.stderr + web.logs());
+      assert.equal((await sshRun(web.port, { key, user: 'mallory', command: 'echo logged-in' })).status, 255);
+      await web.waitForLog(/authorized-command-failed user=mallory .*exited with status 22/);
+    } finally {
+      await web.stop();
+      http.close();
     }
   });
 
