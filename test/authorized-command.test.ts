@@ -9,12 +9,12 @@
  * /run, because sshd refuses a command below a world-writable folder such as /tmp.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openssh, runAsync } from './helpers.js';
+import { openssh, runAsync, SSHKIT, testEnv } from './helpers.js';
 import { sshArgs, sshRun, startServer, type StartedServer } from './server-helper.js';
 import { startSshd, type StartedSshd } from './sshd-helper.js';
 
@@ -223,6 +223,42 @@ describe('--authorized-command, beside sshd AuthorizedKeysCommand', () => {
     } finally {
       setMode('ok');
       await cached.stop();
+    }
+  });
+
+  it('a server not running as root runs the command as itself without the user flag, and refuses another user', async () => {
+    // the server itself as nobody (setpriv), in a HOME nobody owns
+    const home = join(dir, 'nobody-home');
+    mkdirSync(home);
+    chownSync(home, 65534, 65534);
+    const serve = (extra: string[]) =>
+      spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, SSHKIT, 'serve', '--port', '0', '--authorized', join(dir, 'authorized_keys'), '--authorized-command', `${script} %u`, ...extra], {
+        env: testEnv({ HOME: home, XDG_CONFIG_HOME: home }),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+    const refused = serve(['--authorized-command-user', 'root']);
+    let said = '';
+    refused.stderr!.on('data', (d) => (said += d));
+    assert.equal(await new Promise((r) => refused.once('exit', r)), 2);
+    assert.match(said, /--authorized-command-user root: running a command as another user needs root/);
+    const child = serve([]);
+    try {
+      let log = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+          log += d;
+          const m = /listening .*port=(\d+)/.exec(log);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${log}`)));
+      });
+      setMode('ok');
+      const before = runs().length;
+      const r = await sshRun(port, { key, user, command: 'echo logged-in' });
+      assert.equal(r.status, 0, r.stderr + log);
+      assert.match(runs().slice(before).at(-1) ?? '', /^nobody 1 /, 'ran as the server user (nobody)');
+    } finally {
+      child.kill('SIGTERM');
     }
   });
 
