@@ -96,6 +96,26 @@ describe('--authorized-command, beside sshd AuthorizedKeysCommand', () => {
     assert.equal(fromSshkit.at(-1), expected, 'sshkit recorded the same argv');
   });
 
+  it('a harder command line (quotes, escapes, %% and tokens inside quotes) splits and expands as sshd does', async () => {
+    const tricky = `${script} 'single %u' "a\\"b" x\\ y %%u pre%u"post %t" '' tail`;
+    const d = await startSshd({ config: [`AuthorizedKeysCommand ${tricky}`, 'AuthorizedKeysCommandUser nobody'] });
+    const k = await startServer({ args: ['--authorized', join(dir, 'authorized_keys'), '--authorized-command', tricky, '--authorized-command-user', 'nobody'] });
+    try {
+      setMode('ok');
+      const before = runs().length;
+      assert.equal((await runAsync('ssh', sshArgs(d.port, { key, user, command: 'echo logged-in' }))).status, 0, d.logs());
+      const fromSshd = runs().slice(before).at(-1);
+      const mid = runs().length;
+      assert.equal((await sshRun(k.port, { key, user, command: 'echo logged-in' })).status, 0, k.logs());
+      const fromSshkit = runs().slice(mid).at(-1);
+      assert.ok(fromSshd && /^nobody 7 /.test(fromSshd), `sshd recorded ${fromSshd}`);
+      assert.equal(fromSshkit, fromSshd);
+    } finally {
+      await k.stop();
+      await d.stop();
+    }
+  });
+
   // mode → what sshd 9.2 answers decides what sshkit must answer (both print `logged-in` or refuse)
   const CASES = ['ok', 'other', 'fail', 'signal', 'from-ok', 'from-no', 'expired', 'badline', 'offered'];
   it(`same verdicts as sshd for: ${CASES.join(', ')}`, async () => {
