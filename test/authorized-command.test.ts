@@ -122,8 +122,7 @@ describe('--authorized-command, beside sshd AuthorizedKeysCommand', () => {
     const verdicts: string[] = [];
     for (const mode of CASES) {
       setMode(mode);
-      const a = await loginSshd();
-      const b = await loginSshkit();
+      const [a, b] = await Promise.all([loginSshd(), loginSshkit()]);
       verdicts.push(`${mode}:${a.status}`);
       assert.equal(b.status, a.status, `${mode}: sshd exit ${a.status}, sshkit exit ${b.status}\n${b.stderr}`);
     }
@@ -141,8 +140,7 @@ describe('--authorized-command, beside sshd AuthorizedKeysCommand', () => {
     const verdicts: string[] = [];
     for (const mode of ['ca', 'ca-deploy', 'ok']) {
       setMode(mode);
-      const a = await withCert(sshd.port);
-      const b = await withCert(srv.port);
+      const [a, b] = await Promise.all([withCert(sshd.port), withCert(srv.port)]);
       verdicts.push(`${mode}:${a.status}`);
       assert.equal(b.status, a.status, `${mode}: sshd exit ${a.status}, sshkit exit ${b.status}\n${srv.logs().split('\n').slice(-5).join('\n')}`);
     }

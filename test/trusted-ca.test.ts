@@ -83,8 +83,7 @@ describe('--trusted-user-ca-keys and --authorized-principals, beside sshd', () =
     const got: string[] = [];
     for (const name of ['user', 'deploy', 'other', 'none', 'expired', 'future', 'wrongca', 'srcNo', 'srcOk', 'forced', 'host', 'plain'] as const) {
       const k = name === 'plain' ? plain : c[name];
-      const want = await verdict(sshd.port, k);
-      const have = await verdict(srv.port, k);
+      const [want, have] = await Promise.all([verdict(sshd.port, k), verdict(srv.port, k)]);
       got.push(`${name}=${want}`);
       assert.equal(have, want, `${name}: sshd ${want}, sshkit ${have}\n${srv.logs().split('\n').slice(-6).join('\n')}`);
     }
@@ -117,8 +116,7 @@ describe('--trusted-user-ca-keys and --authorized-principals, beside sshd', () =
       else writeFileSync(file, text, { mode: 0o600 });
       for (const name of names) {
         const k = byName.get(name)!;
-        const want = await verdict(sshd.port, k);
-        const have = await verdict(srv.port, k);
+        const [want, have] = await Promise.all([verdict(sshd.port, k), verdict(srv.port, k)]);
         got.push(`${what}/${name}=${want}`);
         assert.equal(have, want, `${what} / ${name}: sshd ${want}, sshkit ${have}\n${srv.logs().split('\n').slice(-6).join('\n')}`);
       }
