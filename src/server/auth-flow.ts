@@ -9,7 +9,7 @@
  * Requests arrive one at a time (auth-queue.ts), so each answer goes to the request it decides.
  */
 import type { Socket } from 'node:net';
-import type { AuthorizedKeys } from './authorized.js';
+import type { KeyIndex } from '../core/authorized-keys.js';
 import { authorizePublicKey, type Grant } from '../core/pubkey-auth.js';
 import type { Limits } from './limits.js';
 import type { ConnLog } from './log.js';
@@ -48,12 +48,21 @@ export interface AuthAttempt {
 /** The auth-decision callback: fail-closed (a throw, a rejection or anything but `true` refuses). */
 export type AuthDecide = (attempt: AuthAttempt) => boolean | Promise<boolean>;
 
+/**
+ * Where the checker finds the keys for a request: the user's index, or — when `forKey` is there
+ * (directory-keys.ts) — an index built for the offered key (%f %t %k of --authorized-command, a trusted CA).
+ */
+export interface KeyLookup {
+  forUser(user: string): Promise<KeyIndex>;
+  forKey?(user: string, keyBlob: Buffer, algorithm: string): Promise<KeyIndex>;
+}
+
 /** What the adapter needs from the server. */
 export interface AuthDeps {
   limits: Limits;
   methods: string[];
   passwords: PasswordSource | null;
-  authorized: Pick<AuthorizedKeys, 'forUser'>;
+  authorized: KeyLookup;
   /** `--revoked` (sshd RevokedKeys), checked before any authorized key; absent when not given. */
   revoked?: RevokedFile;
   /** A library caller's last word on a login the checks passed (issue 15); only `true` admits. */
@@ -136,8 +145,12 @@ export function authFlow<C extends AuthConn>({ limits, methods, passwords, autho
     req.accept();
   };
 
-  /** The key lookup: the one call site where the user's authorized keys (and the revocation list) are read. */
-  const lookupKeys = (user: string) => Promise.all([authorized.forUser(user), revoked?.load()]);
+  /**
+   * The key lookup: the one call site where the user's authorized keys (and the revocation list) are read;
+   * with `forKey` (directory-keys.ts) the index is built for the offered key.
+   */
+  const lookupKeys = (user: string, pk: { blob: Buffer; algorithm: string }) =>
+    Promise.all([authorized.forKey ? authorized.forKey(user, pk.blob, pk.algorithm) : authorized.forUser(user), revoked?.load()]);
 
   const onAuth = (c: C, req: AuthRequest) => {
     if (!attempt(c, req.user)) return;
@@ -151,7 +164,7 @@ export function authFlow<C extends AuthConn>({ limits, methods, passwords, autho
       if (!pk || pk === 'malformed') return fail(c, req, { method: 'publickey', reason: 'malformed request' });
       // authorized.ts reads the file asynchronously (safe-read.ts); the auth queue holds the next request
       // until this one is answered, so answers stay in order.
-      lookupKeys(req.user)
+      lookupKeys(req.user, pk)
         .then(
           ([index, revocation]) => {
             if (c.socket.destroyed) return;

@@ -13,7 +13,8 @@ import { bad } from '../core/errors.js';
 import { createSshEngine, type ConnectionHooks, type RequestPolicy, type SessionSetup } from './adapter.js';
 import type { AdminApi } from './admin-repl.js';
 import { AuthorizedKeys } from './authorized.js';
-import { authFlow, type AuthConn, type AuthDecide } from './auth-flow.js';
+import { authFlow, type AuthConn, type AuthDecide, type KeyLookup } from './auth-flow.js';
+import { withDirectoryKeys } from './directory-keys.js';
 import { RevokedFile } from './revoked.js';
 import { loadHostKeys, type HostKey } from './host-keys.js';
 import { DEFAULT_LIMITS, Gate, type Guard, type Limits } from './limits.js';
@@ -57,8 +58,11 @@ export interface ServeOptions {
   metrics?: string;
 }
 
-/** Where the publickey check finds a user's keys: authorized.ts's file cache, or a library caller's lookup. */
-export type KeySource = Pick<AuthorizedKeys, 'perUser' | 'forUser' | 'load' | 'reload' | 'keyCount' | 'cacheStats'>;
+/**
+ * Where the publickey check finds a user's keys: authorized.ts's file cache, or a library caller's lookup;
+ * `forKey` (directory-keys.ts: --authorized-command, --trusted-user-ca-keys) builds the index for one offered key.
+ */
+export type KeySource = Pick<AuthorizedKeys, 'perUser' | 'forUser' | 'load' | 'reload' | 'keyCount' | 'cacheStats'> & Pick<KeyLookup, 'forKey'>;
 
 /** A started server. */
 export interface RunningServer {
@@ -123,7 +127,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   // Bind first, log after (issue 10 item 8): lines logged while starting are held until the port is
   // bound, so a busy port prints one error line and nothing before it.
   // Scaffold for issues 13 and 17 (this session): a flag not built yet refuses to start, never ignored.
-  for (const [flag, set] of [['--proxy-protocol', opts.proxy], ['--authorized-command', opts.authorizedCommand], ['--trusted-user-ca-keys', opts.trustedUserCaKeys], ['--authorized-principals', opts.authorizedPrincipals], ['--metrics', opts.metrics]] as const) {
+  for (const [flag, set] of [['--proxy-protocol', opts.proxy], ['--metrics', opts.metrics]] as const) {
     if (set !== undefined) throw bad(`${flag}: not built yet`);
   }
   const sftp = opts.sftp && sftpRootOption(opts.sftp);
@@ -131,7 +135,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   let held: string[] | null = [];
   const log = new Logger(opts.logFormat, (line) => (held ? held.push(line) : sink(line)));
   const hostKeys = await loadHostKeys(opts.hostKeys, log);
-  const authorized: KeySource = opts.keySource ?? new AuthorizedKeys(opts.authorized, log);
+  const authorized: KeySource = await withDirectoryKeys(opts.keySource ?? new AuthorizedKeys(opts.authorized, log), opts, log);
   if (!authorized.perUser) void authorized.load(opts.authorized); // parse once at start, log bad lines now
   const revoked = opts.revoked === undefined ? undefined : new RevokedFile(opts.revoked, log);
   void revoked?.load();
