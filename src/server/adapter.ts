@@ -72,7 +72,12 @@ export interface SessionSetup {
   track(end: () => void): () => void;
   /** The channel closed (--max-sessions counts it out). */
   closed(): void;
+  /** Compatibility (ServeOptions.sessionHandler): ssh2's Session handed over as is, no pipeline. */
+  readonly raw?: RawSessionHandler;
 }
+
+/** The pre-pipeline session hook, kept for callers of startSshServer that handle ssh2 sessions themselves. */
+export type RawSessionHandler = (session: Ssh2Session, ctx: SessionContext & { track(end: () => void): () => void }) => void;
 
 /** Per-connection callbacks, from server.ts. */
 export interface ConnectionHooks {
@@ -149,6 +154,7 @@ function wireConnection(client: Connection, software: string, hooks: ConnectionH
       guardSession(client, session, (what) =>
         setup.ctx.log.event('request-refused', { conn: setup.ctx.connId, user: setup.ctx.user, request: what, reason: 'the channel already runs a command' }),
       );
+      if (setup.raw) return setup.raw(session, { ...setup.ctx, track: setup.track });
       runSession(client, session, setup, hooks.fail);
     }),
   );

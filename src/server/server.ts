@@ -10,7 +10,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { bad } from '../core/errors.js';
-import { createSshEngine, type ConnectionHooks, type RequestPolicy, type SessionSetup } from './adapter.js';
+import { createSshEngine, type ConnectionHooks, type RawSessionHandler, type RequestPolicy, type SessionSetup } from './adapter.js';
 import type { AdminApi } from './admin-repl.js';
 import { AuthorizedKeys } from './authorized.js';
 import { authFlow, type AuthConn, type AuthDecide, type KeyLookup } from './auth-flow.js';
@@ -44,6 +44,8 @@ export interface ServeOptions {
   decide?: AuthDecide;
   /** and a session pipeline with its request policy used instead of session.ts's (library-session.ts). */
   sessions?: { handler: Handler; policy: RequestPolicy };
+  /** Compatibility: a handler of ssh2's accepted Session itself, used instead of any pipeline (bench/, older tests). */
+  sessionHandler?: RawSessionHandler;
   /** Issue 13: `--sftp ROOT` (`%u` per user) and `--sftp-read-only`. */
   sftp?: { root: string; readOnly: boolean };
   /** Issue 17: `--proxy-protocol` with `--proxy-from CIDR,...` (absent: no PROXY header expected). */
@@ -217,6 +219,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       handler: sessions.handler,
       track: (end) => (c.ends.add(end), () => c.ends.delete(end)),
       closed: () => c.sessions--,
+      raw: opts.sessionHandler,
     };
   };
 
