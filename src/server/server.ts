@@ -20,6 +20,8 @@ import { PasswordSource } from './password-source.js';
 import { KNOWN_METHODS, algorithmPolicy, disconnectNoMoreAuth, hardenConnection, socketOf } from './protocol.js';
 import { handleSession, type SessionContext } from './session.js';
 import { guardSession } from './conn-guard.js';
+import { acceptSocket, checkProxyOptions } from './proxy.js';
+import { startMetrics, type MetricsServer } from './metrics.js';
 
 /** Everything `sshkit serve` takes (SPEC flags). */
 export interface ServeOptions {
@@ -102,9 +104,10 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   // Bind first, log after (issue 10 item 8): lines logged while starting are held until the port is
   // bound, so a busy port prints one error line and nothing before it.
   // Scaffold for issues 13 and 17 (this session): a flag not built yet refuses to start, never ignored.
-  for (const [flag, set] of [['--sftp', opts.sftp], ['--proxy-protocol', opts.proxy], ['--authorized-command', opts.authorizedCommand], ['--trusted-user-ca-keys', opts.trustedUserCaKeys], ['--authorized-principals', opts.authorizedPrincipals], ['--metrics', opts.metrics]] as const) {
+  for (const [flag, set] of [['--sftp', opts.sftp], ['--authorized-command', opts.authorizedCommand], ['--trusted-user-ca-keys', opts.trustedUserCaKeys], ['--authorized-principals', opts.authorizedPrincipals]] as const) {
     if (set !== undefined) throw (await import("../core/errors.js")).bad(`${flag}: not built yet`);
   }
+  checkProxyOptions(opts.proxy);
   const sink: LogSink = opts.logSink ?? ((line) => process.stderr.write(line + '\n'));
   let held: string[] | null = [];
   const log = new Logger(opts.logFormat, (line) => (held ? held.push(line) : sink(line)));
@@ -203,7 +206,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     client.on('error', (err: Error) => c.log.event('conn-error', { conn: c.id, reason: err.message.slice(0, 200) }));
     client.on(
       'authentication',
-      guarded(c, (ctx: any) => onAuth(c, ctx)),
+      guarded(c, (ctx: any) => (c.log.authStart(), onAuth(c, ctx))),
     );
     client.on('ready', guarded(c, () => c.guard.authenticated()));
     client.on(
@@ -240,15 +243,16 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   });
   ssh.on('error', (err: Error) => log.event('server-error', { reason: err.message }));
 
-  const net: NetServer = createServer((socket) => {
+  // --proxy-protocol (proxy.ts): the client address a balancer's PROXY header carries, else the socket's.
+  const net: NetServer = createServer(acceptSocket(opts.proxy, log, (socket, peer) => {
     socket.on('error', () => undefined);
     const id = nextConn++;
-    const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const address = peer.address;
     const c: Conn = {
       id,
       socket,
       address,
-      port: socket.remotePort ?? 0,
+      port: peer.port,
       since: Date.now(),
       attempts: 0,
       failures: 0,
@@ -263,17 +267,17 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     c.guard = guard;
     stats.connections++;
     conns.set(id, c);
-    c.log.event('connect', { conn: id, address, port: c.port });
+    c.log.event('connect', { conn: id, address, port: c.port, via: peer.via?.address });
     socket.once('close', () => {
       conns.delete(id);
-      c.log.event('disconnect', { conn: id, user: c.user, authenticated: !!c.user, ms: Date.now() - c.since });
+      c.log.event('disconnect', { conn: id, user: c.user, authenticated: !!c.user, ms: Date.now() - c.since, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten });
     });
     try {
       ssh.injectSocket(socket);
     } catch (err) {
       drop(c, err);
     }
-  });
+  }));
   net.maxConnections = 10000;
   await new Promise<void>((resolve, reject) => {
     net.once('error', reject);
@@ -282,6 +286,8 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       resolve();
     });
   });
+  let metrics: MetricsServer | undefined;
+  if (opts.metrics !== undefined) metrics = await startMetrics(opts.metrics, log).catch((err) => (net.close(), Promise.reject(err)));
   for (const line of held) sink(line);
   held = null;
   net.on('error', (err) => log.event('server-error', { reason: err.message }));
@@ -292,6 +298,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   const stop = () =>
     (stopping ??= new Promise<void>((resolve) => {
       net.close();
+      void metrics?.close();
       for (const c of conns.values()) for (const end of [...c.ends]) end();
       // Give sessions a moment to send exit-status, then disconnect; force-close stragglers after 3 s.
       const polite = setTimeout(() => {
