@@ -20,7 +20,7 @@ import { PasswordSource } from './password-source.js';
 import { KNOWN_METHODS, algorithmPolicy, disconnectNoMoreAuth, hardenConnection, socketOf } from './protocol.js';
 import { handleSession, type SessionContext } from './session.js';
 import { guardSession } from './conn-guard.js';
-import { acceptSocket, checkProxyOptions } from './proxy.js';
+import { acceptSocket, checkProxyOptions, type ProxyOptions } from './proxy.js';
 import { startMetrics, type MetricsServer } from './metrics.js';
 
 /** Everything `sshkit serve` takes (SPEC flags). */
@@ -47,7 +47,7 @@ export interface ServeOptions {
   /** Issue 13: `--sftp ROOT` (`%u` per user) and `--sftp-read-only`. */
   sftp?: { root: string; readOnly: boolean };
   /** Issue 17: `--proxy-protocol` with `--proxy-from CIDR,...` (absent: no PROXY header expected). */
-  proxy?: { from?: string };
+  proxy?: ProxyOptions;
   /** Issue 17: `--authorized-command CMD` (sshd AuthorizedKeysCommand) with its user and cache seconds. */
   authorizedCommand?: { command: string; user?: string; cacheSeconds: number };
   /** Issue 17: `--trusted-user-ca-keys FILE` (sshd TrustedUserCAKeys). */
@@ -126,7 +126,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
 
   const gate = new Gate(limits, (socket, why) => {
     const c = bySocket.get(socket);
-    log.event('cut', { conn: c?.id, address: socket.remoteAddress, reason: why, user: c?.user });
+    log.event('cut', { conn: c?.id, address: c?.address ?? socket.remoteAddress, reason: why, user: c?.user });
   });
 
   const api: AdminApi = {
