@@ -41,8 +41,11 @@ process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
-/** Starts HAProxy in TCP mode with `serverLines` in its backend (and `backendExtra` lines before them). */
-export async function startHaproxy(serverLines: string[], backendExtra: string[] = []): Promise<Haproxy> {
+/**
+ * Starts HAProxy in TCP mode with `serverLines` in its backend (and `backendExtra` lines before them);
+ * the frontend listens on 127.0.0.1 and on each of `extraBinds` (e.g. `[::1]`), same port.
+ */
+export async function startHaproxy(serverLines: string[], backendExtra: string[] = [], extraBinds: string[] = []): Promise<Haproxy> {
   const port = await freePort();
   const tmp = tempDir('sshkit-haproxy-');
   const cfg = join(tmp.dir, 'haproxy.cfg');
@@ -61,6 +64,7 @@ export async function startHaproxy(serverLines: string[], backendExtra: string[]
       '  option redispatch',
       'frontend fe',
       `  bind 127.0.0.1:${port}`,
+      ...extraBinds.map((b) => `  bind ${b}:${port}`),
       '  default_backend be',
       'backend be',
       '  balance roundrobin',
