@@ -75,7 +75,7 @@ export class ServerMetrics {
   private readonly sourceErrors = new Counter({ name: 'sshkit_authorized_errors_total', help: 'Bad lines in, or failures of, an authorization source', labelNames: ['source'], registers: [this.registry] });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'sshkit_process_' });
+    collectDefaultMetrics({ register: this.registry }); // process_* and nodejs_*, the names dashboards expect
   }
 
   /** The tap: one log event → the counters it stands for. */
