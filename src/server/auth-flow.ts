@@ -1,5 +1,5 @@
 /**
- * The auth adapter of `sshkit serve`: ssh2's auth contexts in, core decisions (auth.ts, password-source.ts)
+ * The auth adapter of `sshkit serve`: ssh2's auth contexts in, core decisions (core/pubkey-auth.ts, password-source.ts)
  * out, with sshd's accounting (auth2.c `input_userauth_request` / `userauth_finish`):
  *  - every request is an attempt; a failure counts against --max-auth-tries, except the first request
  *    when it is `none` ("Allow initial try of "none" auth without failure penalty") and a key-only
@@ -9,8 +9,8 @@
  * Requests arrive one at a time (auth-queue.ts), so each answer goes to the request it decides.
  */
 import type { Socket } from 'node:net';
-import type { AuthorizedKeys } from './authorized.js';
-import { authorizePublicKey, type Grant } from './auth.js';
+import type { KeyIndex } from '../core/authorized-keys.js';
+import { authorizePublicKey, type Grant } from '../core/pubkey-auth.js';
 import type { Limits } from './limits.js';
 import type { ConnLog } from './log.js';
 import type { PasswordSource } from './password-source.js';
@@ -47,12 +47,21 @@ export interface AuthAttempt {
 /** The auth-decision callback: fail-closed (a throw, a rejection or anything but `true` refuses). */
 export type AuthDecide = (attempt: AuthAttempt) => boolean | Promise<boolean>;
 
+/**
+ * Where the checker finds the keys for a request: the user's index, or — when `forKey` is there
+ * (directory-keys.ts) — an index built for the offered key (%f %t %k of --authorized-command, a trusted CA).
+ */
+export interface KeyLookup {
+  forUser(user: string): Promise<KeyIndex>;
+  forKey?(user: string, keyBlob: Buffer, algorithm: string): Promise<KeyIndex>;
+}
+
 /** What the adapter needs from the server. */
 export interface AuthDeps {
   limits: Limits;
   methods: string[];
   passwords: PasswordSource | null;
-  authorized: Pick<AuthorizedKeys, 'forUser'>;
+  authorized: KeyLookup;
   /** `--revoked` (sshd RevokedKeys), checked before any authorized key; absent when not given. */
   revoked?: RevokedFile;
   /** A library caller's last word on a login the checks passed (issue 15); only `true` admits. */
@@ -135,7 +144,8 @@ export function authFlow<C extends AuthConn>({ limits, methods, passwords, autho
       if (!raw || raw.malformed) return fail(c, ctx, { method: 'publickey', reason: 'malformed request' });
       // authorized.ts reads the file asynchronously (safe-read.ts); the auth queue holds the next request
       // until this one is answered, so answers stay in order.
-      Promise.all([authorized.forUser(ctx.username), revoked?.load()])
+      const keys = authorized.forKey ? authorized.forKey(ctx.username, ctx.key.data, raw.algorithm) : authorized.forUser(ctx.username);
+      Promise.all([keys, revoked?.load()])
         .then(
           ([index, revocation]) => {
             if (c.socket.destroyed) return;

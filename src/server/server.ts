@@ -2,7 +2,7 @@
  * `sshkit serve` assembled (SPEC "sshkit serve"): a plain TCP listener (limits.ts admits sockets) feeding
  * ssh2's Server (protocol.ts hardens each connection, conn-guard.ts stops bad packets short), auth
  * requests one at a time in order (auth-queue.ts) through auth-flow.ts (sshd's accounting; core
- * auth.ts and password-source.ts decide), sessions through session.ts (--max-sessions counted here).
+ * core/pubkey-auth.ts and password-source.ts decide), sessions through session.ts (--max-sessions counted here).
  * Every handler runs guarded: an exception ends its own connection, logged, never the process. The
  * port is bound before anything is logged. This is the only file that wires ssh2 events.
  */
@@ -10,7 +10,8 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import type { AdminApi } from './admin-repl.js';
 import { AuthorizedKeys } from './authorized.js';
-import { authFlow, type AuthConn, type AuthDecide } from './auth-flow.js';
+import { authFlow, type AuthConn, type AuthDecide, type KeyLookup } from './auth-flow.js';
+import { withDirectoryKeys } from './directory-keys.js';
 import { RevokedFile } from './revoked.js';
 import { serializeAuth, type AuthQueue } from './auth-queue.js';
 import { loadHostKeys, type HostKey } from './host-keys.js';
@@ -58,8 +59,11 @@ export interface ServeOptions {
   metrics?: string;
 }
 
-/** Where the publickey check finds a user's keys: authorized.ts's file cache, or a library caller's lookup. */
-export type KeySource = Pick<AuthorizedKeys, 'perUser' | 'forUser' | 'load' | 'reload' | 'keyCount' | 'cacheStats'>;
+/**
+ * Where the publickey check finds a user's keys: authorized.ts's file cache, or a library caller's lookup;
+ * `forKey` (directory-keys.ts: --authorized-command, --trusted-user-ca-keys) builds the index for one offered key.
+ */
+export type KeySource = Pick<AuthorizedKeys, 'perUser' | 'forUser' | 'load' | 'reload' | 'keyCount' | 'cacheStats'> & Pick<KeyLookup, 'forKey'>;
 
 /** A started server. */
 export interface RunningServer {
@@ -104,7 +108,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   // Bind first, log after (issue 10 item 8): lines logged while starting are held until the port is
   // bound, so a busy port prints one error line and nothing before it.
   // Scaffold for issues 13 and 17 (this session): a flag not built yet refuses to start, never ignored.
-  for (const [flag, set] of [['--sftp', opts.sftp], ['--authorized-command', opts.authorizedCommand], ['--trusted-user-ca-keys', opts.trustedUserCaKeys], ['--authorized-principals', opts.authorizedPrincipals]] as const) {
+  for (const [flag, set] of [['--sftp', opts.sftp]] as const) {
     if (set !== undefined) throw (await import("../core/errors.js")).bad(`${flag}: not built yet`);
   }
   checkProxyOptions(opts.proxy);
@@ -112,7 +116,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   let held: string[] | null = [];
   const log = new Logger(opts.logFormat, (line) => (held ? held.push(line) : sink(line)));
   const hostKeys = await loadHostKeys(opts.hostKeys, log);
-  const authorized: KeySource = opts.keySource ?? new AuthorizedKeys(opts.authorized, log);
+  const authorized: KeySource = await withDirectoryKeys(opts.keySource ?? new AuthorizedKeys(opts.authorized, log), opts, log);
   if (!authorized.perUser) void authorized.load(opts.authorized); // parse once at start, log bad lines now
   const revoked = opts.revoked === undefined ? undefined : new RevokedFile(opts.revoked, log);
   void revoked?.load();

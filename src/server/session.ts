@@ -7,7 +7,7 @@
  * channel (RFC 4254 §6.5): a second one gets CHANNEL_FAILURE. What waits for a slow peer is bounded by
  * channel-flow.ts, whatever window it advertises; a peer that overruns our window is disconnected.
  */
-import type { Grant } from './auth.js';
+import type { Grant } from '../core/pubkey-auth.js';
 import type { AdminApi } from './admin-repl.js';
 import type { Logger } from './log.js';
 import { runBuiltin, safeWrite } from './session-builtin.js';
