@@ -187,3 +187,25 @@ describe('metrics labels and addresses', () => {
     assert.deepEqual(series, ['sshkit_auth_total{method="other",result="fail",reason="from"} 50']);
   });
 });
+
+describe('authorization-source metrics from their log lines', () => {
+  test('loads, bad lines (counted once) and failures per source', async () => {
+    const { ServerMetrics } = await import('../src/server/metrics.js');
+    const m = new ServerMetrics();
+    m.observe('authorized-keys-error', { file: 'f', line: 2, reason: 'bad' });
+    m.observe('authorized-keys', { file: 'f', keys: 3, errors: 1 });
+    m.observe('authorized-keys-missing', { file: 'g', reason: 'ENOENT' });
+    m.observe('authorized-command', { command: '/bin/x', user: 'nobody', cache: 10 });
+    m.observe('authorized-command-ok', { user: 'alice', keys: 1, errors: 0, ms: 12 });
+    m.observe('authorized-command-failed', { user: 'alice', reason: 'timed out' });
+    m.observe('authorized-principals', { user: 'alice', reason: 'no principal of the certificate is listed' });
+    const text = await m.registry.metrics();
+    const line = (s: string) => text.split('\n').find((l) => l.startsWith(s + ' '));
+    assert.equal(line('sshkit_authorized_reloads_total{source="authorized-keys"}'), 'sshkit_authorized_reloads_total{source="authorized-keys"} 1');
+    assert.equal(line('sshkit_authorized_errors_total{source="authorized-keys"}'), 'sshkit_authorized_errors_total{source="authorized-keys"} 2');
+    assert.equal(line('sshkit_authorized_reloads_total{source="authorized-command"}'), 'sshkit_authorized_reloads_total{source="authorized-command"} 1');
+    assert.equal(line('sshkit_authorized_errors_total{source="authorized-command"}'), 'sshkit_authorized_errors_total{source="authorized-command"} 1');
+    assert.equal(line('sshkit_authorized_command_duration_seconds_count'), 'sshkit_authorized_command_duration_seconds_count 1');
+    assert.ok(!text.includes('source="authorized-principals"'), 'a refused certificate is an auth result, not a source failure');
+  });
+});

@@ -72,6 +72,7 @@ export class ServerMetrics {
   private readonly sessions = new Counter({ name: 'sshkit_sessions_total', help: 'Session channels opened', registers: [this.registry] });
   private readonly bytes = new Counter({ name: 'sshkit_bytes_total', help: 'Bytes on client sockets (in: read from clients, out: written), counted at disconnect', labelNames: ['direction'], registers: [this.registry] });
   private readonly reloads = new Counter({ name: 'sshkit_authorized_reloads_total', help: 'Loads of an authorization source (authorized keys, passwords, revoked keys, ...)', labelNames: ['source'], registers: [this.registry] });
+  private readonly commandSeconds = new Histogram({ name: 'sshkit_authorized_command_duration_seconds', help: 'Run time of --authorized-command (answers from its cache are not runs)', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   private readonly sourceErrors = new Counter({ name: 'sshkit_authorized_errors_total', help: 'Bad lines in, or failures of, an authorization source', labelNames: ['source'], registers: [this.registry] });
 
   constructor() {
@@ -105,14 +106,18 @@ export class ServerMetrics {
         this.sessions.inc();
         return;
     }
-    // authorized-keys, passwords, revoked-keys (+ their -unusable/-unreadable/... variants), and
-    // whatever source names the same way (authorized-command, trusted-user-ca-keys, ...).
-    const m = /^(authorized-keys|authorized-command|authorized-principals|trusted-user-ca-keys|passwords|revoked-keys)(-.+)?$/.exec(event);
+    // Authorization sources: a load line per (re)load, with its count of bad lines (`-error` lines repeat
+    // those, capped, so they are not counted again); any other `SOURCE-…` line is a failure of the source
+    // (missing, refused, unreadable, unusable, a failed --authorized-command run).
+    const m = /^(authorized-keys|passwords|revoked-keys|trusted-ca-keys|authorized-principals|authorized-command)(-.+)?$/.exec(event);
     if (!m) return;
-    if (m[2] === undefined) {
-      this.reloads.inc({ source: m[1] });
-      if (typeof f.errors === 'number' && f.errors > 0) this.sourceErrors.inc({ source: m[1] }, f.errors);
-    } else this.sourceErrors.inc({ source: m[1] });
+    const [, source, suffix] = m;
+    const load = source === 'authorized-command' ? suffix === '-ok' : suffix === undefined && source !== 'authorized-principals';
+    if (load) {
+      this.reloads.inc({ source });
+      if (typeof f.errors === 'number' && f.errors > 0) this.sourceErrors.inc({ source }, f.errors);
+      if (source === 'authorized-command' && typeof f.ms === 'number') this.commandSeconds.observe(f.ms / 1000);
+    } else if (suffix !== undefined && (suffix !== '-error' || source === 'authorized-principals')) this.sourceErrors.inc({ source });
   };
 }
 
