@@ -22,7 +22,7 @@ import { KNOWN_METHODS, algorithmPolicy, disconnectNoMoreAuth, hardenConnection,
 import { handleSession, type SessionContext } from './session.js';
 import { guardSession } from './conn-guard.js';
 import { acceptSocket, checkProxyOptions, type ProxyOptions } from './proxy.js';
-import { startMetrics, type MetricsServer } from './metrics.js';
+import type { MetricsServer } from './metrics.js';
 
 /** Everything `sshkit serve` takes (SPEC flags). */
 export interface ServeOptions {
@@ -291,7 +291,8 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     });
   });
   let metrics: MetricsServer | undefined;
-  if (opts.metrics !== undefined) metrics = await startMetrics(opts.metrics, log).catch((err) => (net.close(), Promise.reject(err)));
+  // prom-client is loaded only when --metrics is given
+  if (opts.metrics !== undefined) metrics = await (await import('./metrics.js')).startMetrics(opts.metrics, log).catch((err) => (net.close(), Promise.reject(err)));
   for (const line of held) sink(line);
   held = null;
   net.on('error', (err) => log.event('server-error', { reason: err.message }));
