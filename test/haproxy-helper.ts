@@ -43,9 +43,10 @@ process.once('exit', () => {
 
 /**
  * Starts HAProxy in TCP mode with `serverLines` in its backend (and `backendExtra` lines before them);
- * the frontend listens on 127.0.0.1 and on each of `extraBinds` (e.g. `[::1]`), same port.
+ * the frontend listens on 127.0.0.1 and on each of `extraBinds` (e.g. `[::1]`), same port, each bind
+ * with `bindOptions` (e.g. `accept-proxy`). With accept-proxy the readiness probe sends a PROXY line.
  */
-export async function startHaproxy(serverLines: string[], backendExtra: string[] = [], extraBinds: string[] = []): Promise<Haproxy> {
+export async function startHaproxy(serverLines: string[], backendExtra: string[] = [], extraBinds: string[] = [], bindOptions = ''): Promise<Haproxy> {
   const port = await freePort();
   const tmp = tempDir('sshkit-haproxy-');
   const cfg = join(tmp.dir, 'haproxy.cfg');
@@ -63,8 +64,8 @@ export async function startHaproxy(serverLines: string[], backendExtra: string[]
       '  retries 2',
       '  option redispatch',
       'frontend fe',
-      `  bind 127.0.0.1:${port}`,
-      ...extraBinds.map((b) => `  bind ${b}:${port}`),
+      `  bind 127.0.0.1:${port} ${bindOptions}`,
+      ...extraBinds.map((b) => `  bind ${b}:${port} ${bindOptions}`),
       '  default_backend be',
       'backend be',
       '  balance roundrobin',
@@ -84,7 +85,7 @@ export async function startHaproxy(serverLines: string[], backendExtra: string[]
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`haproxy exited: ${err}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      const s = connect(port, '127.0.0.1', () => (bindOptions.includes('accept-proxy') && s.write('PROXY UNKNOWN\r\n'), s.destroy(), resolve(true)));
       s.once('error', () => resolve(false));
     });
     if (ok) break;

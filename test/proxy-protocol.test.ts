@@ -52,6 +52,7 @@ describe('--proxy-protocol: who may send the header, and what a bad header does'
     ['a v2 header claiming 60000 bytes', [Buffer.concat([SIG, Buffer.from([0x21, 0x11, 0xea, 0x60])])], /header length 60000 over 2048/],
     ['a v2 header of version 3', [Buffer.concat([SIG, Buffer.from([0x31, 0x11, 0, 12]), Buffer.alloc(12)])], /version 3/],
     ['a v2 TLV longer than the header', [v2Header('10.1.2.3', 1, '127.0.0.1', 22, Buffer.from([0x04, 0x00, 0x09, 1]))], /TLV 0x4 longer/],
+    ['a v2 PROXY header for AF_UNIX (the client cannot be named)', [Buffer.concat([SIG, Buffer.from([0x21, 0x31, 0, 216]), Buffer.alloc(216)])], /not TCP over IPv4\/IPv6/],
     ['half a v2 header, then silence', [SIG.subarray(0, 8)], /no complete PROXY header within 400 ms/],
     ['a v1 line trickled past the timeout', [Buffer.from('PROXY '), Buffer.from('TCP4 '), Buffer.from('10.1.2.3 ')], /within 400 ms/],
   ];

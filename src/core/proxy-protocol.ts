@@ -7,11 +7,15 @@
  *  - v1: `PROXY TCP4|TCP6 src dst sport dport\r\n`, single spaces, canonical addresses (no leading
  *    zeroes in IPv4 or ports), CRLF within the first 107 bytes, never a lone CR or LF; `UNKNOWN` ignores
  *    the rest of the line (the receiver uses the real connection endpoints).
- *  - v2: the 12-byte signature, version 2 only, command LOCAL (addresses ignored, real endpoints) or
- *    PROXY; families AF_INET/AF_INET6 over STREAM carry addresses, the other valid combinations fall
- *    back to UNSPEC mode (as the spec allows: real endpoints), invalid nibbles are refused; the length
- *    field is bounded by {@link V2_MAX_BODY}; TLVs are skipped but must frame exactly (as HAProxy's
- *    connection.c conn_recv_proxy checks them).
+ *  - v2: the 12-byte signature, version 2 only, command LOCAL (addresses ignored, real endpoints: a
+ *    health check is the balancer's own connection) or PROXY, which must carry TCP over IPv4/IPv6 —
+ *    UNSPEC, UDP and UNIX are refused (the spec lets a receiver refuse them; HAProxy 2.6 does too), as
+ *    are invalid nibbles; the length field is bounded by {@link V2_MAX_BODY}; TLVs are skipped but
+ *    must frame exactly (as HAProxy's connection.c conn_recv_proxy checks them).
+ * Measured against HAProxy 2.6's own receiver (test/proxy-protocol-haproxy-accept.test.ts): sshkit is
+ * stricter on leading zeroes and out-of-range ports in v1 (HAProxy reads `10.01.2.3` as 10.1.2.3 and
+ * port 65536 as 0) and on v2 length, and follows the spec where HAProxy refuses a v1 `UNKNOWN` line
+ * with fields ("the receiver must ignore anything presented before the CRLF").
  */
 import { formatIpAddress, parseIpAddress } from './addr-parse.js';
 
@@ -31,7 +35,7 @@ export interface ProxyHeader {
   readonly version: 1 | 2;
   /** LOCAL (v2 health checks: the connection is the balancer's own) or PROXY (relayed). */
   readonly command: 'LOCAL' | 'PROXY';
-  /** TCP4/TCP6 carry addresses; UNKNOWN (v1 UNKNOWN, v2 LOCAL or UNSPEC mode) means "use the real endpoints". */
+  /** TCP4/TCP6 carry addresses; UNKNOWN (v1 UNKNOWN, v2 LOCAL) means "use the real endpoints" (the balancer's). */
   readonly family: 'TCP4' | 'TCP6' | 'UNKNOWN';
   readonly src?: string;
   readonly srcPort?: number;
@@ -127,7 +131,10 @@ function parseV2(buf: Buffer): ProxyParse {
   if (af > 3 || proto > 2) return fail(`v2: invalid family/protocol byte 0x${fam.toString(16).padStart(2, '0')}`);
   const need = V2_ADDR_LEN.get(af) ?? 0;
   if (body < need) return fail(`v2: ${body} bytes cannot hold the addresses of family ${af}`);
-  if (proto !== 1 || (af !== 1 && af !== 2)) return { kind: 'header', header: { version: 2, command: 'PROXY', family: 'UNKNOWN', headerLength } };
+  // "The receiver is free to accept the connection anyway and use the real endpoint addresses or to
+  // reject it": rejected (as HAProxy 2.6 does), since the real endpoint is the balancer, and a relayed
+  // client taken for the balancer could pass a from= meant for the balancer's network (never fail open).
+  if (proto !== 1 || (af !== 1 && af !== 2)) return fail(`v2: PROXY for family/protocol 0x${fam.toString(16).padStart(2, '0')}, not TCP over IPv4/IPv6: the client cannot be named`);
   const tlv = checkTlvs(buf.subarray(16 + need, headerLength));
   if (tlv) return fail(`v2: ${tlv}`);
   const n = af === 1 ? 4 : 16;
