@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS } from '../src/server/limits.js';
-import { sshRun } from './server-helper.js';
+import { sshkit } from './helpers.js';
+import { sshRun, startServer } from './server-helper.js';
 import { exchange, makeKeys, proxyCommandScript, SIG, startLocal, tempDir, v1Header, v2Header, type LocalServer } from './proxy-helper.js';
 
 const BALANCER = '127.0.0.3';
@@ -136,5 +137,28 @@ describe('the carried address is the client address (from=, per-source limits, l
     const other = await exchange(port, [v2Header('10.0.0.2')], { localAddress: BALANCER, untilBanner: true });
     assert.ok(isBanner(other.received));
     assert.ok(isBanner((await first).received));
+  });
+});
+
+describe('--proxy-protocol start-up checks (exit 2, one line)', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['no --proxy-from', ['--proxy-protocol'], /--proxy-protocol: needs --proxy-from CIDR/],
+    ['--proxy-from alone', ['--proxy-from', '127.0.0.1'], /--proxy-from: only with --proxy-protocol/],
+    ['a host name in --proxy-from', ['--proxy-protocol', '--proxy-from', 'lb.example.com'], /--proxy-from: invalid source-address entry "lb.example.com"/],
+    ['host bits set', ['--proxy-protocol', '--proxy-from', '10.0.0.1/8'], /--proxy-from: invalid source-address entry "10.0.0.1\/8"/],
+    ['an empty entry', ['--proxy-protocol', '--proxy-from', '10.0.0.0/8,'], /--proxy-from: invalid source-address entry ""/],
+  ];
+  for (const [what, flags, why] of cases) {
+    test(`refused: ${what}`, () => {
+      const r = sshkit(['serve', '--port', '0', '--authorized', authorized, '--host-key', keys.hostKey, ...flags]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, why);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    });
+  }
+  test('control: a CIDR list of balancers starts', async () => {
+    const s = await startServer({ args: ['--authorized', authorized, '--host-key', keys.hostKey, '--proxy-protocol', '--proxy-from', `10.0.0.0/8,${BALANCER},::1`] });
+    assert.ok(s.port > 0);
+    await s.stop();
   });
 });
