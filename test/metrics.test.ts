@@ -185,6 +185,15 @@ describe('metrics labels and addresses', () => {
     const text = await m.registry.metrics();
     const series = text.split('\n').filter((l) => l.startsWith('sshkit_auth_total{'));
     assert.deepEqual(series, ['sshkit_auth_total{method="other",result="fail",reason="from"} 50']);
+    for (const reason of ['not a --proxy-from address', 'v2: header length 60000 over 2048', 'v1: bad port', 'no complete PROXY header within 5000 ms', 'per-source-max-startups'])
+      m.observe(reason.startsWith('per-') ? 'cut' : 'proxy-refused', { address: '10.0.0.1', reason });
+    const refused = (await m.registry.metrics()).split('\n').filter((l) => l.startsWith('sshkit_connections_refused_total{'));
+    assert.deepEqual(refused.sort(), [
+      'sshkit_connections_refused_total{reason="per-source-max-startups"} 1',
+      'sshkit_connections_refused_total{reason="proxy-malformed"} 2',
+      'sshkit_connections_refused_total{reason="proxy-source"} 1',
+      'sshkit_connections_refused_total{reason="proxy-timeout"} 1',
+    ]);
   });
 });
 
@@ -207,5 +216,22 @@ describe('authorization-source metrics from their log lines', () => {
     assert.equal(line('sshkit_authorized_errors_total{source="authorized-command"}'), 'sshkit_authorized_errors_total{source="authorized-command"} 1');
     assert.equal(line('sshkit_authorized_command_duration_seconds_count'), 'sshkit_authorized_command_duration_seconds_count 1');
     assert.ok(!text.includes('source="authorized-principals"'), 'a refused certificate is an auth result, not a source failure');
+  });
+});
+
+describe('the log tap', () => {
+  test('sees lines ConnLog suppresses past its budget (metrics stay exact under a flood), and auth lines carry ms', async () => {
+    const { ConnLog, Logger } = await import('../src/server/log.js');
+    const written: string[] = [];
+    const base = new Logger('json', (l) => written.push(l));
+    const tapped: string[] = [];
+    base.tap((event) => tapped.push(event));
+    const log = new ConnLog(base, 1, 2);
+    log.authStart();
+    for (let i = 0; i < 5; i++) log.event('auth', { conn: 1, method: 'publickey', result: 'fail' });
+    assert.equal(written.filter((l) => l.includes('"event":"auth"')).length, 2, 'two lines written, the rest suppressed');
+    assert.equal(tapped.filter((e) => e === 'auth').length, 5, 'all five seen by the tap');
+    assert.equal(JSON.parse(written[0]).ms >= 0, true, 'the answer after authStart() says how long it took');
+    assert.equal(JSON.parse(written[1]).ms, undefined, 'only the first line after authStart()');
   });
 });

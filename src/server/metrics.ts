@@ -52,6 +52,7 @@ const REASONS: ReadonlyArray<readonly [RegExp, string]> = [
   [/not a --proxy-from address/, 'proxy-source'],
   [/within \d+ ms/, 'proxy-timeout'],
   [/closed before/, 'proxy-closed'],
+  [/^(v1|v2): |^not a PROXY protocol header$/, 'proxy-malformed'],
 ];
 
 /** The bounded label for a free-text reason. */
