@@ -66,6 +66,7 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
     count('port', argv.port);
     if (argv.authorizedCommand === undefined && argv.authorizedCommandUser !== undefined) throw new Error('--authorized-command-user needs --authorized-command');
     if (argv.port > 65535) throw new Error(`--port: ${argv.port} is not a TCP port`);
+    if (argv.proxyFrom !== undefined && !argv.proxyProtocol) throw new Error('--proxy-from: only with --proxy-protocol');
   } catch (err) {
     if (err instanceof SshkitError) throw err;
     throw bad((err as Error).message);

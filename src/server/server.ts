@@ -22,6 +22,8 @@ import { ConnLog, Logger, type LogFormat, type LogSink } from './log.js';
 import { PasswordSource } from './password-source.js';
 import type { Handler } from './pipeline.js';
 import { cliPolicy, cliSessions } from './session.js';
+import { acceptSocket, checkProxyOptions, type ProxyOptions } from './proxy.js';
+import type { MetricsServer } from './metrics.js';
 
 /** Everything `sshkit serve` takes (SPEC flags). */
 export interface ServeOptions {
@@ -49,7 +51,7 @@ export interface ServeOptions {
   /** Issue 13: `--sftp ROOT` (`%u` per user) and `--sftp-read-only`. */
   sftp?: { root: string; readOnly: boolean };
   /** Issue 17: `--proxy-protocol` with `--proxy-from CIDR,...` (absent: no PROXY header expected). */
-  proxy?: { from?: string };
+  proxy?: ProxyOptions;
   /** Issue 17: `--authorized-command CMD` (sshd AuthorizedKeysCommand) with its user and cache seconds. */
   authorizedCommand?: { command: string; user?: string; cacheSeconds: number };
   /** Issue 17: `--trusted-user-ca-keys FILE` (sshd TrustedUserCAKeys). */
@@ -128,10 +130,7 @@ const preauthLogBudget = (maxAuthTries: number) => 16 + 2 * maxAuthTries;
 export async function startSshServer(opts: ServeOptions): Promise<RunningServer> {
   // Bind first, log after (issue 10 item 8): lines logged while starting are held until the port is
   // bound, so a busy port prints one error line and nothing before it.
-  // Scaffold for issues 13 and 17 (this session): a flag not built yet refuses to start, never ignored.
-  for (const [flag, set] of [['--proxy-protocol', opts.proxy], ['--metrics', opts.metrics]] as const) {
-    if (set !== undefined) throw bad(`${flag}: not built yet`);
-  }
+  checkProxyOptions(opts.proxy);
   const sftp = opts.sftp && sftpRootOption(opts.sftp);
   const sink: LogSink = opts.logSink ?? ((line) => process.stderr.write(line + '\n'));
   let held: string[] | null = [];
@@ -151,7 +150,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
 
   const gate = new Gate(limits, (socket, why) => {
     const c = bySocket.get(socket);
-    log.event('cut', { conn: c?.id, address: socket.remoteAddress, reason: why, user: c?.user });
+    log.event('cut', { conn: c?.id, address: c?.address ?? socket.remoteAddress, reason: why, user: c?.user });
   });
 
   const api: AdminApi = {
@@ -234,7 +233,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
       return !countFailure(c, user);
     },
-    auth: (req) => onAuth(c, req),
+    auth: (req) => (c.log.authStart(), onAuth(c, req)),
     ready: () => c.guard.authenticated(),
     session: () => openSession(c),
     error: (err) => c.log.event('conn-error', { conn: c.id, reason: err.message.slice(0, 200) }),
@@ -252,15 +251,16 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     (err) => log.event('server-error', { reason: err.message }),
   );
 
-  const net: NetServer = createServer((socket) => {
+  // --proxy-protocol (proxy.ts): the client address a balancer's PROXY header carries, else the socket's.
+  const net: NetServer = createServer(acceptSocket(opts.proxy, log, (socket, peer) => {
     socket.on('error', () => undefined);
     const id = nextConn++;
-    const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const address = peer.address;
     const c: Conn = {
       id,
       socket,
       address,
-      port: socket.remotePort ?? 0,
+      port: peer.port,
       since: Date.now(),
       attempts: 0,
       failures: 0,
@@ -275,17 +275,17 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     c.guard = guard;
     stats.connections++;
     conns.set(id, c);
-    c.log.event('connect', { conn: id, address, port: c.port });
+    c.log.event('connect', { conn: id, address, port: c.port, via: peer.via?.address });
     socket.once('close', () => {
       conns.delete(id);
-      c.log.event('disconnect', { conn: id, user: c.user, authenticated: !!c.user, ms: Date.now() - c.since });
+      c.log.event('disconnect', { conn: id, user: c.user, authenticated: !!c.user, ms: Date.now() - c.since, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten });
     });
     try {
       ssh.injectSocket(socket); // the per-socket hand-over: one call site (issue 17's PROXY header goes before it)
     } catch (err) {
       drop(c, err);
     }
-  });
+  }));
   net.maxConnections = 10000;
   await new Promise<void>((resolve, reject) => {
     net.once('error', reject);
@@ -294,6 +294,9 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       resolve();
     });
   });
+  let metrics: MetricsServer | undefined;
+  // prom-client is loaded only when --metrics is given
+  if (opts.metrics !== undefined) metrics = await (await import('./metrics.js')).startMetrics(opts.metrics, log).catch((err) => (net.close(), Promise.reject(err)));
   for (const line of held) sink(line);
   held = null;
   net.on('error', (err) => log.event('server-error', { reason: err.message }));
@@ -304,6 +307,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   const stop = () =>
     (stopping ??= new Promise<void>((resolve) => {
       net.close();
+      void metrics?.close();
       for (const c of conns.values()) for (const end of [...c.ends]) end();
       // Give sessions a moment to send exit-status, then disconnect; force-close stragglers after 3 s.
       const polite = setTimeout(() => {
