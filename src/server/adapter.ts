@@ -15,7 +15,9 @@ import { serializeAuth } from './auth-queue.js';
 import { answerLate, guardIncomingWindow, limitReadAhead, OutputGate, socketOfChannel } from './channel-flow.js';
 import { guardSession } from './conn-guard.js';
 import { KNOWN_METHODS, algorithmPolicy, disconnectNoMoreAuth, hardenConnection, rawPublicKey, socketOf } from './protocol.js';
-import type { ExitStatus, Handler, Session, SessionChannel, SessionContext, SessionRequest, SftpStream } from './pipeline.js';
+import type { ExitStatus, Handler, RawSessionHandler, RequestPolicy, Session, SessionChannel, SessionContext, SessionRequest, SftpStream } from './pipeline.js';
+
+export type { RawSessionHandler, RequestPolicy };
 
 /** A publickey request as bytes (protocol.ts kept the raw packet: ssh2 drops the algorithm name). */
 export interface PublicKeyBytes {
@@ -45,24 +47,6 @@ export interface ConnectionLink {
   noMoreAuth(): void;
 }
 
-/** Which channel requests a session may make before its start (answered at once, RFC 4254 §6.2–6.4). */
-export interface RequestPolicy {
-  /** null allows a pty-req; a string refuses it (the reason is logged). */
-  pty(ctx: SessionContext): string | null;
-  /** Accept this env request? `count` variables are accepted already. */
-  env(name: string, value: string, count: number): boolean;
-  /** May this start request reach the handler (else CHANNEL_FAILURE, as sshd for an unknown subsystem)? */
-  starts(req: SessionRequest, ctx: SessionContext): boolean;
-  /** Are signal requests delivered? */
-  readonly signals: boolean;
-  /**
-   * Does an `sftp` subsystem request get ssh2's SFTP stream? Decided per channel before any request:
-   * ssh2 builds the SFTP object in `accept()` when a listener exists, and a plain channel otherwise
-   * (which a forced command needs: it runs instead of the subsystem, as sshd).
-   */
-  sftp(ctx: SessionContext): boolean;
-}
-
 /** A session channel the server accepted: who it is for, its rules and its pipeline. */
 export interface SessionSetup {
   readonly ctx: SessionContext;
@@ -75,9 +59,6 @@ export interface SessionSetup {
   /** Compatibility (ServeOptions.sessionHandler): ssh2's Session handed over as is, no pipeline. */
   readonly raw?: RawSessionHandler;
 }
-
-/** The pre-pipeline session hook, kept for callers of startSshServer that handle ssh2 sessions themselves. */
-export type RawSessionHandler = (session: Ssh2Session, ctx: SessionContext & { track(end: () => void): () => void }) => void;
 
 /** Per-connection callbacks, from server.ts. */
 export interface ConnectionHooks {

@@ -7,7 +7,7 @@
  * (pipeline.ts): permissions and the idle timer, then {@link ExecHandler} as the last handler.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { RequestPolicy } from './adapter.js';
+import type { RequestPolicy } from './pipeline.js';
 import { idleTimer } from './middleware/idle.js';
 import { permissions } from './middleware/permissions.js';
 import { MAX_ENV } from './middleware/env.js';

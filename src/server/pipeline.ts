@@ -7,6 +7,7 @@
  * Nothing here knows ssh2: adapter.ts builds Sessions from ssh2's objects, test/session-harness.ts
  * builds them from plain streams.
  */
+import type { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { Grant } from '../core/pubkey-auth.js';
 import type { AdminApi } from './admin-repl.js';
@@ -95,6 +96,27 @@ export interface Session {
   /** Marks activity on this session (middleware/idle.ts binds it to --idle-timeout). */
   touch(): void;
 }
+
+/** Which channel requests a session may make before its start (answered at once, RFC 4254 §6.2–6.4). */
+export interface RequestPolicy {
+  /** null allows a pty-req; a string refuses it (the reason is logged). */
+  pty(ctx: SessionContext): string | null;
+  /** Accept this env request? `count` variables are accepted already. */
+  env(name: string, value: string, count: number): boolean;
+  /** May this start request reach the handler (else CHANNEL_FAILURE, as sshd for an unknown subsystem)? */
+  starts(req: SessionRequest, ctx: SessionContext): boolean;
+  /** Are signal requests delivered? */
+  readonly signals: boolean;
+  /**
+   * Does an `sftp` subsystem request get ssh2's SFTP stream? Decided per channel before any request:
+   * ssh2 builds the SFTP object in `accept()` when a listener exists, and a plain channel otherwise
+   * (which a forced command needs: it runs instead of the subsystem, as sshd).
+   */
+  sftp(ctx: SessionContext): boolean;
+}
+
+/** The pre-pipeline session hook, kept for callers of startSshServer that handle ssh2's Session (given as an EventEmitter) themselves. */
+export type RawSessionHandler = (session: EventEmitter, ctx: SessionContext & { track(end: () => void): () => void }) => void;
 
 /** Runs one session to its end. */
 export type Handler = (s: Session) => Promise<ExitStatus>;

@@ -10,7 +10,7 @@
  * RFC 4254 §6.2–6.9 replies must be. adapter.ts builds each Session from ssh2's objects.
  */
 import type { SFTPWrapper } from 'ssh2';
-import type { RequestPolicy } from './adapter.js';
+import type { RequestPolicy } from './pipeline.js';
 import { acceptEnv, sessionEnv } from './middleware/env.js';
 import { idleTimer } from './middleware/idle.js';
 import { logging } from './middleware/logging.js';
