@@ -18,6 +18,8 @@ export interface SftpServeOptions {
   readonly root: string;
   readonly readOnly: boolean;
   log(event: string, fields: Record<string, unknown>): void;
+  /** Called per request: session traffic for --idle-timeout (middleware/idle.ts). */
+  touch?(): void;
 }
 
 /** The SFTP server: resolves when the stream ends. */
@@ -80,7 +82,7 @@ export function sftpHandler(load: () => Promise<ServeSftp>): Handler {
     const stop = () => sftp.end(); // server shutdown: the stream ends, serveSftp closes its handles
     s.stopping.addEventListener('abort', stop);
     try {
-      await serve(sftp, { root, readOnly: cfg.readOnly, log: (event, fields) => (s.touch(), ctx.log.event(event, { ...where, ...fieldsOf(fields) })) });
+      await serve(sftp, { root, readOnly: cfg.readOnly, log: (event, fields) => ctx.log.event(event, { ...where, ...fieldsOf(fields) }), touch: () => s.touch() });
     } finally {
       s.stopping.removeEventListener('abort', stop);
     }
