@@ -25,7 +25,7 @@ function sshkitAdmits(list: string, client: string): boolean {
   try {
     return matchFromList(list, client) === 'match';
   } catch {
-    return false; // an invalid entry: sshd refuses the key, and so does sshkit's server (auth.ts)
+    return false; // an invalid entry: sshd refuses the key, and so does sshkit's server (core/pubkey-auth.ts)
   }
 }
 

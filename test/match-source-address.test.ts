@@ -12,7 +12,7 @@ import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { matchCidrList } from '../src/core/addr.js';
 import { parseAuthorizedKeys } from '../src/core/authorized-keys.js';
-import { authorizePublicKey } from '../src/server/auth.js';
+import { authorizePublicKey } from '../src/core/pubkey-auth.js';
 import { runAsync, tempDir } from './helpers.js';
 import { startSshd } from './sshd-helper.js';
 

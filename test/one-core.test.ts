@@ -1,6 +1,6 @@
 /**
  * One core, two callers (STYLE.md): the same signature, made by the real `ssh-keygen -Y sign`, is judged
- * by `sshkit verify-signature` and by the server's public-key checker (src/server/auth.ts), and both
+ * by `sshkit verify-signature` and by the server's public-key checker (src/core/pubkey-auth.ts), and both
  * agree — good as made, refused once a byte of the signed data changes. The fingerprint the server logs
  * is the one `sshkit fingerprint` and `ssh-keygen -l` print.
  */
@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAuthorizedKeys } from '../src/core/authorized-keys.js';
 import { dearmorSignature, parseSshsig, signedData } from '../src/core/sshsig.js';
-import { authorizePublicKey } from '../src/server/auth.js';
+import { authorizePublicKey } from '../src/core/pubkey-auth.js';
 import { KEY_TYPES, openssh, sshkit, tempDir } from './helpers.js';
 
 const { dir, cleanup } = tempDir('sshkit-onecore-');

@@ -1,5 +1,5 @@
 /**
- * The server's checker (src/server/auth.ts) fed directly: a real SHA-1 `ssh-rsa` signature (which the
+ * The server's checker (src/core/pubkey-auth.ts) fed directly: a real SHA-1 `ssh-rsa` signature (which the
  * OpenSSH client will not send to sshkit, since server-sig-algs omits it) is refused while the same key's
  * rsa-sha2-512 signature passes; a signature over other data, a mismatched algorithm and a query for an
  * unlisted key are refused; from= CIDR matching (core addr.ts) on IPv4, mapped and IPv6 addresses.
@@ -14,7 +14,7 @@ import { matchFromList } from '../src/core/addr.js';
 import { loadPrivateKey } from '../src/core/private-key.js';
 import { parsePublicKeyLine } from '../src/core/key.js';
 import { WireWriter } from '../src/core/wire.js';
-import { authorizePublicKey } from '../src/server/auth.js';
+import { authorizePublicKey } from '../src/core/pubkey-auth.js';
 import { openssh, tempDir } from './helpers.js';
 
 describe('server checker: signature policy through core signature.ts', () => {

@@ -64,7 +64,9 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
       idleTimeout: count('idle-timeout', argv.idleTimeout),
     };
     count('port', argv.port);
+    if (argv.authorizedCommand === undefined && argv.authorizedCommandUser !== undefined) throw new Error('--authorized-command-user needs --authorized-command');
     if (argv.port > 65535) throw new Error(`--port: ${argv.port} is not a TCP port`);
+    if (argv.proxyFrom !== undefined && !argv.proxyProtocol) throw new Error('--proxy-from: only with --proxy-protocol');
   } catch (err) {
     if (err instanceof SshkitError) throw err;
     throw bad((err as Error).message);
@@ -114,7 +116,9 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
     out.line(`  connect:  ssh -p ${server.port} ${user}@${server.host}`);
     const { firstLoginAdvice } = await import('../server/first-login.js');
     const { expandPath } = await import('../server/authorized.js');
-    for (const l of firstLoginAdvice({ keys: await server.keysFor(user), passwords: !!argv.passwords, authorizedFile: expandPath(authorized, user), home: homeDir() })) out.line(l);
+    // keys from --authorized-command or a trusted CA cannot be counted ahead: no "nobody can log in" advice then
+    const directory = argv.authorizedCommand !== undefined || argv.trustedUserCaKeys !== undefined;
+    for (const l of firstLoginAdvice({ keys: directory ? 1 : await server.keysFor(user), passwords: !!argv.passwords, authorizedFile: expandPath(authorized, user), home: homeDir() })) out.line(l);
   } else {
     out.data({ host: server.host, port: server.port, hostKeys: server.hostKeys.map((k) => ({ type: k.type, fingerprint: k.fingerprint, file: k.file })) });
   }

@@ -14,6 +14,41 @@
  *    connection). `answerLate` sends the CHANNEL_FAILURE itself.
  */
 
+import type { Writable } from 'node:stream';
+
+/** A socket as these fixes use it: its queue, its drain/close events, its bytes read. */
+interface SocketLike {
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  readonly bytesRead?: number;
+  on(event: 'drain', fn: () => void): unknown;
+  once(event: 'close', fn: () => void): unknown;
+  pause(): unknown;
+  end(cb?: () => void): unknown;
+  destroy(): unknown;
+}
+
+/** The parts of ssh2 1.17's server connection these fixes read (not in its public types). */
+interface ConnectionInternals {
+  _sock?: SocketLike;
+  _protocol?: {
+    _handlers?: { CHANNEL_DATA?: (p: unknown, recipient: number, data: Buffer) => void };
+    channelSuccess(id: number): void;
+    channelFailure(id: number): void;
+    disconnect(reason: number): void;
+  };
+  _chanMgr?: { get(id: number): unknown };
+}
+
+/** The parts of an ssh2 channel (or Session) these fixes read. */
+interface ChannelInternals {
+  _client?: ConnectionInternals;
+  _readableState?: { highWaterMark: number };
+  _channel?: { incoming?: { window?: number } };
+  incoming?: { window?: number };
+  _chanInfo?: { outgoing?: { id?: number; state?: string } };
+}
+
 /** Output allowed to wait unsent per channel before its producer is paused. */
 export const OUTPUT_HIGH = 256 * 1024;
 
@@ -25,7 +60,7 @@ const socketWaiters = new WeakMap<object, Array<() => void>>();
  * Runs `fn` once at the socket's next 'drain' or 'close'. One listener pair per socket, however many
  * channels wait on it (a listener per channel would pass Node's 10-listener warning).
  */
-function onSocketProgress(sock: any, fn: () => void): void {
+function onSocketProgress(sock: SocketLike, fn: () => void): void {
   let list = socketWaiters.get(sock);
   if (!list) {
     const waiting: Array<() => void> = [];
@@ -40,8 +75,13 @@ function onSocketProgress(sock: any, fn: () => void): void {
 }
 
 /** The ssh2 server-side connection a channel belongs to. */
-function connectionOf(channel: any): any {
-  return channel?._client;
+function connectionOf(channel: object | null | undefined): ConnectionInternals | undefined {
+  return (channel as ChannelInternals | null | undefined)?._client;
+}
+
+/** The TCP socket under a channel's connection (OutputGate counts its queue); undefined off ssh2. */
+export function socketOfChannel(channel: object): SocketLike | undefined {
+  return connectionOf(channel)?._sock;
 }
 
 /**
@@ -54,8 +94,13 @@ export class OutputGate {
   private armed = false;
   private closed = false;
 
-  constructor(private readonly channel: any) {
-    channel.once('close', () => {
+  /** `out`/`err`: the channel and its stderr; `sock`: the connection's socket (absent off ssh2, e.g. in tests). */
+  constructor(
+    private readonly out: Writable,
+    private readonly err: Writable,
+    private readonly sock?: SocketLike,
+  ) {
+    out.once('close', () => {
       this.closed = true;
       this.release();
     });
@@ -63,12 +108,11 @@ export class OutputGate {
 
   /** Bytes queued for this channel's peer: in the channel (window closed) and in the connection's socket. */
   backlog(): number {
-    const sock = connectionOf(this.channel)?._sock;
-    return (this.channel.writableLength ?? 0) + (this.channel.stderr?.writableLength ?? 0) + (sock?.writableLength ?? 0);
+    return (this.out.writableLength ?? 0) + (this.err.writableLength ?? 0) + (this.sock?.writableLength ?? 0);
   }
 
   /** Writes `data` to `stream` (the channel or its stderr) unless gone; false: stop producing, call `whenReady`. */
-  write(stream: any, data: string | Buffer): boolean {
+  write(stream: Writable, data: string | Buffer): boolean {
     if (this.closed || !stream?.writable) return true;
     try {
       stream.write(data, () => this.check());
@@ -89,7 +133,7 @@ export class OutputGate {
     if (this.closed || this.backlog() < OUTPUT_HIGH) return this.release();
     // Still full. Progress comes from a write callback (the peer's window opened) or from the socket's
     // 'drain': when the socket holds ≥ its high-water mark, one of its writes returned false, so 'drain' comes.
-    const sock = connectionOf(this.channel)?._sock;
+    const sock = this.sock;
     if (sock && !this.armed) {
       this.armed = true;
       onSocketProgress(sock, () => {
@@ -113,8 +157,8 @@ export const INPUT_HIGH = 64 * 1024;
  * consumer could hold 2 MiB read ahead plus a fresh 2 MiB window. With a 64 KiB mark a channel holds at
  * most its window (2 MiB, what ssh2 grants at open) plus 64 KiB, whatever the peer does.
  */
-export function limitReadAhead(channel: any): void {
-  const state = channel?._readableState;
+export function limitReadAhead(channel: object): void {
+  const state = (channel as ChannelInternals)._readableState;
   if (state && typeof state.highWaterMark === 'number') state.highWaterMark = Math.min(state.highWaterMark, INPUT_HIGH);
 }
 
@@ -125,17 +169,17 @@ const guarded = new WeakSet<object>();
  * recipient MAY ignore" it; ssh2 instead queues it once the window is not exactly 0). Installed once
  * per connection; `onOverrun` is told before the connection ends.
  */
-export function guardIncomingWindow(channel: any, onOverrun: (info: { window: number; got: number; received?: number }) => void): void {
+export function guardIncomingWindow(channel: object, onOverrun: (info: { window: number; got: number; received?: number }) => void): void {
   const client = connectionOf(channel);
   const proto = client?._protocol;
-  if (!proto?._handlers || guarded.has(client)) return;
+  if (!client || !proto?._handlers?.CHANNEL_DATA || guarded.has(client)) return;
   guarded.add(client);
   const handlers = proto._handlers;
-  const orig = handlers.CHANNEL_DATA;
+  const orig = handlers.CHANNEL_DATA!;
   let cut = false;
   handlers.CHANNEL_DATA = (p: unknown, recipient: number, data: Buffer) => {
     if (cut) return;
-    let ch = client._chanMgr?.get(recipient);
+    let ch = client._chanMgr?.get(recipient) as ChannelInternals | undefined;
     if (ch && typeof ch === 'object' && '_chanInfo' in ch) ch = ch._channel; // a Session: its started channel
     const window = ch?.incoming?.window;
     if (typeof window === 'number' && data.length > window) {
@@ -158,10 +202,10 @@ export function guardIncomingWindow(channel: any, onOverrun: (info: { window: nu
  * no-ops: CHANNEL_FAILURE (or SUCCESS if `ok`). `wantsReply` is one of ssh2's callbacks, which it passes
  * only when the client asked for a reply; without one nothing is sent (RFC 4254 §5.4).
  */
-export function answerLate(channel: any, session: any, wantsReply: unknown, ok = false): void {
+export function answerLate(connection: object, session: object, wantsReply: unknown, ok = false): void {
   if (typeof wantsReply !== 'function') return;
-  const client = connectionOf(channel);
-  const out = session?._chanInfo?.outgoing;
+  const client = connection as ConnectionInternals;
+  const out = (session as ChannelInternals)._chanInfo?.outgoing;
   if (!client?._protocol || typeof out?.id !== 'number' || out.state !== 'open') return;
   try {
     if (ok) client._protocol.channelSuccess(out.id);
@@ -169,4 +213,18 @@ export function answerLate(channel: any, session: any, wantsReply: unknown, ok =
   } catch {
     /* connection gone */
   }
+}
+
+/**
+ * Writes unless the stream is gone; false when the stream's buffer is full (wait for 'drain').
+ * `done` runs once the data has been handed on (or at once if the stream is gone).
+ */
+export function safeWrite(stream: Writable, data: string | Buffer, done?: () => void): boolean {
+  try {
+    if (stream.writable) return stream.write(data, done ? () => done() : undefined) !== false;
+  } catch {
+    /* closed */
+  }
+  done?.();
+  return true;
 }

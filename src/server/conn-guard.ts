@@ -9,6 +9,15 @@
  *    whole connection. sshd answers such a request with CHANNEL_FAILURE (session.c
  *    `session_input_channel_req`: "already has a command"); so does this guard, before the handler sees it.
  */
+import type { EventEmitter } from 'node:events';
+
+/** The parts of an ssh2 1.17 server Session read here (not in its public types). */
+interface SessionInternals {
+  _channel?: object;
+  _ending?: boolean;
+  _chanInfo: { outgoing: { id: number } };
+}
+
 /** Requests that start something on a session channel; only one may succeed per channel (RFC 4254 §6.5). */
 const STARTERS = new Set(['exec', 'shell', 'subsystem', 'sftp']);
 
@@ -16,12 +25,14 @@ const STARTERS = new Set(['exec', 'shell', 'subsystem', 'sftp']);
  * Refuses (CHANNEL_FAILURE) a start request on a session channel that already runs something or is
  * closing, instead of handing the session handler an `accept` that yields nothing.
  */
-export function guardSession(client: any, session: any, onRefused: (request: string) => void): void {
-  const emit = session.emit.bind(session);
-  session.emit = (event: string | symbol, ...args: any[]) => {
-    if (typeof event === 'string' && STARTERS.has(event) && (session._channel || session._ending)) {
+export function guardSession(client: object, session: EventEmitter, onRefused: (request: string) => void): void {
+  const s = session as EventEmitter & SessionInternals;
+  const proto = (client as { _protocol: { channelFailure(id: number): void } })._protocol;
+  const emit = s.emit.bind(s);
+  s.emit = (event: string | symbol, ...args: unknown[]) => {
+    if (typeof event === 'string' && STARTERS.has(event) && (s._channel || s._ending)) {
       // ssh2's own reject() is a no-op once the channel exists, which would leave the client waiting.
-      if (typeof args[1] === 'function') client._protocol.channelFailure(session._chanInfo.outgoing.id);
+      if (typeof args[1] === 'function') proto.channelFailure(s._chanInfo.outgoing.id);
       onRefused(event);
       return true;
     }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseAuthorizedKeys, type KeyIndex } from '../core/authorized-keys.js';
 import { bad } from '../core/errors.js';
 import type { AuthAttempt, AuthDecide } from './auth-flow.js';
-import { execSessionHandler, type ExecHandler, type ExecSession } from './library-session.js';
+import { execSessionHandler, libraryPolicy, type ExecHandler, type ExecSession } from './library-session.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import type { LogFormat } from './log.js';
 import { startSshServer, type KeySource } from './server.js';
@@ -112,7 +112,7 @@ export async function createServer(opts: CreateServerOptions): Promise<SshServer
       logSink: opts.log ?? (() => undefined),
       keySource: lookup ? new LookupKeys(lookup) : undefined,
       decide: opts.authorize,
-      sessionHandler: opts.onExec ? execSessionHandler(opts.onExec) : undefined,
+      sessions: opts.onExec ? { handler: execSessionHandler(opts.onExec), policy: libraryPolicy } : undefined,
     });
     return { host: srv.host, port: srv.port, hostKeyFingerprints: srv.hostKeys.map((k) => k.fingerprint), stop: () => srv.stop() };
   } finally {

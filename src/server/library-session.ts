@@ -2,11 +2,16 @@
  * The session handler hook of `sshkit/server` (issue 15): a library caller handles `exec` requests
  * with plain Node streams, no ssh2 type in sight. One exec per channel (RFC 4254 §6.5); a forced
  * command (authorized_keys `command=` or a certificate's force-command, as sshd) replaces the one asked
- * for, which is handed over as `originalCommand` (sshd's SSH_ORIGINAL_COMMAND). pty, shell and
- * subsystem requests are refused: the handler runs commands, not terminals.
+ * for, which is handed over as `originalCommand` (sshd's SSH_ORIGINAL_COMMAND). pty, shell, signal and
+ * subsystem requests are refused: the handler runs commands, not terminals. Built as a pipeline
+ * (pipeline.ts): permissions and the idle timer, then {@link ExecHandler} as the last handler.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { SessionContext } from './session.js';
+import type { RequestPolicy } from './pipeline.js';
+import { idleTimer } from './middleware/idle.js';
+import { permissions } from './middleware/permissions.js';
+import { MAX_ENV } from './middleware/env.js';
+import { compose, type Handler } from './pipeline.js';
 
 /** One exec request, as the handler sees it. */
 export interface ExecSession {
@@ -31,51 +36,43 @@ function statusOf(value: unknown): number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 255 ? value : 1;
 }
 
-/** Adapts an {@link ExecHandler} to the server's session hook (server.ts `sessionHandler`). */
-export function execSessionHandler(onExec: ExecHandler): (session: any, ctx: SessionContext) => void {
-  return (session, ctx) => {
-    let channel: any = null;
-    const refuse = (_accept: unknown, reject?: () => void) => reject?.();
-    for (const name of ['pty', 'shell', 'subsystem', 'sftp', 'x11', 'auth-agent', 'signal']) session.on(name, refuse);
-    session.on('env', (accept?: () => void) => accept?.());
-    session.on('window-change', (accept?: () => void) => accept?.());
-    const untrack = ctx.track(() => channel?.close?.());
-    session.once('close', untrack);
-    session.on('exec', (accept: () => any, reject: (() => void) | undefined, info: { command: string }) => {
-      if (channel) return reject?.();
-      channel = accept();
-      if (!channel) return;
-      ctx.touch();
-      const forced = ctx.grant.command;
-      const asked = String(info?.command ?? '');
-      ctx.log.event('exec', { conn: ctx.connId, user: ctx.user, command: forced ?? asked, forced: forced !== undefined || undefined });
-      const finish = (status: number) => {
-        try {
-          channel.exit(status);
-          channel.end();
-        } catch {
-          /* the client went away first */
-        }
-      };
-      Promise.resolve()
-        .then(() =>
-          onExec({
-            user: ctx.user,
-            command: forced ?? asked,
-            ...(forced !== undefined ? { originalCommand: asked } : {}),
-            address: ctx.address,
-            stdin: channel,
-            stdout: channel,
-            stderr: channel.stderr,
-          }),
-        )
-        .then(
-          (v) => finish(statusOf(v)),
-          (err) => {
-            ctx.log.event('exec-error', { conn: ctx.connId, user: ctx.user, reason: String((err as Error)?.message ?? err).slice(0, 200) });
-            finish(1);
-          },
-        );
-    });
+/** Only exec: no pty, shell, signal or subsystem; any env variable (bounded in number). */
+export const libraryPolicy: RequestPolicy = {
+  pty: () => 'the exec handler runs commands, not terminals',
+  env: (_name, _value, count) => count < MAX_ENV,
+  starts: (r) => r.kind === 'exec',
+  signals: false,
+  sftp: () => false,
+};
+
+/** Adapts an {@link ExecHandler} to a session {@link Handler} (server.ts `sessions`). */
+export function execSessionHandler(onExec: ExecHandler): Handler {
+  const last: Handler = async (s) => {
+    if (s.request.kind !== 'exec') return { refused: 'exec only' };
+    const { ctx } = s;
+    const command = s.request.command;
+    const ch = s.open();
+    if (!ch) return { refused: 'channel closed' };
+    const stop = () => ch.close();
+    s.stopping.addEventListener('abort', stop);
+    ctx.log.event('exec', { conn: ctx.connId, user: ctx.user, command, forced: s.originalCommand !== undefined || undefined });
+    try {
+      const v = await onExec({
+        user: ctx.user,
+        command,
+        ...(s.originalCommand !== undefined ? { originalCommand: s.originalCommand } : {}),
+        address: ctx.address,
+        stdin: ch.stdin,
+        stdout: ch.stdout,
+        stderr: ch.stderr,
+      });
+      return statusOf(v);
+    } catch (err) {
+      ctx.log.event('exec-error', { conn: ctx.connId, user: ctx.user, reason: String((err as Error)?.message ?? err).slice(0, 200) });
+      return 1;
+    } finally {
+      s.stopping.removeEventListener('abort', stop);
+    }
   };
+  return compose([permissions, idleTimer], last);
 }

@@ -32,15 +32,31 @@ function quote(v: string): string {
   return /^[^\s"=]+$/.test(e) ? e : `"${e}"`;
 }
 
+/** Sees every event before it is formatted, suppressed ones included (metrics.ts derives its counters here). */
+export type LogTap = (event: string, fields: LogFields) => void;
+
 /** One-line structured logger; `event` names are fixed words (listening, connect, auth, session, …). */
 export class Logger {
+  private readonly taps: LogTap[] = [];
+
   constructor(
     readonly format: LogFormat = 'text',
     private readonly sink: LogSink = (line) => process.stderr.write(line + '\n'),
   ) {}
 
+  /** Adds an observer of every event: the log is the one source of truth for metrics (issue 17). */
+  tap(fn: LogTap): void {
+    this.taps.push(fn);
+  }
+
+  /** Tells the taps of an event without writing a line (ConnLog's suppressed lines still count). */
+  notify(event: string, fields: LogFields): void {
+    for (const fn of this.taps) fn(event, fields);
+  }
+
   /** Formats and writes one event. Undefined fields are left out. */
   event(event: string, fields: LogFields = {}): void {
+    this.notify(event, fields);
     const time = new Date().toISOString();
     if (this.format === 'json') {
       const obj: Record<string, unknown> = { time, event };
@@ -68,6 +84,7 @@ export class ConnLog extends Logger {
   /** Lines left out so far. */
   suppressed = 0;
   private open = false;
+  private authFrom = 0;
 
   constructor(
     private readonly base: Logger,
@@ -83,7 +100,16 @@ export class ConnLog extends Logger {
     this.open = true;
   }
 
+  /** An auth request arrived: the next `auth` line carries `ms`, the time the server took to answer it. */
+  authStart(): void {
+    this.authFrom = performance.now();
+  }
+
   override event(event: string, fields: LogFields = {}): void {
+    if (event === 'auth' && this.authFrom > 0) {
+      fields = { ...fields, ms: Math.round((performance.now() - this.authFrom) * 10) / 10 };
+      this.authFrom = 0;
+    }
     if (this.open || this.always.has(event)) {
       this.base.event(event, this.suppressed && this.always.has(event) ? { ...fields, suppressed: this.suppressed } : fields);
       return;
@@ -93,6 +119,7 @@ export class ConnLog extends Logger {
       this.base.event(event, fields);
       return;
     }
+    this.base.notify(event, fields);
     if (this.suppressed++ === 0) this.base.event('log-limit', { conn: this.conn, reason: `more than ${this.budget} lines before authentication; further lines suppressed` });
   }
 }

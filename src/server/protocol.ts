@@ -4,7 +4,7 @@
  *  - algorithm policy: modern kex, AEAD/ETM only, compression `none`/`zlib@openssh.com` (plain `zlib`
  *    inflates before auth: a 195 KB packet became 200 MB), host-key algorithms without SHA-1 `ssh-rsa`;
  *  - EXT_INFO: ssh2's `server-sig-algs` lacks a comma (`…nistp521rsa-sha2-512…`), so a client limited
- *    to rsa-sha2-512 fails; sshkit sends its own list (the algorithms auth.ts accepts) instead;
+ *    to rsa-sha2-512 fails; sshkit sends its own list (the algorithms core/pubkey-auth.ts accepts) instead;
  *  - USERAUTH_REQUEST before SERVICE_REQUEST/ACCEPT: disconnect (protocol error), as RFC 4252 §4 expects
  *    the service to be accepted first;
  *  - an unknown auth method: ssh2 disconnects; RFC 4252 §5 wants USERAUTH_FAILURE, which sshkit sends
@@ -41,7 +41,7 @@ export function algorithmPolicy(): Record<string, string[]> {
 /** Host-key algorithms a KEXINIT may list: the policy's (ssh2 adds SHA-1 `ssh-rsa` for an RSA key). */
 const HOST_KEY_ALGORITHMS: readonly string[] = algorithmPolicy().serverHostKey;
 
-/** Signature algorithms announced in server-sig-algs (RFC 8308): those auth.ts accepts. */
+/** Signature algorithms announced in server-sig-algs (RFC 8308): those core/pubkey-auth.ts accepts. */
 export const SERVER_SIG_ALGS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'];
 
 const MSG_EXT_INFO = 7;

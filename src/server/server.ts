@@ -1,25 +1,29 @@
 /**
  * `sshkit serve` assembled (SPEC "sshkit serve"): a plain TCP listener (limits.ts admits sockets) feeding
- * ssh2's Server (protocol.ts hardens each connection, conn-guard.ts stops bad packets short), auth
- * requests one at a time in order (auth-queue.ts) through auth-flow.ts (sshd's accounting; core
- * auth.ts and password-source.ts decide), sessions through session.ts (--max-sessions counted here).
- * Every handler runs guarded: an exception ends its own connection, logged, never the process. The
- * port is bound before anything is logged. This is the only file that wires ssh2 events.
+ * the SSH engine of adapter.ts (the one file that talks to ssh2; it installs protocol.ts's hardening and
+ * the auth queue), typed auth requests through auth-flow.ts (sshd's accounting; core/pubkey-auth.ts and
+ * password-source.ts decide), session channels through the pipeline of session.ts (--max-sessions
+ * counted here). Every hook runs guarded: an exception ends its own connection, logged, never the
+ * process. The port is bound before anything is logged.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { createRequire } from 'node:module';
+import { isAbsolute, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { bad } from '../core/errors.js';
+import { createSshEngine, type ConnectionHooks, type SessionSetup } from './adapter.js';
 import type { AdminApi } from './admin-repl.js';
 import { AuthorizedKeys } from './authorized.js';
-import { authFlow, type AuthConn, type AuthDecide } from './auth-flow.js';
+import { authFlow, type AuthConn, type AuthDecide, type KeyLookup } from './auth-flow.js';
+import { withDirectoryKeys } from './directory-keys.js';
 import { RevokedFile } from './revoked.js';
-import { serializeAuth, type AuthQueue } from './auth-queue.js';
 import { loadHostKeys, type HostKey } from './host-keys.js';
 import { DEFAULT_LIMITS, Gate, type Guard, type Limits } from './limits.js';
 import { ConnLog, Logger, type LogFormat, type LogSink } from './log.js';
 import { PasswordSource } from './password-source.js';
-import { KNOWN_METHODS, algorithmPolicy, disconnectNoMoreAuth, hardenConnection, socketOf } from './protocol.js';
-import { handleSession, type SessionContext } from './session.js';
-import { guardSession } from './conn-guard.js';
+import type { Handler, RawSessionHandler, RequestPolicy } from './pipeline.js';
+import { cliPolicy, cliSessions } from './session.js';
+import { acceptSocket, checkProxyOptions, type ProxyOptions } from './proxy.js';
+import type { MetricsServer } from './metrics.js';
 
 /** Everything `sshkit serve` takes (SPEC flags). */
 export interface ServeOptions {
@@ -40,12 +44,14 @@ export interface ServeOptions {
   keySource?: KeySource;
   /** a last word on every successful authentication (only `true` lets the login in), */
   decide?: AuthDecide;
-  /** and a handler of accepted session channels used instead of session.ts. */
-  sessionHandler?: (session: any, ctx: SessionContext) => void;
+  /** and a session pipeline with its request policy used instead of session.ts's (library-session.ts). */
+  sessions?: { handler: Handler; policy: RequestPolicy };
+  /** Compatibility: a handler of ssh2's accepted Session itself, used instead of any pipeline (bench/, older tests). */
+  sessionHandler?: RawSessionHandler;
   /** Issue 13: `--sftp ROOT` (`%u` per user) and `--sftp-read-only`. */
   sftp?: { root: string; readOnly: boolean };
   /** Issue 17: `--proxy-protocol` with `--proxy-from CIDR,...` (absent: no PROXY header expected). */
-  proxy?: { from?: string };
+  proxy?: ProxyOptions;
   /** Issue 17: `--authorized-command CMD` (sshd AuthorizedKeysCommand) with its user and cache seconds. */
   authorizedCommand?: { command: string; user?: string; cacheSeconds: number };
   /** Issue 17: `--trusted-user-ca-keys FILE` (sshd TrustedUserCAKeys). */
@@ -56,8 +62,11 @@ export interface ServeOptions {
   metrics?: string;
 }
 
-/** Where the publickey check finds a user's keys: authorized.ts's file cache, or a library caller's lookup. */
-export type KeySource = Pick<AuthorizedKeys, 'perUser' | 'forUser' | 'load' | 'reload' | 'keyCount' | 'cacheStats'>;
+/**
+ * Where the publickey check finds a user's keys: authorized.ts's file cache, or a library caller's lookup;
+ * `forKey` (directory-keys.ts: --authorized-command, --trusted-user-ca-keys) builds the index for one offered key.
+ */
+export type KeySource = Pick<AuthorizedKeys, 'perUser' | 'forUser' | 'load' | 'reload' | 'keyCount' | 'cacheStats'> & Pick<KeyLookup, 'forKey'>;
 
 /** A started server. */
 export interface RunningServer {
@@ -89,10 +98,30 @@ interface Conn extends AuthConn {
   since: number;
   /** Session channels open now (--max-sessions). */
   sessions: number;
-  queue?: AuthQueue;
   ends: Set<() => void>;
 }
 
+
+/** The guard of a socket the gate has not admitted (yet): it does nothing. */
+const UNADMITTED: Guard = { authenticated: () => undefined, touch: () => undefined };
+
+/**
+ * `--sftp ROOT` checked at start: made absolute (relative to the working folder); without `%u` the folder
+ * must exist now (with `%u` each user's folder is looked for at each SFTP request, handlers/sftp.ts).
+ */
+function sftpRootOption(o: { root: string; readOnly: boolean }): { root: string; readOnly: boolean } {
+  const root = isAbsolute(o.root) ? o.root : resolve(o.root);
+  if (!/%u/.test(root)) {
+    let dir = false;
+    try {
+      dir = statSync(root).isDirectory();
+    } catch {
+      /* missing */
+    }
+    if (!dir) throw bad(`--sftp ${o.root}: not a folder`);
+  }
+  return { root, readOnly: o.readOnly };
+}
 
 /** Lines an unauthenticated connection may log (ConnLog): every attempt allowed by max-auth-tries, and some. */
 const preauthLogBudget = (maxAuthTries: number) => 16 + 2 * maxAuthTries;
@@ -101,15 +130,13 @@ const preauthLogBudget = (maxAuthTries: number) => 16 + 2 * maxAuthTries;
 export async function startSshServer(opts: ServeOptions): Promise<RunningServer> {
   // Bind first, log after (issue 10 item 8): lines logged while starting are held until the port is
   // bound, so a busy port prints one error line and nothing before it.
-  // Scaffold for issues 13 and 17 (this session): a flag not built yet refuses to start, never ignored.
-  for (const [flag, set] of [['--sftp', opts.sftp], ['--proxy-protocol', opts.proxy], ['--authorized-command', opts.authorizedCommand], ['--trusted-user-ca-keys', opts.trustedUserCaKeys], ['--authorized-principals', opts.authorizedPrincipals], ['--metrics', opts.metrics]] as const) {
-    if (set !== undefined) throw (await import("../core/errors.js")).bad(`${flag}: not built yet`);
-  }
+  checkProxyOptions(opts.proxy);
+  const sftp = opts.sftp && sftpRootOption(opts.sftp);
   const sink: LogSink = opts.logSink ?? ((line) => process.stderr.write(line + '\n'));
   let held: string[] | null = [];
   const log = new Logger(opts.logFormat, (line) => (held ? held.push(line) : sink(line)));
   const hostKeys = await loadHostKeys(opts.hostKeys, log);
-  const authorized: KeySource = opts.keySource ?? new AuthorizedKeys(opts.authorized, log);
+  const authorized: KeySource = await withDirectoryKeys(opts.keySource ?? new AuthorizedKeys(opts.authorized, log), opts, log);
   if (!authorized.perUser) void authorized.load(opts.authorized); // parse once at start, log bad lines now
   const revoked = opts.revoked === undefined ? undefined : new RevokedFile(opts.revoked, log);
   void revoked?.load();
@@ -123,7 +150,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
 
   const gate = new Gate(limits, (socket, why) => {
     const c = bySocket.get(socket);
-    log.event('cut', { conn: c?.id, address: socket.remoteAddress, reason: why, user: c?.user });
+    log.event('cut', { conn: c?.id, address: c?.address ?? socket.remoteAddress, reason: why, user: c?.user });
   });
 
   const api: AdminApi = {
@@ -134,7 +161,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       if (!c) return false;
       log.event('kick', { conn: c.id, user: c.user });
       for (const end of c.ends) end();
-      c.client ? c.client.end() : c.socket.destroy();
+      c.link ? c.link.end() : c.socket.destroy();
       return true;
     },
     reload: () => {
@@ -154,108 +181,93 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     }),
   };
 
-  const { Server } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
-  const ssh = new Server({
-    hostKeys: hostKeys.map((k) => k.privateText),
-    algorithms: algorithmPolicy() as any,
-    ident: 'sshkit',
-  });
-
   /** Drops one connection after an error of its own (never the process): logged, then the socket closed. */
   const drop = (c: Conn, err: unknown) => {
     c.log.event('conn-error', { conn: c.id, reason: String((err as Error)?.message ?? err).slice(0, 200) });
     c.socket.destroy();
   };
-  /** Runs `fn` for connection `c`; an exception ends that connection only. */
-  const guarded =
-    <A extends unknown[]>(c: Conn, fn: (...a: A) => void) =>
-    (...a: A) => {
-      try {
-        fn(...a);
-      } catch (err) {
-        drop(c, err);
-      }
-    };
 
   const { onAuth, countFailure, attempt } = authFlow<Conn>({ limits, methods, passwords, authorized, revoked, stats, drop, decide: opts.decide });
+  const sessions = opts.sessions ?? { handler: cliSessions(), policy: cliPolicy };
 
-  ssh.on('connection', (client: any, info: any) => {
-    const c = bySocket.get(socketOf(client) as Socket);
-    if (!c) return client.end();
-    c.client = client;
-    c.log.event('client', { conn: c.id, version: String(info?.header?.versions?.software ?? '') });
-    // Order matters: the queue wraps ssh2's handler first, so protocol.ts captures each raw request
-    // synchronously and the queue then holds it until the request before it has been answered.
-    c.queue = serializeAuth(client, () => {
-      c.log.event('cut', { conn: c.id, reason: 'too many pipelined auth requests' });
-      disconnectNoMoreAuth(client);
-      c.socket.destroy();
-    });
-    hardenConnection(client, {
-      methods: () => methods,
-      onViolation: (reason) => c.log.event('protocol-error', { conn: c.id, reason }),
-    });
-    c.queue.front(KNOWN_METHODS, () => methods, (user, method) => {
+  /** A session channel open on `c`: its context, or null (logged) past --max-sessions. */
+  const openSession = (c: Conn): SessionSetup | null => {
+    if (c.sessions >= limits.maxSessions) {
+      c.log.event('session-refused', { conn: c.id, user: c.user, reason: `max-sessions ${limits.maxSessions}` });
+      return null;
+    }
+    c.sessions++;
+    stats.sessions++;
+    c.guard.touch();
+    return {
+      ctx: {
+        connId: c.id,
+        user: c.user!,
+        admin: isAdmin(opts.admins, c, authorized.perUser),
+        grant: c.grant!,
+        address: c.address,
+        port: c.port,
+        localPort: c.socket.localPort ?? 0,
+        exec: opts.exec,
+        log: c.log,
+        adminApi: api,
+        sftp,
+        touch: () => c.guard.touch(),
+      },
+      policy: sessions.policy,
+      handler: sessions.handler,
+      track: (end) => (c.ends.add(end), () => c.ends.delete(end)),
+      closed: () => c.sessions--,
+      raw: opts.sessionHandler,
+    };
+  };
+
+  /** The hooks of one SSH connection (adapter.ts calls them, guarded: a throw drops only `c`). */
+  const connectionHooks = (c: Conn): ConnectionHooks => ({
+    client: (version) => c.log.event('client', { conn: c.id, version }),
+    methods: () => methods,
+    violation: (reason) => c.log.event('protocol-error', { conn: c.id, reason }),
+    overflow: () => c.log.event('cut', { conn: c.id, reason: 'too many pipelined auth requests' }),
+    unknownMethod: (user, method) => {
       if (!attempt(c, user)) return false;
       c.log.event('auth', { conn: c.id, user, method, result: 'fail', reason: 'unknown method' });
       return !countFailure(c, user);
-    });
-    client.on('error', (err: Error) => c.log.event('conn-error', { conn: c.id, reason: err.message.slice(0, 200) }));
-    client.on(
-      'authentication',
-      guarded(c, (ctx: any) => onAuth(c, ctx)),
-    );
-    client.on('ready', guarded(c, () => c.guard.authenticated()));
-    client.on(
-      'session',
-      guarded(c, (accept: () => any, reject: () => void) => {
-        if (c.sessions >= limits.maxSessions) {
-          c.log.event('session-refused', { conn: c.id, user: c.user, reason: `max-sessions ${limits.maxSessions}` });
-          return reject();
-        }
-        const session = accept();
-        if (!session) return;
-        c.sessions++;
-        let open = true;
-        session.once('close', () => open && ((open = false), c.sessions--));
-        stats.sessions++;
-        c.guard.touch();
-        guardSession(client, session, (what) => c.log.event('request-refused', { conn: c.id, user: c.user, request: what, reason: 'the channel already runs a command' }));
-        (opts.sessionHandler ?? handleSession)(session, {
-          connId: c.id,
-          user: c.user!,
-          admin: isAdmin(opts.admins, c, authorized.perUser),
-          grant: c.grant!,
-          address: c.address,
-          port: c.port,
-          localPort: c.socket.localPort ?? 0,
-          exec: opts.exec,
-          log: c.log,
-          adminApi: api,
-          touch: () => c.guard.touch(),
-          track: (end) => (c.ends.add(end), () => c.ends.delete(end)),
-        });
-      }),
-    );
+    },
+    auth: (req) => (c.log.authStart(), onAuth(c, req)),
+    ready: () => c.guard.authenticated(),
+    session: () => openSession(c),
+    error: (err) => c.log.event('conn-error', { conn: c.id, reason: err.message.slice(0, 200) }),
+    fail: (err) => drop(c, err),
   });
-  ssh.on('error', (err: Error) => log.event('server-error', { reason: err.message }));
 
-  const net: NetServer = createServer((socket) => {
+  const ssh = createSshEngine(
+    hostKeys.map((k) => k.privateText),
+    (socket, link) => {
+      const c = bySocket.get(socket);
+      if (!c) return null;
+      c.link = link;
+      return connectionHooks(c);
+    },
+    (err) => log.event('server-error', { reason: err.message }),
+  );
+
+  // --proxy-protocol (proxy.ts): the client address a balancer's PROXY header carries, else the socket's.
+  const net: NetServer = createServer(acceptSocket(opts.proxy, log, (socket, peer) => {
     socket.on('error', () => undefined);
     const id = nextConn++;
-    const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const address = peer.address;
     const c: Conn = {
       id,
       socket,
       address,
-      port: socket.remotePort ?? 0,
+      port: peer.port,
       since: Date.now(),
       attempts: 0,
       failures: 0,
       sessions: 0,
       log: new ConnLog(log, id, preauthLogBudget(limits.maxAuthTries)),
       ends: new Set(),
-      guard: null as any,
+      guard: UNADMITTED,
     };
     bySocket.set(socket, c);
     const guard = gate.admit(socket, address);
@@ -263,17 +275,17 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     c.guard = guard;
     stats.connections++;
     conns.set(id, c);
-    c.log.event('connect', { conn: id, address, port: c.port });
+    c.log.event('connect', { conn: id, address, port: c.port, via: peer.via?.address });
     socket.once('close', () => {
       conns.delete(id);
-      c.log.event('disconnect', { conn: id, user: c.user, authenticated: !!c.user, ms: Date.now() - c.since });
+      c.log.event('disconnect', { conn: id, user: c.user, authenticated: !!c.user, ms: Date.now() - c.since, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten });
     });
     try {
-      ssh.injectSocket(socket);
+      ssh.injectSocket(socket); // the per-socket hand-over: one call site (issue 17's PROXY header goes before it)
     } catch (err) {
       drop(c, err);
     }
-  });
+  }));
   net.maxConnections = 10000;
   await new Promise<void>((resolve, reject) => {
     net.once('error', reject);
@@ -282,6 +294,9 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
       resolve();
     });
   });
+  let metrics: MetricsServer | undefined;
+  // prom-client is loaded only when --metrics is given
+  if (opts.metrics !== undefined) metrics = await (await import('./metrics.js')).startMetrics(opts.metrics, log).catch((err) => (net.close(), Promise.reject(err)));
   for (const line of held) sink(line);
   held = null;
   net.on('error', (err) => log.event('server-error', { reason: err.message }));
@@ -292,10 +307,11 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   const stop = () =>
     (stopping ??= new Promise<void>((resolve) => {
       net.close();
+      void metrics?.close();
       for (const c of conns.values()) for (const end of [...c.ends]) end();
       // Give sessions a moment to send exit-status, then disconnect; force-close stragglers after 3 s.
       const polite = setTimeout(() => {
-        for (const c of conns.values()) c.client ? c.client.end() : c.socket.destroy();
+        for (const c of conns.values()) c.link ? c.link.end() : c.socket.destroy();
       }, 200);
       const hard = setTimeout(() => {
         for (const c of conns.values()) c.socket.destroy();

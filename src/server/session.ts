@@ -1,164 +1,51 @@
 /**
- * One SSH session channel (RFC 4254 §6): pty-req, window-change, env, signal, then shell or exec.
- * authorized_keys options are applied here: `command=` (and a certificate's force-command) replaces
- * whatever the client asked to run, with the original in SSH_ORIGINAL_COMMAND; `no-pty`/`restrict`
- * refuse pty-req (the client then says "PTY allocation request failed"). Builtin commands or `--exec os`
- * run the command; the exit status (or signal) is sent before the channel closes. One shell or exec per
- * channel (RFC 4254 §6.5): a second one gets CHANNEL_FAILURE. What waits for a slow peer is bounded by
- * channel-flow.ts, whatever window it advertises; a peer that overruns our window is disconnected.
+ * The session pipeline of `sshkit serve` (issue 13 §1), read top to bottom in the order it runs:
+ *   permissions  forced command / internal-sftp (authorized_keys `command=`, certificate force-command)
+ *   logging      `session` and `session-end` lines (after permissions: the forced command is logged)
+ *   recover      a handler's exception ends its session with status 1, logged
+ *   sessionEnv   SSH_CONNECTION, SSH_CLIENT, SSH_ORIGINAL_COMMAND, SSHKIT_USER
+ *   idleTimer    session traffic keeps the connection out of --idle-timeout
+ * then route: sftp subsystem, `--exec os`, or the builtin shell/exec (and the admin REPL behind it).
+ * The requests before the start (pty-req, env, signal) are answered by {@link cliPolicy} at once, as
+ * RFC 4254 §6.2–6.9 replies must be. adapter.ts builds each Session from ssh2's objects.
  */
-import type { Grant } from './auth.js';
-import type { AdminApi } from './admin-repl.js';
-import type { Logger } from './log.js';
-import { runBuiltin, safeWrite } from './session-builtin.js';
-import { killOsCommand, startOsCommand, type OsProcess, type PtySize } from './exec-os.js';
-import { answerLate, guardIncomingWindow, limitReadAhead, OutputGate } from './channel-flow.js';
+import type { SFTPWrapper } from 'ssh2';
+import type { RequestPolicy } from './pipeline.js';
+import { acceptEnv, sessionEnv } from './middleware/env.js';
+import { idleTimer } from './middleware/idle.js';
+import { logging } from './middleware/logging.js';
+import { permissions, ptyRefusal, sftpServed } from './middleware/permissions.js';
+import { recover } from './middleware/recover.js';
+import { compose, type Handler, type Middleware } from './pipeline.js';
+import { route } from './handlers/route.js';
+import { sftpAvailable, sftpHandler, type ServeSftp } from './handlers/sftp.js';
 
-/** Who is in this session and what the server allows. */
-export interface SessionContext {
-  readonly connId: number;
-  readonly user: string;
-  readonly admin: boolean;
-  readonly grant: Grant;
-  readonly address: string;
-  readonly port: number;
-  readonly localPort: number;
-  readonly exec: 'builtin' | 'os';
-  readonly log: Logger;
-  readonly adminApi: AdminApi;
-  /** Marks activity (for --idle-timeout). */
-  touch(): void;
-  /** Registers a way to end this session at shutdown; returns the unregister function. */
-  track(end: () => void): () => void;
+export type { SessionContext } from './pipeline.js';
+
+/** The CLI's middlewares, in the order they run. */
+export const CLI_MIDDLEWARES: readonly Middleware[] = [permissions, logging, recover, sessionEnv, idleTimer];
+
+/** Which requests a CLI session may make (one concern each: permissions.ts, env.ts). */
+export const cliPolicy: RequestPolicy = {
+  pty: ptyRefusal,
+  env: acceptEnv,
+  // as sshd: a subsystem that is not configured is refused before any forced command is looked at;
+  // the sftp root is looked for only when SFTP itself will serve (not for a forced command)
+  starts: (r, ctx) => r.kind !== 'subsystem' || (r.name === 'sftp' && ctx.sftp !== undefined && (!sftpServed(ctx) || sftpAvailable(ctx))),
+  signals: true,
+  sftp: sftpServed,
+};
+
+/**
+ * The SFTP server of src/server/sftp/, imported on the first SFTP session (a server without --sftp never
+ * loads it). The stream is the SFTPWrapper adapter.ts took from ssh2's `accept()`.
+ */
+async function loadServeSftp(): Promise<ServeSftp> {
+  const { serveSftp } = await import('./sftp/index.js');
+  return (stream, opts) => serveSftp(stream as SFTPWrapper, opts);
 }
 
-let nextSession = 1;
-
-/** Handles an accepted ssh2 session (`accept()` already called). */
-export function handleSession(session: any, ctx: SessionContext): void {
-  const id = nextSession++;
-  let pty: PtySize | null = null;
-  let osProc: OsProcess | null = null;
-  /** The started shell/exec channel (null before). */
-  let channel: any = null;
-  const env: Record<string, string> = Object.create(null);
-
-  session.on('pty', (accept: () => void, reject: () => void, info: any) => {
-    if (channel) return answerLate(channel, session, reject); // too late: the command runs
-    if (!ctx.grant.pty) {
-      ctx.log.event('pty-refused', { conn: ctx.connId, session: id, user: ctx.user, reason: 'no-pty/restrict' });
-      return reject?.();
-    }
-    pty = { term: String(info.term ?? 'xterm'), rows: info.rows, cols: info.cols };
-    accept?.();
-  });
-  session.on('window-change', (accept: () => void, _reject: () => void, info: any) => {
-    if (pty) {
-      pty = { ...pty, rows: info.rows, cols: info.cols };
-      osProc?.resize(pty); // coalesced, off the event loop (exec-os.ts)
-    }
-    if (channel) return answerLate(channel, session, accept, true); // ssh2's accept is a no-op now
-    accept?.();
-  });
-  session.on('env', (accept: () => void, reject: () => void, info: any) => {
-    if (channel) return answerLate(channel, session, reject);
-    // As sshd's default AcceptEnv: only the locale passes.
-    if (Object.keys(env).length < 64 && /^(LANG|LC_[A-Z_]+)$/.test(String(info.key))) {
-      env[info.key] = String(info.val);
-      accept?.();
-    } else reject?.();
-  });
-  session.on('signal', (accept: () => void, _reject: () => void, info: any) => {
-    osProc?.signal(String(info.name));
-    if (channel) return answerLate(channel, session, accept, true);
-    accept?.();
-  });
-  session.on('subsystem', (_a: unknown, reject: () => void) => (channel ? answerLate(channel, session, reject) : reject?.()));
-  session.on('sftp', (_a: unknown, reject: () => void) => (channel ? answerLate(channel, session, reject) : reject?.()));
-
-  const start = (requested: string | null) => {
-    const started = Date.now();
-    const gate = new OutputGate(channel);
-    limitReadAhead(channel);
-    guardIncomingWindow(channel, (info) =>
-      ctx.log.event('protocol-error', { conn: ctx.connId, session: id, user: ctx.user, reason: 'channel data past our window', ...info }),
-    );
-    const command = ctx.grant.command ?? requested;
-    const kind = requested === null ? 'shell' : 'exec';
-    const tty = pty !== null;
-    ctx.log.event('session', {
-      conn: ctx.connId,
-      session: id,
-      user: ctx.user,
-      kind,
-      command: command ?? undefined,
-      forced: ctx.grant.command !== undefined || undefined,
-      pty: tty,
-    });
-    let finished = false;
-    const untrack = ctx.track(() => {
-      if (osProc) killOsCommand(osProc, 'SIGHUP');
-      else {
-        safeWrite(channel.stderr, `${tty ? '\r\n' : ''}sshkit: server shutting down${tty ? '\r\n' : '\n'}`);
-        finish('TERM');
-      }
-    });
-    const finish = (status: number | string) => {
-      if (finished) return;
-      finished = true;
-      untrack();
-      try {
-        if (typeof status === 'number') channel.exit(status);
-        else channel.exit(status, false, '');
-        channel.end();
-      } catch {
-        /* channel already closed by the client */
-      }
-      ctx.log.event('session-end', { conn: ctx.connId, session: id, user: ctx.user, status, ms: Date.now() - started });
-    };
-    channel.on('error', () => undefined);
-
-    if (ctx.exec === 'os') {
-      const extra: Record<string, string> = {
-        ...env,
-        SSH_CONNECTION: `${ctx.address} ${ctx.port} 127.0.0.1 ${ctx.localPort}`,
-        SSH_CLIENT: `${ctx.address} ${ctx.port} ${ctx.localPort}`,
-        SSHKIT_USER: ctx.user,
-      };
-      if (ctx.grant.command !== undefined && requested !== null) extra.SSH_ORIGINAL_COMMAND = requested;
-      osProc = startOsCommand(command, extra, pty);
-      const child = osProc.child;
-      for (const [from, to] of [[child.stdout!, channel], [child.stderr!, channel.stderr]] as const) {
-        from.on('data', (d: Buffer) => {
-          ctx.touch();
-          if (gate.write(to, d)) return;
-          from.pause(); // resumed once the backlog is low; after a close the rest drains into nowhere
-          gate.whenReady(() => from.resume());
-        });
-      }
-      child.stdin!.on('error', () => undefined);
-      channel.on('data', () => ctx.touch());
-      channel.pipe(child.stdin!);
-      child.on('error', (err) => {
-        safeWrite(channel.stderr, `sshkit: cannot run command: ${err.message}\n`);
-        finish(127);
-      });
-      child.on('close', (code, sig) => finish(sig ? sig.replace(/^SIG/, '') : (code ?? 0)));
-      channel.on('close', () => osProc && killOsCommand(osProc, 'SIGHUP'));
-      return;
-    }
-
-    runBuiltin({ channel, gate, tty, command, finish, sessionId: id, ctx });
-  };
-
-  // A second shell/exec on this channel: ssh2's accept() would return nothing (which threw and dropped
-  // the connection) and its reject() stays silent, so the refusal is sent here; the first one runs on.
-  const begin = (accept: () => any, reject: unknown, requested: string | null) => {
-    if (channel) return answerLate(channel, session, reject);
-    channel = accept();
-    if (!channel) return; // the client already closed the channel
-    start(requested);
-  };
-  session.on('shell', (accept: () => any, reject: unknown) => begin(accept, reject, null));
-  session.on('exec', (accept: () => any, reject: unknown, info: any) => begin(accept, reject, String(info.command)));
+/** The CLI's session handler: the middlewares around the router; `serveSftp` may be given (tests). */
+export function cliSessions(serveSftp: () => Promise<ServeSftp> = loadServeSftp): Handler {
+  return compose(CLI_MIDDLEWARES, route(sftpHandler(serveSftp)));
 }

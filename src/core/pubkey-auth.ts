@@ -9,12 +9,12 @@
  * end the search (a later line may list the same key).
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { AuthorizedKey, KeyIndex, KeyOptions } from '../core/authorized-keys.js';
-import { matchCidrList, matchFromList } from '../core/addr.js';
-import { checkCertificate, parseCertificate, type Certificate } from '../core/certificate.js';
-import { baseKeyType, keyFromBlob } from '../core/key.js';
-import { fingerprint } from '../core/fingerprint.js';
-import { verifySignature } from '../core/signature.js';
+import type { AuthorizedKey, KeyIndex, KeyOptions } from './authorized-keys.js';
+import { matchCidrList, matchFromList } from './addr.js';
+import { checkCertificate, parseCertificate, type Certificate } from './certificate.js';
+import { baseKeyType, keyFromBlob } from './key.js';
+import { fingerprint } from './fingerprint.js';
+import { verifySignature } from './signature.js';
 
 const CERT = '-cert-v01@openssh.com';
 
