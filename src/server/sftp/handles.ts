@@ -25,6 +25,7 @@ export interface DirHandle {
   done: boolean;
 }
 
+/** Either kind of open handle (draft-02 §6.2: one handle namespace for files and folders). */
 export type Handle = FileHandle | DirHandle;
 
 /** Handles of one session, bounded. */

@@ -9,6 +9,7 @@
  */
 import type { SFTPWrapper } from 'ssh2';
 import { guardIncomingWindow } from '../channel-flow.js';
+import { FX } from './attrs.js';
 import { DEFAULT_SFTP_LIMITS, type Ctx, type SftpLimits, type SftpLog } from './context.js';
 import { HandleTable } from './handles.js';
 import { Jail } from './jail.js';
@@ -101,12 +102,28 @@ export function serveSftp(sftp: SFTPWrapper, opts: SftpOptions): Promise<void> {
     }
     resume();
   };
+  /** A handler that threw (a bug, not an errno): logged, and the request still gets its answer. */
+  const answerBug = (reqid: number, e: unknown): void => {
+    opts.log('sftp-error', { reason: String((e as Error)?.message ?? e).slice(0, 200) });
+    try {
+      raw.status(reqid, FX.FAILURE, 'Failure');
+    } catch {
+      /* the stream is gone */
+    }
+  };
   const on = (event: string, fn: (reqid: number, ...args: any[]) => void | Promise<void>) =>
     raw.on(event, (reqid: number, ...args: any[]) => {
       // ssh2 hands WRITE data as a view of its packet buffer: copy what waits in the queue
       if (event === 'WRITE' && Buffer.isBuffer(args[2])) args[2] = Buffer.from(args[2]);
       opts.touch?.();
-      queue.push(() => fn(reqid, ...args));
+      queue.push(() => {
+        try {
+          const r = fn(reqid, ...args);
+          return r instanceof Promise ? r.catch((e) => answerBug(reqid, e)) : r;
+        } catch (e) {
+          answerBug(reqid, e);
+        }
+      });
       pump();
     });
 

@@ -119,22 +119,26 @@ export function backlog(sftp: any): number {
 
 /**
  * Holds incoming channel data while `full()` says so: push() returns false, so ssh2 stops re-opening
- * the window and a client can send at most one window (2 MiB) more. Returns `resume`, to be called when
- * the consumer has caught up: replays what was held, then re-opens the window.
+ * the window and a client can send at most one window (2 MiB) more. Returns `resume`, which the
+ * consumer calls when it has caught up: it replays what was held, then re-opens the window. While
+ * anything is held or the window is kept shut, a 5 ms timer calls it too: the backlog may drain with no
+ * request left to run (a client that stopped reading and resumed), and nothing else would wake us.
  */
 export function gateInput(sftp: any, full: () => boolean): () => void {
   const orig = sftp.push.bind(sftp);
   const held: Array<Buffer | null> = [];
-  sftp.push = (data: Buffer | null): boolean | undefined => {
-    if (held.length > 0 || (data !== null && full())) {
-      held.push(data === null ? null : Buffer.from(data));
-      return false;
-    }
-    orig(data);
-    return full() ? false : undefined;
-  };
+  let shut = false; // we returned false: ssh2 will not re-open the window by itself
+  let timer: NodeJS.Timeout | null = null;
   let replaying = false;
-  return () => {
+  const later = (): void => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      if (sftp.outgoing?.state !== 'open') return void (held.length = 0); // closed: nothing to resume
+      resume();
+    }, 5);
+  };
+  const resume = (): void => {
     // never re-entered: a request parsed from a held chunk may run the consumer, which calls this,
     // and a nested push() would feed ssh2's parser a new chunk in the middle of the current one
     if (replaying) return;
@@ -144,8 +148,26 @@ export function gateInput(sftp: any, full: () => boolean): () => void {
     } finally {
       replaying = false;
     }
-    if (held.length === 0 && !full() && sftp.incoming.window < 1024 * 1024) windowAdjust(sftp);
+    if (held.length > 0 || full()) return later();
+    if (shut) {
+      shut = false;
+      if (sftp.incoming.window < 1024 * 1024) windowAdjust(sftp);
+    }
   };
+  sftp.push = (data: Buffer | null): boolean | undefined => {
+    if (held.length > 0 || (data !== null && full())) {
+      held.push(data === null ? null : Buffer.from(data));
+      shut = true;
+      later();
+      return false;
+    }
+    orig(data);
+    if (data === null || !full()) return undefined;
+    shut = true;
+    later();
+    return false;
+  };
+  return resume;
 }
 
 /**
