@@ -264,6 +264,17 @@ export class KeyIndex {
   }
 }
 
+/**
+ * An index of one line that must be good (a synthesized line, e.g. a trusted CA's `cert-authority`
+ * line): numbered `lineNo`; a bad line throws its ParseError instead of becoming an `errors` entry.
+ */
+export function indexOneLine(line: string, lineNo: number): KeyIndex {
+  parseAuthorizedKeysLine(line, lineNo); // throws on a bad line
+  const index = new KeyIndex(line);
+  index.addSlice(0, line.length, lineNo - 1);
+  return index.seal();
+}
+
 /** Parses a whole authorized_keys text; bad lines go to `errors` (never the whole file). */
 export function parseAuthorizedKeys(text: string): KeyIndex {
   const index = new KeyIndex(text);

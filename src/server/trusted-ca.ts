@@ -18,7 +18,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { KeyIndex } from '../core/authorized-keys.js';
+import { indexOneLine, KeyIndex } from '../core/authorized-keys.js';
 import { isCertificateBlob, parseCertificate, type Certificate } from '../core/certificate.js';
 import { checkTokens, percentExpand } from '../core/command-line.js';
 import { bad, ParseError } from '../core/errors.js';
@@ -169,9 +169,7 @@ export class TrustedCa {
         this.log.event('authorized-principals', { user, cert: cert.keyId, reason: `principal ${JSON.stringify(principal)} cannot be matched (holds " , \\ or a control character)` });
         return EMPTY;
       }
-      const index = new KeyIndex();
-      index.addLine(text, line);
-      return index;
+      return indexOneLine(text, line);
     } catch (err) {
       this.log.event('trusted-ca', { user, reason: (err as Error).message.slice(0, 200), effect: 'certificate refused' });
       return EMPTY;
