@@ -11,16 +11,18 @@ import { parsePublicKeyText, type PublicKey } from '../core/key.js';
 import { isPrivateKeyText, publicFromPrivate } from '../core/private-key.js';
 import type { SshsigHash } from '../core/sshsig.js';
 import { strerror } from './files.js';
+import { logLine } from './usage.js';
 import type { KgArgs, KgIO } from './types.js';
 
 /** ssh-keygen's fatal() exit status, and what a handler returning -1 exits with. */
 export const FATAL = 255;
 
-/** One ssh-keygen log line (error/fatal/logit): log.c appends `\r\n` on stderr. */
-export function logLine(io: KgIO, text: string): void {
-  io.stderr(`${text}\r\n`);
+/** Writes one ssh-keygen log line (error/logit) to the mode's stderr: usage.ts logLine's `text\r\n`. */
+export function kgLog(io: KgIO, text: string): void {
+  io.stderr(logLine(text));
 }
 
+/** glibc's strerror wording (files.ts, shared with the other modes). */
 export { strerror };
 
 /** A file's bytes, or the strerror text why it cannot be read (sshbuf_load_file; EISDIR shows on read as in C). */
@@ -92,13 +94,13 @@ export function sigOpts(args: KgArgs, io: KgIO, allow: { hashalg?: boolean; veri
         t = 0;
       }
       if (t === 0) {
-        logLine(io, 'Invalid "verify-time" option');
+        kgLog(io, 'Invalid "verify-time" option');
         return null;
       }
       out.verifyTime = t;
     } else if (allow.printPubkey && lower === 'print-pubkey') out.printPubkey = true;
     else {
-      logLine(io, `Invalid option "${o}"`);
+      kgLog(io, `Invalid option "${o}"`);
       return null;
     }
   }
