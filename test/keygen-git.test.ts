@@ -72,7 +72,7 @@ describe('git 2.39 with gpg.ssh.program=bin/sshkit-keygen = git with ssh-keygen'
     assert.match(git(b.repo, SSHKIT_KEYGEN, ['cat-file', 'commit', b.good]).stdout, /gpgsig -----BEGIN SSH SIGNATURE-----/);
   });
 
-  it('user.signingkey=key::… (git passes -U and a temporary .pub): signed through ssh-agent, the same commit id', async () => {
+  it('user.signingkey=key::… (git 2.39 writes it to a temporary file, no .pub suffix, no -U): signed through ssh-agent, the same commit id', async () => {
     const sock = join(dir, 'agent.sock');
     const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
     try {
