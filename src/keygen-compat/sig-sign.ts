@@ -83,8 +83,16 @@ async function confirmOverwrite(io: KgIO, path: string): Promise<boolean> {
 }
 
 /** sign_one for FILE (or stdin when `fd` is null): progress lines, the armored signature written. */
-async function signOne(io: KgIO, sign: DigestSigner, hash: SshsigHash, name: string, fd: number | null, quiet: boolean): Promise<number> {
+async function signOne(io: KgIO, sign: DigestSigner, hashalg: string, name: string, fd: number | null, quiet: boolean): Promise<number> {
   if (!quiet) io.stderr(fd === null ? 'Signing data on standard input\n' : `Signing file ${name}\n`);
+  if (hashalg !== 'sha512' && hashalg !== 'sha256') {
+    // sshsig.c sshsig_check_hashalg, reached through sshsig_sign_fd's hash_file
+    kgLog(io, `sshsig_check_hashalg: unsupported hash algorithm "${hashalg}"`);
+    kgLog(io, 'sshsig_sign_fd: hash_file: signature algorithm not supported');
+    kgLog(io, `Signing ${name} failed: signature algorithm not supported`);
+    return FATAL;
+  }
+  const hash: SshsigHash = hashalg;
   let digest: Buffer;
   try {
     digest = fd === null ? await hashStream(io.stdin, hash) : await hashFd(fd, hash);
@@ -134,21 +142,6 @@ export async function sigSign(args: KgArgs, io: KgIO, keyPath: string, namespace
   }
   const hashalg = opts.hashalg ?? 'sha512';
   try {
-    if (hashalg !== 'sha512' && hashalg !== 'sha256') {
-      // sshsig.c sshsig_check_hashalg, reached through sign_one after its progress line
-      if (!quiet) io.stderr(args.operands.length === 0 || args.operands[0] === '-' ? 'Signing data on standard input\n' : `Signing file ${args.operands[0]}\n`);
-      if (args.operands.length > 0 && args.operands[0] !== '-') {
-        try {
-          closeSync(openSync(args.operands[0], 'r'));
-        } catch (err) {
-          return kgLog(io, `Cannot open ${args.operands[0]} for signing: ${strerror(err)}`), FATAL;
-        }
-      }
-      kgLog(io, `sshsig_check_hashalg: unsupported hash algorithm "${hashalg}"`);
-      kgLog(io, 'sshsig_sign_fd: hash_file: signature algorithm not supported');
-      kgLog(io, `Signing ${args.operands[0] ?? '(stdin)'} failed: signature algorithm not supported`);
-      return FATAL;
-    }
     if (args.operands.length === 0) return await signOne(io, sign, hashalg, '(stdin)', null, quiet);
     for (const file of args.operands) {
       if (file === '-') {
