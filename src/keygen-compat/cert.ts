@@ -56,7 +56,7 @@ export async function runList(a: KgArgs, io: KgIO): Promise<number> {
     } catch (err) {
       if (!(err instanceof SshkitError)) throw err;
       if (/not a certificate/.test(err.message)) kgLog(io, `${path}:${n} is not a certificate`);
-      else kgLog(io, `${path}:${n}: invalid key: invalid format`);
+      else kgLog(io, `${path}:${n}: invalid key: ${/does not verify/.test(err.message) ? 'incorrect signature' : 'invalid format'}`);
       return;
     }
     ok = true;
