@@ -97,11 +97,22 @@ function reportFingerprint(blob: Buffer, a: KgArgs): { fp: string; alg: DigestNa
   return { fp, alg };
 }
 
+/** -a/-Z values sshpk cannot write for an encrypted OpenSSH key (it writes bcrypt 16 rounds, aes256-ctr). */
+function refuseKdf(a: KgArgs, written: PrivateFormat): void {
+  if (written !== 'openssh') return;
+  const rounds = lastArg(a, 'a');
+  if (rounds !== undefined && Number(rounds) !== 16) throw unsupported(`-a ${rounds} (only 16 KDF rounds are written)`);
+  const cipher = lastArg(a, 'Z');
+  if (cipher !== undefined && cipher !== 'aes256-ctr') throw unsupported(`-Z ${cipher} (only aes256-ctr is written)`);
+}
+
 /** Generation (the default mode). */
 export async function runGenerate(a: KgArgs, io: KgIO): Promise<number> {
   const typeName = lastArg(a, 't') ?? 'rsa';
   const spec = generationSpec(typeName, lastArg(a, 'b'));
   const quiet = a.flags.has('q');
+  const given = lastArg(a, 'N') ?? lastArg(a, 'P');
+  if (given) refuseKdf(a, spec.kind === 'ed25519' ? 'openssh' : privateFormatOf(a)); // before any output
   if (!quiet) io.stdout(`Generating public/private ${typeName} key pair.\n`);
   const format = privateFormatOf(a);
   const file = await identityFile(a, io, 'Enter file in which to save the key');
@@ -120,10 +131,7 @@ export async function runGenerate(a: KgArgs, io: KgIO): Promise<number> {
   const comment = lastArg(a, 'C') ?? userAtHost();
   const written = spec.kind === 'ed25519' ? 'openssh' : format;
   if (pass !== '') {
-    const rounds = lastArg(a, 'a');
-    if (written === 'openssh' && rounds !== undefined && Number(rounds) !== 16) throw unsupported(`-a ${rounds} (only 16 KDF rounds are written)`);
-    const cipher = lastArg(a, 'Z');
-    if (written === 'openssh' && cipher !== undefined && cipher !== 'aes256-ctr') throw unsupported(`-Z ${cipher} (only aes256-ctr is written)`);
+    refuseKdf(a, written);
     if (written !== 'openssh' && Buffer.byteLength(pass) < 5) {
       io.stderr(logLine(`Saving key "${file}" failed: passphrase is too short (minimum five characters)`));
       return 1;

@@ -34,11 +34,14 @@ function load(file: string, pass: string): { comment: string | null } | { error:
   }
 }
 
-/** What only ssh-keygen's own writer can do: another private format, KDF rounds or cipher. */
-function refuseWriterOptions(a: KgArgs, pass: string): void {
+/**
+ * What only ssh-keygen's own writer can do: another private format, KDF rounds or cipher. Checked before
+ * anything is printed; -a/-Z only matter for an encrypted result (`-p -N ''` writes no KDF at all).
+ */
+function refuseWriterOptions(a: KgArgs): void {
   const m = lastArg(a, 'm')?.toLowerCase();
   if (m === 'pem' || m === 'pkcs8') throw unsupported(`-m ${lastArg(a, 'm')} with -p/-c (keys are rewritten in OpenSSH format)`);
-  if (pass === '') return;
+  if (a.flags.has('p') && lastArg(a, 'N') === '') return;
   const rounds = lastArg(a, 'a');
   if (rounds !== undefined && Number(rounds) !== 16) throw unsupported(`-a ${rounds} (only 16 KDF rounds are written)`);
   const cipher = lastArg(a, 'Z');
@@ -59,6 +62,7 @@ async function open(file: string, io: KgIO, prefix: string, pass: () => Promise<
 
 /** `-p` (do_change_passphrase). */
 export async function runPassphrase(a: KgArgs, io: KgIO): Promise<number> {
+  refuseWriterOptions(a);
   const file = await identityFile(a, io);
   statOrFatal(file, false);
   const old = await open(file, io, `Failed to load key ${file}`, async () => lastArg(a, 'P') ?? io.readSecret('Enter old passphrase: '));
@@ -73,7 +77,6 @@ export async function runPassphrase(a: KgArgs, io: KgIO): Promise<number> {
     }
     pass = p1;
   }
-  refuseWriterOptions(a, pass);
   try {
     changePassphrase(file, Buffer.from(old.pass), Buffer.from(pass));
   } catch (err) {
@@ -87,6 +90,7 @@ export async function runPassphrase(a: KgArgs, io: KgIO): Promise<number> {
 
 /** `-c` (do_change_comment). */
 export async function runComment(a: KgArgs, io: KgIO): Promise<number> {
+  refuseWriterOptions(a);
   const file = await identityFile(a, io);
   statOrFatal(file, false);
   const given = async () => lastArg(a, 'P') ?? lastArg(a, 'N') ?? io.readSecret('Enter passphrase: ');
@@ -104,7 +108,6 @@ export async function runComment(a: KgArgs, io: KgIO): Promise<number> {
     io.stdout('No change to comment\n');
     return 0;
   }
-  refuseWriterOptions(a, cur.pass);
   try {
     changeComment(file, Buffer.from(cur.pass), comment);
   } catch (err) {
