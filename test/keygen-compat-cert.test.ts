@@ -54,6 +54,11 @@ before(() => {
   writeFileSync(join(dir, 'shorthash'), 'hash: SHA256:AAAA\n');
   setup(['-k', '-f', 'krl', '-s', 'ca.pub', 'spec', 'u.pub']);
   writeFileSync(join(dir, 'empty'), '');
+  // a certificate whose key ID was changed after signing: its CA signature no longer verifies
+  const [type, b64] = readFileSync(join(dir, 'uc.pub'), 'utf8').split(' ');
+  const forged = Buffer.from(b64, 'base64');
+  forged[forged.indexOf('listed')] = 'L'.charCodeAt(0);
+  writeFileSync(join(dir, 'forged.pub'), `${type} ${forged.toString('base64')}\n`);
   // a KRL with every section krl_dump prints: keys, SHA256 and SHA1 hashes, serials and IDs, a wildcard CA
   const hfp = keygen(dir, ['-lf', 'h.pub']).stdout.split(' ')[1];
   writeFileSync(join(dir, 'dspec'), `hash: ${hfp}\nsha1: ${readFileSync(join(dir, 'r.pub'), 'utf8')}sha256: ${readFileSync(join(dir, 'ca.pub'), 'utf8')}id: zed\nid: alpha\nserial: 9\nserial: 1-3\n`);
@@ -99,6 +104,7 @@ const CERTIFY: Row[] = [
   { name: 'refused: empty validity interval', args: ['-s', 'ca', '-I', 'x', '-V', '20300101:20200101', 'u.pub'], status: 255 },
   { name: 'refused: no such key (after the first was written)', args: ['-s', 'ca', '-I', 'x', '-V', V, 'u.pub', 'nosuch.pub'], status: 255 },
   { name: 'refused: a certificate cannot be certified', args: ['-s', 'ca', '-I', 'x', 'uc.pub'], status: 255 },
+  { name: 'refused: a forged certificate is no key (load pubkey fails)', args: ['-s', 'ca', '-I', 'x', 'forged.pub'], status: 255 },
   { name: 'refused: no such CA', args: ['-s', 'nosuch', '-I', 'x', 'u.pub'], status: 255 },
   { name: 'refused: -I missing', args: ['-s', 'ca', 'u.pub'], status: 255 },
   { name: 'refused: no key given', args: ['-s', 'ca', '-I', 'x'], status: 1 },
@@ -110,6 +116,7 @@ const LIST: Row[] = [
   { name: '-L several lines, a comment, a blank line, a plain key, a bad key', args: ['-L', '-f', 'multi.pub'], status: 0 },
   { name: '-L -f - (stdin)', args: ['-L', '-f', '-'], status: 0 },
   { name: 'refused: -L of a plain key', args: ['-L', '-f', 'u.pub'], status: 1 },
+  { name: 'refused: -L of a forged certificate (incorrect signature)', args: ['-L', '-f', 'forged.pub'], status: 1 },
   { name: 'refused: -L of a missing file', args: ['-L', '-f', 'nosuch'], status: 255 },
   { name: 'refused: -L of an empty file', args: ['-L', '-f', 'empty'], status: 1 },
 ];
@@ -126,6 +133,8 @@ const KRL: Row[] = [
   { name: 'refused: bad key line', args: ['-k', '-f', 'new.krl', 'badkey'], status: 255 },
   { name: 'refused: bad hash line', args: ['-k', '-f', 'new.krl', 'badhash'], status: 255 },
   { name: 'refused: hash of the wrong length', args: ['-k', '-f', 'new.krl', 'shorthash'], status: 255 },
+  { name: 'refused: -k of a forged certificate (its serial is not revoked on its word)', args: ['-k', '-f', 'new.krl', 'forged.pub'], status: 255 },
+  { name: 'refused: -Q of a forged certificate', args: ['-Q', '-f', 'krl', 'forged.pub'], status: 255 },
   { name: 'refused: no such spec file', args: ['-k', '-f', 'new.krl', 'nosuch'], status: 255 },
   { name: 'refused: -u of a missing KRL', args: ['-k', '-u', '-f', 'new.krl', 'u.pub'], status: 255 },
   { name: 'refused: -u of a file that is no KRL', args: ['-k', '-u', '-f', 'u.pub', 'h.pub'], status: 255 },

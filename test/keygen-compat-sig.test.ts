@@ -110,6 +110,8 @@ const ROWS: Row[] = [
   { name: 'sign -P with an encrypted key', args: ['-Y', 'sign', '-f', 'enc', '-P', 'pw', '-n', 'file', 'm'], status: 0 },
   { name: 'refused: wrong -P', args: ['-Y', 'sign', '-f', 'enc', '-P', 'nope', '-n', 'file', 'm'], status: 255 },
   { name: 'refused: hashalg=md5', args: ['-Y', 'sign', '-f', 'k', '-n', 'file', '-O', 'hashalg=md5', 'm'], status: 255 },
+  { name: 'refused: hashalg=md5, a missing file first (open fails before sign_one)', args: ['-Y', 'sign', '-f', 'k', '-n', 'file', '-O', 'hashalg=md5', 'nosuch', 'm'], status: 255 },
+  { name: 'refused: hashalg=md5 on stdin', args: ['-Y', 'sign', '-f', 'k', '-n', 'file', '-O', 'hashalg=md5'], status: 255, input: MSG },
   { name: 'refused: unknown -O', args: ['-Y', 'sign', '-f', 'k', '-n', 'file', '-O', 'print-pubkey', 'm'], status: 255 },
   { name: 'refused: missing file after a signed one', args: ['-Y', 'sign', '-f', 'k', '-n', 'file', 'm', 'nosuch'], status: 255 },
   { name: 'refused: a folder', args: ['-Y', 'sign', '-f', 'k', '-n', 'file', 'folder'], status: 255 },

@@ -10,8 +10,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SSHKIT_KEYGEN } from './keygen-compat-helper.js';
 import { tempDir, testEnv } from './helpers.js';
@@ -70,6 +70,34 @@ describe('git 2.39 with gpg.ssh.program=bin/sshkit-keygen = git with ssh-keygen'
     const b = made.get('sshkit')!;
     assert.deepEqual({ good: b.good, stranger: b.stranger, tag: b.tag, tampered: b.tampered }, { good: a.good, stranger: a.stranger, tag: a.tag, tampered: a.tampered });
     assert.match(git(b.repo, SSHKIT_KEYGEN, ['cat-file', 'commit', b.good]).stdout, /gpgsig -----BEGIN SSH SIGNATURE-----/);
+  });
+
+  it('user.signingkey=key::… (git 2.39 writes it to a temporary file, no .pub suffix, no -U): signed through ssh-agent, the same commit id', async () => {
+    const sock = join(dir, 'agent.sock');
+    const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+      const add = spawnSync('ssh-add', ['-q', join(dir, 'signer')], { env: testEnv({ SSH_AUTH_SOCK: sock }), encoding: 'utf8' });
+      assert.equal(add.status, 0, add.stderr);
+      const literal = `key::${readFileSync(join(dir, 'signer.pub'), 'utf8').trim()}`;
+      const ids = new Map<Which, string>();
+      for (const which of Object.keys(PROGRAMS) as Which[]) {
+        const repo = made.get(which)!.repo;
+        const r = spawnSync('git', ['-c', `gpg.ssh.program=${PROGRAMS[which]}`, '-c', `user.signingkey=${literal}`, 'commit', '-q', '-S', '--allow-empty', '-m', 'through the agent'], {
+          cwd: repo,
+          env: { ...gitEnv(), SSH_AUTH_SOCK: sock },
+          encoding: 'utf8',
+        });
+        assert.equal(r.status, 0, `${which}: ${r.stderr}`);
+        ids.set(which, ok(repo, PROGRAMS[which], ['rev-parse', 'HEAD']).trim());
+        const v = git(repo, PROGRAMS[which], ['verify-commit', 'HEAD']);
+        assert.equal(v.status, 0, v.stderr);
+        ok(repo, PROGRAMS[which], ['reset', '-q', '--hard', 'HEAD~1']);
+      }
+      assert.equal(ids.get('sshkit'), ids.get('openssh'));
+    } finally {
+      agent.kill();
+    }
   });
 
   for (const repoOf of Object.keys(PROGRAMS) as Which[]) {

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { decodeBase64Strict } from './base64.js';
 import { ParseError } from './errors.js';
+import { certificateAcceptedByCertParse, isCertificateBlob } from './certificate.js';
 import { plainKeyBlob, readKeyPrefix } from './key.js';
 import type { Krl, KrlCa } from './krl.js';
 
@@ -82,6 +83,8 @@ function keyword(cp: string, word: string): string | null {
 function readKey(text: string): Buffer {
   const got = readKeyPrefix(text);
   if (!got) throw new ParseError('invalid key');
+  // sshkey_read runs cert_parse: a certificate whose CA signature does not verify is no key at all
+  if (isCertificateBlob(got.key.blob) && !certificateAcceptedByCertParse(got.key.blob)) throw new ParseError('invalid key: incorrect signature');
   return got.key.blob;
 }
 

@@ -83,7 +83,9 @@ export async function generateKrl(a: KgArgs, io: KgIO): Promise<number> {
         ? err.message
         : /^(hash|invalid hash)/.test(err.message)
           ? 'decode hash failed: invalid format'
-          : 'invalid key: invalid format';
+          : /^invalid key: /.test(err.message)
+            ? err.message
+            : 'invalid key: invalid format';
       throw new KgFatal(`${path}:${line}: ${why}`);
     }
   }

@@ -15,7 +15,7 @@ import { SshkitError } from '../core/errors.js';
 import { formatPublicKey, inspectBlob } from '../core/key.js';
 import { createSigner } from '../core/signature.js';
 import { FOREVER, parseValidity } from '../core/validity.js';
-import { loadPublicLikeOpenssh, logLine, strerror } from './sig-common.js';
+import { loadPublicLikeOpenssh, kgLog, strerror } from './sig-common.js';
 import { loadIdentity } from './files.js';
 import { KgFatal } from './usage.js';
 import { lastArg, type KgArgs, type KgIO } from './types.js';
@@ -112,7 +112,7 @@ export async function certifyKeys(args: KgArgs, io: KgIO): Promise<number> {
       }
       if (!args.flags.has('q')) {
         const who = principalsArg !== undefined ? ` for ${principalsArg}` : '';
-        logLine(io, `Signed ${certType} key ${out}: id "${keyId}" serial ${serial}${who} valid ${formatValidity(validAfter, validBefore)}`);
+        kgLog(io, `Signed ${certType} key ${out}: id "${keyId}" serial ${serial}${who} valid ${formatValidity(validAfter, validBefore)}`);
       }
       serial = (serial + step) & FOREVER;
     }

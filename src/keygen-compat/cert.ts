@@ -3,16 +3,16 @@
  * certificate view as `sshkit inspect` (core/cert-inspect.ts: print_cert's lines); `-s` is in
  * cert-sign.ts, `-k`/`-Q` in cert-krl.ts.
  */
-import { statSync } from 'node:fs';
 import { certHeading, formatCertificate, viewCertificate } from '../core/cert-inspect.js';
 import { SshkitError } from '../core/errors.js';
 import { readKeyPrefix } from '../core/key.js';
 import { certifyKeys } from './cert-sign.js';
 import { checkKrl, generateKrl } from './cert-krl.js';
-import { loadFile, logLine, strerror } from './sig-common.js';
+import { identityFile, statOrFatal } from './files.js';
+import { kgLog, loadFile } from './sig-common.js';
 import { readAllStdin } from './process-io.js';
 import { KgFatal, unsupported } from './usage.js';
-import { lastArg, type KgArgs, type KgIO } from './types.js';
+import type { KgArgs, KgIO } from './types.js';
 
 /** `-s CA [-I -n -V -z -h -O -U] key.pub...` (ssh-keygen.c do_ca_sign). */
 export async function runCertify(a: KgArgs, io: KgIO): Promise<number> {
@@ -20,27 +20,14 @@ export async function runCertify(a: KgArgs, io: KgIO): Promise<number> {
   return certifyKeys(a, io);
 }
 
-/** The certificate file `-L` reads: -f, or the name asked for as ask_filename does. */
-async function listPath(a: KgArgs, io: KgIO): Promise<string> {
-  const f = lastArg(a, 'f');
-  if (f !== undefined) return f;
-  const def = `${io.env.HOME ?? ''}/.ssh/id_rsa`;
-  const got = (await io.readLine(`Enter file in which the key is (${def}): `)).replace(/\r?\n$/, '');
-  return got === '' ? def : got;
-}
-
 /** `-L -f cert` (ssh-keygen.c do_show_cert): each certificate line's heading and print_cert; exit 0 if one was shown. */
 export async function runList(a: KgArgs, io: KgIO): Promise<number> {
-  const file = await listPath(a, io);
+  const file = await identityFile(a, io);
   const isStdin = file === '-';
   let data: Buffer;
   if (isStdin) data = await readAllStdin();
   else {
-    try {
-      statSync(file);
-    } catch (err) {
-      throw new KgFatal(`ssh-keygen: ${file}: ${strerror(err)}`);
-    }
+    statOrFatal(file, true);
     const got = loadFile(file);
     if ('error' in got) throw new KgFatal(`fopen ${file}: ${got.error}`);
     data = got.data;
@@ -60,7 +47,7 @@ export async function runList(a: KgArgs, io: KgIO): Promise<number> {
       blob = got.key.blob;
     } catch (err) {
       if (!(err instanceof SshkitError)) throw err;
-      logLine(io, `${path}:${n}: invalid key: invalid format`);
+      kgLog(io, `${path}:${n}: invalid key: invalid format`);
       return;
     }
     let view;
@@ -68,8 +55,8 @@ export async function runList(a: KgArgs, io: KgIO): Promise<number> {
       view = viewCertificate(blob);
     } catch (err) {
       if (!(err instanceof SshkitError)) throw err;
-      if (/not a certificate/.test(err.message)) logLine(io, `${path}:${n} is not a certificate`);
-      else logLine(io, `${path}:${n}: invalid key: invalid format`);
+      if (/not a certificate/.test(err.message)) kgLog(io, `${path}:${n} is not a certificate`);
+      else kgLog(io, `${path}:${n}: invalid key: ${/does not verify/.test(err.message) ? 'incorrect signature' : 'invalid format'}`);
       return;
     }
     ok = true;

@@ -9,18 +9,21 @@ import { parseAbsoluteTime } from '../core/time.js';
 import { SshkitError } from '../core/errors.js';
 import { parsePublicKeyText, type PublicKey } from '../core/key.js';
 import { isPrivateKeyText, publicFromPrivate } from '../core/private-key.js';
+import { certificateAcceptedByCertParse, isCertificateBlob } from '../core/certificate.js';
 import type { SshsigHash } from '../core/sshsig.js';
 import { strerror } from './files.js';
+import { logLine } from './usage.js';
 import type { KgArgs, KgIO } from './types.js';
 
 /** ssh-keygen's fatal() exit status, and what a handler returning -1 exits with. */
 export const FATAL = 255;
 
-/** One ssh-keygen log line (error/fatal/logit): log.c appends `\r\n` on stderr. */
-export function logLine(io: KgIO, text: string): void {
-  io.stderr(`${text}\r\n`);
+/** Writes one ssh-keygen log line (error/logit) to the mode's stderr: usage.ts logLine's `text\r\n`. */
+export function kgLog(io: KgIO, text: string): void {
+  io.stderr(logLine(text));
 }
 
+/** glibc's strerror wording (files.ts, shared with the other modes). */
 export { strerror };
 
 /** A file's bytes, or the strerror text why it cannot be read (sshbuf_load_file; EISDIR shows on read as in C). */
@@ -32,38 +35,41 @@ export function loadFile(path: string): { data: Buffer } | { error: string } {
   }
 }
 
+/** sshkey_read's acceptance of a public key text: a certificate must pass cert_parse (its CA signature too). */
+function readPublic(text: string): PublicKey | null {
+  try {
+    const key = parsePublicKeyText(text);
+    return isCertificateBlob(key.blob) && !certificateAcceptedByCertParse(key.blob) ? null : key;
+  } catch (err) {
+    if (!(err instanceof SshkitError)) throw err;
+    return null;
+  }
+}
+
 /**
  * sshkey_load_public (authfile.c): PATH as a public key, else PATH.pub, else the public half of the
- * private key at PATH (`from`: the file read, or 'private'). The error is ssh_err's text ("No such file or directory", "invalid format").
+ * private key at PATH (`from`: the file read, or 'private'). When all three fail OpenSSH "pretends it
+ * couldn't find the key": the error is always ENOENT's text.
  */
 export function loadPublicLikeOpenssh(path: string): { key: PublicKey; from: string } | { error: string } {
   const first = loadFile(path);
   if ('data' in first) {
     const text = first.data.toString('latin1');
-    if (!isPrivateKeyText(text)) {
-      try {
-        return { key: parsePublicKeyText(text), from: path };
-      } catch (err) {
-        if (!(err instanceof SshkitError)) throw err;
-      }
-    }
+    const key = isPrivateKeyText(text) ? null : readPublic(text);
+    if (key) return { key, from: path };
   }
   const pub = loadFile(`${path}.pub`);
-  if ('data' in pub) {
+  const key = 'data' in pub ? readPublic(pub.data.toString('latin1')) : null;
+  if (key) return { key, from: `${path}.pub` };
+  if ('data' in first) {
     try {
-      return { key: parsePublicKeyText(pub.data.toString('latin1')), from: `${path}.pub` };
+      const k = publicFromPrivate(first.data.toString('latin1'));
+      if (k) return { key: k, from: 'private' };
     } catch (err) {
       if (!(err instanceof SshkitError)) throw err;
     }
   }
-  if ('error' in first) return { error: first.error };
-  try {
-    const k = publicFromPrivate(first.data.toString('latin1'));
-    if (k) return { key: k, from: 'private' };
-  } catch (err) {
-    if (!(err instanceof SshkitError)) throw err;
-  }
-  return { error: 'invalid format' };
+  return { error: 'No such file or directory' };
 }
 
 /** The `-O` options of a -Y mode, as sig_process_opts reads them. */
@@ -92,13 +98,13 @@ export function sigOpts(args: KgArgs, io: KgIO, allow: { hashalg?: boolean; veri
         t = 0;
       }
       if (t === 0) {
-        logLine(io, 'Invalid "verify-time" option');
+        kgLog(io, 'Invalid "verify-time" option');
         return null;
       }
       out.verifyTime = t;
     } else if (allow.printPubkey && lower === 'print-pubkey') out.printPubkey = true;
     else {
-      logLine(io, `Invalid option "${o}"`);
+      kgLog(io, `Invalid option "${o}"`);
       return null;
     }
   }

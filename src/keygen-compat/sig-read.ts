@@ -7,7 +7,7 @@
 import { ParseError } from '../core/errors.js';
 import { readSignature, type SignerInfo } from '../core/sshsig-verify.js';
 import { dearmorSignature, type Sshsig } from '../core/sshsig.js';
-import { loadFile, logLine } from './sig-common.js';
+import { loadFile, kgLog } from './sig-common.js';
 import type { KgIO } from './types.js';
 
 const BEGIN = '-----BEGIN SSH SIGNATURE-----\n';
@@ -51,7 +51,7 @@ export type Reader = 'sig_verify' | 'sig_find_principals';
 export function readSigFile(io: KgIO, path: string, fn: Reader): { sig: Sshsig; signer: SignerInfo } | null {
   const file = loadFile(path);
   if ('error' in file) {
-    logLine(io, `Couldn't read signature file: ${file.error}`);
+    kgLog(io, `Couldn't read signature file: ${file.error}`);
     return null;
   }
   const text = file.data.toString('latin1');
@@ -61,21 +61,21 @@ export function readSigFile(io: KgIO, path: string, fn: Reader): { sig: Sshsig; 
   } catch (err) {
     if (!(err instanceof ParseError)) throw err;
     if (!text.startsWith(BEGIN)) {
-      logLine(io, "Couldn't parse signature: missing header");
-      logLine(io, `${fn}: sshsig_armor: ${file.data.length < BEGIN.length ? INCOMPLETE : INVALID}`);
+      kgLog(io, "Couldn't parse signature: missing header");
+      kgLog(io, `${fn}: sshsig_armor: ${file.data.length < BEGIN.length ? INCOMPLETE : INVALID}`);
     } else if (/missing footer/.test(err.message)) {
-      logLine(io, "Couldn't parse signature: missing footer");
-      logLine(io, `${fn}: sshsig_armor: ${INCOMPLETE}`);
+      kgLog(io, "Couldn't parse signature: missing footer");
+      kgLog(io, `${fn}: sshsig_armor: ${INCOMPLETE}`);
     } else {
-      logLine(io, `sshsig_dearmor: decode base64: ${INVALID}`);
-      logLine(io, `${fn}: sshsig_armor: ${INVALID}`);
+      kgLog(io, `sshsig_dearmor: decode base64: ${INVALID}`);
+      kgLog(io, `${fn}: sshsig_armor: ${INVALID}`);
     }
     return null;
   }
   const pre = preamble(blob);
   if (pre) {
-    logLine(io, pre.line ?? `Couldn't verify signature: ${INVALID}`);
-    if (fn === 'sig_find_principals') logLine(io, `${fn}: sshsig_get_pubkey: ${pre.line ? INVALID : pre.err}`);
+    kgLog(io, pre.line ?? `Couldn't verify signature: ${INVALID}`);
+    if (fn === 'sig_find_principals') kgLog(io, `${fn}: sshsig_get_pubkey: ${pre.line ? INVALID : pre.err}`);
     return null;
   }
   try {
@@ -83,9 +83,9 @@ export function readSigFile(io: KgIO, path: string, fn: Reader): { sig: Sshsig; 
   } catch (err) {
     if (!(err instanceof ParseError)) throw err;
     const peek = peekFailure(blob);
-    if (fn === 'sig_find_principals') logLine(io, `${fn}: sshsig_get_pubkey: ${peek ?? INVALID}`);
-    else if (peek) logLine(io, `sshsig_peek_hashalg: parse signature object: ${peek}`);
-    else logLine(io, `Couldn't parse signature: ${err.message.replace(/^signature: /, '')}`);
+    if (fn === 'sig_find_principals') kgLog(io, `${fn}: sshsig_get_pubkey: ${peek ?? INVALID}`);
+    else if (peek) kgLog(io, `sshsig_peek_hashalg: parse signature object: ${peek}`);
+    else kgLog(io, `Couldn't parse signature: ${err.message.replace(/^signature: /, '')}`);
     return null;
   }
 }

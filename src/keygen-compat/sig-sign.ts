@@ -12,7 +12,7 @@ import { armorSignature, encodeSshsig, hashFd, signDigest, signedData, type Sshs
 import { SshkitError } from '../core/errors.js';
 import type { PublicKey } from '../core/key.js';
 import { loadIdentity } from './files.js';
-import { FATAL, hashStream, loadPublicLikeOpenssh, logLine, readStdinLine, sigOpts, strerror } from './sig-common.js';
+import { FATAL, hashStream, loadPublicLikeOpenssh, kgLog, readStdinLine, sigOpts, strerror } from './sig-common.js';
 import type { KgArgs, KgIO } from './types.js';
 
 /** Signs a digest of one message into an SSHSIG blob: the agent's or the private key's signer. */
@@ -59,7 +59,7 @@ async function privateSigner(io: KgIO, args: KgArgs, keyPath: string, pub: Publi
     }
   }
   if (waspub && !existsSync(privPath)) {
-    logLine(io, `No private key found for public key "${keyPath}"`);
+    kgLog(io, `No private key found for public key "${keyPath}"`);
     return FATAL;
   }
   const priv = (await loadIdentity(privPath, args, io)).key;
@@ -68,7 +68,7 @@ async function privateSigner(io: KgIO, args: KgArgs, keyPath: string, pub: Publi
     signer = createSigner(priv, pub.blob);
   } catch (err) {
     if (!(err instanceof SshkitError)) throw err;
-    logLine(io, `Public key ${keyPath} doesn't match private key`);
+    kgLog(io, `Public key ${keyPath} doesn't match private key`);
     return FATAL;
   }
   return async (hash, digest) => signDigest(signer, namespace, hash, digest);
@@ -83,15 +83,23 @@ async function confirmOverwrite(io: KgIO, path: string): Promise<boolean> {
 }
 
 /** sign_one for FILE (or stdin when `fd` is null): progress lines, the armored signature written. */
-async function signOne(io: KgIO, sign: DigestSigner, hash: SshsigHash, name: string, fd: number | null, quiet: boolean): Promise<number> {
+async function signOne(io: KgIO, sign: DigestSigner, hashalg: string, name: string, fd: number | null, quiet: boolean): Promise<number> {
   if (!quiet) io.stderr(fd === null ? 'Signing data on standard input\n' : `Signing file ${name}\n`);
+  if (hashalg !== 'sha512' && hashalg !== 'sha256') {
+    // sshsig.c sshsig_check_hashalg, reached through sshsig_sign_fd's hash_file
+    kgLog(io, `sshsig_check_hashalg: unsupported hash algorithm "${hashalg}"`);
+    kgLog(io, 'sshsig_sign_fd: hash_file: signature algorithm not supported');
+    kgLog(io, `Signing ${name} failed: signature algorithm not supported`);
+    return FATAL;
+  }
+  const hash: SshsigHash = hashalg;
   let digest: Buffer;
   try {
     digest = fd === null ? await hashStream(io.stdin, hash) : await hashFd(fd, hash);
   } catch (err) {
-    logLine(io, `hash_file: read: ${strerror(err)}`);
-    logLine(io, `sshsig_sign_fd: hash_file: ${strerror(err)}`);
-    logLine(io, `Signing ${name} failed: ${strerror(err)}`);
+    kgLog(io, `hash_file: read: ${strerror(err)}`);
+    kgLog(io, `sshsig_sign_fd: hash_file: ${strerror(err)}`);
+    kgLog(io, `Signing ${name} failed: ${strerror(err)}`);
     return FATAL;
   }
   const armored = armorSignature(await sign(hash, digest));
@@ -104,7 +112,7 @@ async function signOne(io: KgIO, sign: DigestSigner, hash: SshsigHash, name: str
   try {
     writeFileSync(wfile, armored, { mode: 0o666 });
   } catch (err) {
-    logLine(io, `Cannot open ${wfile}: ${strerror(err)}`);
+    kgLog(io, `Cannot open ${wfile}: ${strerror(err)}`);
     return FATAL;
   }
   if (!quiet) io.stderr(`Write signature to ${wfile}\n`);
@@ -119,12 +127,12 @@ export async function sigSign(args: KgArgs, io: KgIO, keyPath: string, namespace
   const requireAgent = args.flags.has('U');
   const loaded = loadPublicLikeOpenssh(keyPath);
   if ('error' in loaded) {
-    logLine(io, `Couldn't load public key ${keyPath}: ${loaded.error}`);
+    kgLog(io, `Couldn't load public key ${keyPath}: ${loaded.error}`);
     return FATAL;
   }
   const agent = await agentFor(io, loaded.key, namespace);
-  if (requireAgent && agent === 'no-socket') return logLine(io, "Couldn't get agent socket"), FATAL;
-  if (requireAgent && agent === 'no-key') return logLine(io, "Couldn't find key in agent"), FATAL;
+  if (requireAgent && agent === 'no-socket') return kgLog(io, "Couldn't get agent socket"), FATAL;
+  if (requireAgent && agent === 'no-key') return kgLog(io, "Couldn't find key in agent"), FATAL;
   let sign: DigestSigner;
   if (typeof agent === 'object') sign = agent.sign;
   else {
@@ -134,21 +142,6 @@ export async function sigSign(args: KgArgs, io: KgIO, keyPath: string, namespace
   }
   const hashalg = opts.hashalg ?? 'sha512';
   try {
-    if (hashalg !== 'sha512' && hashalg !== 'sha256') {
-      // sshsig.c sshsig_check_hashalg, reached through sign_one after its progress line
-      if (!quiet) io.stderr(args.operands.length === 0 || args.operands[0] === '-' ? 'Signing data on standard input\n' : `Signing file ${args.operands[0]}\n`);
-      if (args.operands.length > 0 && args.operands[0] !== '-') {
-        try {
-          closeSync(openSync(args.operands[0], 'r'));
-        } catch (err) {
-          return logLine(io, `Cannot open ${args.operands[0]} for signing: ${strerror(err)}`), FATAL;
-        }
-      }
-      logLine(io, `sshsig_check_hashalg: unsupported hash algorithm "${hashalg}"`);
-      logLine(io, 'sshsig_sign_fd: hash_file: signature algorithm not supported');
-      logLine(io, `Signing ${args.operands[0] ?? '(stdin)'} failed: signature algorithm not supported`);
-      return FATAL;
-    }
     if (args.operands.length === 0) return await signOne(io, sign, hashalg, '(stdin)', null, quiet);
     for (const file of args.operands) {
       if (file === '-') {
@@ -160,7 +153,7 @@ export async function sigSign(args: KgArgs, io: KgIO, keyPath: string, namespace
       try {
         fd = openSync(file, 'r');
       } catch (err) {
-        return logLine(io, `Cannot open ${file} for signing: ${strerror(err)}`), FATAL;
+        return kgLog(io, `Cannot open ${file} for signing: ${strerror(err)}`), FATAL;
       }
       try {
         const st = await signOne(io, sign, hashalg, file, fd, quiet);

@@ -10,7 +10,7 @@ import { ParseError } from '../core/errors.js';
 import { formatPublicKey, keyFromBlob } from '../core/key.js';
 import { isRevoked, parseRevokedKeys } from '../core/revocation.js';
 import { verifySshsig } from '../core/sshsig.js';
-import { FATAL, hashStream, loadFile, logLine, sigOpts } from './sig-common.js';
+import { FATAL, hashStream, kgLog, loadFile, sigOpts } from './sig-common.js';
 import { readSigFile } from './sig-read.js';
 import type { KgArgs, KgIO } from './types.js';
 
@@ -21,7 +21,7 @@ export const ERR_STATUS = { KEY_NOT_FOUND: 256 - 46, SYSTEM_ERROR: 256 - 24, INV
 function allowedText(io: KgIO, path: string, onError?: (why: string) => void): string | null {
   const f = loadFile(path);
   if ('error' in f) {
-    logLine(io, `Unable to open allowed keys file "${path}": ${f.error}`);
+    kgLog(io, `Unable to open allowed keys file "${path}": ${f.error}`);
     onError?.(f.error);
     return null;
   }
@@ -45,7 +45,7 @@ function allowedSigners(io: KgIO, path: string, text: string, q: SignerQuery): G
     for (let n = 0; n < last; n++) if (/^[ \t]*(\r.*)?$/s.test(lines[n])) reasons.push({ line: n + 1, reason: 'missing key' });
     reasons.sort((x, y) => x.line - y.line);
   }
-  for (const x of reasons) logLine(io, `${path}:${x.line}: ${x.reason}`);
+  for (const x of reasons) kgLog(io, `${path}:${x.line}: ${x.reason}`);
   return r.ok ? r.grant : null;
 }
 
@@ -56,7 +56,7 @@ async function verifyChecks(io: KgIO, read: NonNullable<ReturnType<typeof readSi
   const digest = await hashStream(io.stdin, sig.hashAlgorithm);
   const c = verifySshsig(sig, digest, namespace);
   if (!c.ok) {
-    logLine(io, c.reason === 'namespace does not match' ? "Couldn't verify signature: namespace does not match" : `Signature verification failed: ${c.reason}`);
+    kgLog(io, c.reason === 'namespace does not match' ? "Couldn't verify signature: namespace does not match" : `Signature verification failed: ${c.reason}`);
     return false;
   }
   if (revoked !== undefined) {
@@ -111,7 +111,7 @@ export async function sigFindPrincipals(args: KgArgs, io: KgIO, sigPath: string,
   let principals: string[] | null = null;
   if (opts) {
     const read = readSigFile(io, sigPath, 'sig_find_principals');
-    const text = read ? allowedText(io, allowed, (why) => logLine(io, `sig_find_principals: sshsig_find_principal: ${why}`)) : null;
+    const text = read ? allowedText(io, allowed, (why) => kgLog(io, `sig_find_principals: sshsig_find_principal: ${why}`)) : null;
     if (read && text !== null) {
       principals = allowedSigners(io, allowed, text, { key: read.sig.publicKey, now: opts.verifyTime })?.principals ?? null;
     }
@@ -146,7 +146,7 @@ export async function sigMatchPrincipals(args: KgArgs, io: KgIO, allowed: string
     } catch (err) {
       if (!(err instanceof ParseError)) throw err;
       // sshsig_match_principals stops at an unparsable matching line and fails with its error
-      logLine(io, `${allowed}:${n + 1}: ${err.message}`);
+      kgLog(io, `${allowed}:${n + 1}: ${err.message}`);
       io.stderr('No principal matched.\n');
       return ERR_STATUS.INVALID_FORMAT;
     }

@@ -5,7 +5,7 @@
  * sig-verify.ts. `-n` is the namespace, `-s` the signature file, `-f` the key or allowed_signers file,
  * `-I` the principal, `-r` the revocation file, as main() maps them.
  */
-import { logLine } from './sig-common.js';
+import { kgLog } from './sig-common.js';
 import { sigSign } from './sig-sign.js';
 import { sigFindPrincipals, sigMatchPrincipals, sigVerify } from './sig-verify.js';
 import { KgUsage } from './usage.js';
@@ -13,7 +13,7 @@ import { lastArg, type KgArgs, type KgIO } from './types.js';
 
 /** ssh-keygen's `error("Too few arguments for …"); exit(1);`. */
 function tooFew(io: KgIO, what: string): number {
-  logLine(io, what);
+  kgLog(io, what);
   return 1;
 }
 
