@@ -126,7 +126,7 @@ for (const setup of [fileSetup, directorySetup()]) {
       const args = [...keyArgs, '--host-key', plain.hostKey, '--proxy-protocol', '--proxy-from', `${BALANCER}/32`, '--log-format', 'json'];
       [a, b] = await Promise.all([startServer({ args }), startServer({ args })]);
       assert.equal(a.hostKeyFingerprint, b.hostKeyFingerprint, 'one host key for the fleet');
-      const checks = `send-proxy-v2 source ${BALANCER} check inter 200ms fall 1 rise 1 check-send-proxy`;
+      const checks = `send-proxy-v2 source ${BALANCER} check inter 200ms fall 3 rise 1 check-send-proxy`;
       hap = await startHaproxy([`server a 127.0.0.1:${a.port} ${checks}`, `server b 127.0.0.1:${b.port} ${checks}`], ['option tcp-check', 'tcp-check expect rstring ^SSH-2\\.0-']);
       const [type, blob] = readFileSync(plain.hostKey + '.pub', 'utf8').split(' ');
       writeFileSync(knownHosts, `[127.0.0.1]:${hap.port} ${type} ${blob}\n`);

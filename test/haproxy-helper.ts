@@ -59,6 +59,7 @@ export async function startHaproxy(serverLines: string[], backendExtra: string[]
       '  mode tcp',
       '  log global',
       '  timeout connect 2s',
+      '  timeout check 5s', // a health check answered slowly on a loaded machine is not a dead server
       '  timeout client 30s',
       '  timeout server 30s',
       '  retries 2',

@@ -59,10 +59,12 @@ export function serverMatrix(peer: PeerServer): void {
    * sshkit exec with the key of `userType`, pinned to `pinned`'s public key through known_hosts, or
    * with `--host-fingerprint` of `fingerprintOf` and an empty known_hosts.
    */
+  let khCount = 0;
   function exec(host: string, userType: string, command: string, o: { pinned?: KeyPair; fingerprintOf?: KeyPair; input?: Buffer } = {}) {
     const s = servers.get(host)!;
     const f = o.fingerprintOf;
-    const kh = join(tmp.dir, `known_hosts-${host}-${f ? `fp-${f.name}` : o.pinned ? o.pinned.name : 'right'}`);
+    // one file per call: cells run 4 at a time, and a shared file could be read between truncate and write
+    const kh = join(tmp.dir, `known_hosts-${host}-${f ? `fp-${f.name}` : o.pinned ? o.pinned.name : 'right'}-${++khCount}`);
     writeFileSync(kh, f ? '' : `[127.0.0.1]:${s.port} ${(o.pinned ?? hosts.get(host)!).pub}\n`);
     const pin = f ? ['--host-fingerprint', sshFingerprint(f.pub)] : [];
     return execCli(['-i', users.get(userType)!.path, '-p', String(s.port), '--known-hosts', kh, ...pin, '-o', 'StrictHostKeyChecking=yes', '--connect-timeout', '30', `${s.user}@127.0.0.1`, '--', command], { home, input: o.input });

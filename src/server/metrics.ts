@@ -129,11 +129,19 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Taps `log` and serves `/metrics` on `spec`; resolves once bound (a busy port rejects). */
-export async function startMetrics(spec: string, log: Logger): Promise<MetricsServer> {
-  const where = parseMetricsAddress(spec);
+/**
+ * Counts from the log's first event on: the tap goes in before the server loads anything (the first
+ * authorized-file parse logs before the port is bound), the HTTP listener later (startMetrics).
+ */
+export function tapMetrics(log: Logger): ServerMetrics {
   const metrics = new ServerMetrics();
   log.tap(metrics.observe);
+  return metrics;
+}
+
+/** Serves `/metrics` on `spec` from `metrics` (tapping `log` now if not yet); resolves once bound (a busy port rejects). */
+export async function startMetrics(spec: string, log: Logger, metrics: ServerMetrics = tapMetrics(log)): Promise<MetricsServer> {
+  const where = parseMetricsAddress(spec);
   const http: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
