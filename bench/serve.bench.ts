@@ -16,10 +16,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, ROOT, SSHKIT } from './util.js';
+import { freePort, keygen, median, ROOT, SSHKIT } from './util.js';
 import { WireWriter } from '../src/core/wire.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -32,20 +31,6 @@ const dir = mkdtempSync(join(tmpdir(), 'sshkit-bench-serve-'));
 const children: ChildProcess[] = [];
 const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: dir };
 delete env.NODE_EXTRA_CA_CERTS;
-
-function keygen(file: string): void {
-  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
-  if (r.status !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function waitPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {

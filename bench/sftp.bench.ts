@@ -10,12 +10,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { median } from './util.js';
+import { freePort, keygen, median } from './util.js';
 
 const MB = Number(process.env.BENCH_SFTP_MB ?? 1024);
 const FILES = Number(process.env.BENCH_SFTP_FILES ?? 10_000);
@@ -39,20 +38,6 @@ async function serve(root: string, dir: string): Promise<void> {
     },
   });
   process.stdout.write(`${srv.port}\n`);
-}
-
-function keygen(file: string): void {
-  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
-  if (r.status !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 const children: ChildProcess[] = [];

@@ -3,6 +3,7 @@
  * report medians and the ratio. Wall-clock timing here, never in tests.
  */
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -35,4 +36,20 @@ export function row(label: string, ours: number, ref: number, refName: string): 
   process.stdout.write(
     `${label.padEnd(44)} sshkit ${ours.toFixed(1).padStart(8)} ms   ${refName} ${ref.toFixed(1).padStart(8)} ms   ratio ${ratio.toFixed(2)}x${ratio <= 1 ? '' : ' (slower)'}\n`,
   );
+}
+
+/** An ed25519 key pair made by ssh-keygen at `file` (no passphrase): the benches' user and host keys. */
+export function keygen(file: string): void {
+  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+  if (r.status !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
+}
+
+/** A TCP port the kernel just handed out on 127.0.0.1 (for servers that cannot take port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 }
