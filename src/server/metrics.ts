@@ -139,8 +139,8 @@ export function tapMetrics(log: Logger): ServerMetrics {
   return metrics;
 }
 
-/** Serves `/metrics` on `spec` from `metrics` (tapping `log` now if not yet); resolves once bound (a busy port rejects). */
-export async function startMetrics(spec: string, log: Logger, metrics: ServerMetrics = tapMetrics(log)): Promise<MetricsServer> {
+/** Serves `/metrics` on `spec` from `metrics` (made by tapMetrics at start); resolves once bound (a busy port rejects). */
+export async function startMetrics(spec: string, log: Logger, metrics: ServerMetrics): Promise<MetricsServer> {
   const where = parseMetricsAddress(spec);
   const http: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {

@@ -136,7 +136,8 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   let held: string[] | null = [];
   const log = new Logger(opts.logFormat, (line) => (held ? held.push(line) : sink(line)));
   // prom-client is loaded only when --metrics is given; its tap sees every event from here on
-  const metricsTap = opts.metrics === undefined ? undefined : (await import('./metrics.js')).tapMetrics(log);
+  const metricsModule = opts.metrics === undefined ? undefined : await import('./metrics.js');
+  const metricsTap = metricsModule?.tapMetrics(log);
   const hostKeys = await loadHostKeys(opts.hostKeys, log);
   const authorized: KeySource = await withDirectoryKeys(opts.keySource ?? new AuthorizedKeys(opts.authorized, log), opts, log);
   if (!authorized.perUser) void authorized.load(opts.authorized); // parse once at start, log bad lines now
@@ -297,7 +298,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     });
   });
   let metrics: MetricsServer | undefined;
-  if (opts.metrics !== undefined) metrics = await (await import('./metrics.js')).startMetrics(opts.metrics, log, metricsTap).catch((err) => (net.close(), Promise.reject(err)));
+  if (opts.metrics !== undefined && metricsModule && metricsTap) metrics = await metricsModule.startMetrics(opts.metrics, log, metricsTap).catch((err) => (net.close(), Promise.reject(err)));
   for (const line of held) sink(line);
   held = null;
   net.on('error', (err) => log.event('server-error', { reason: err.message }));
