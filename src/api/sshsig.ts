@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { bad, ParseError } from '../core/errors.js';
 import { parsePublicKeyText, type PublicKey } from '../core/key.js';
-import { loadPrivateKey } from '../core/private-key.js';
+import { loadSigningKey } from '../core/private-key.js';
 import { parseRevokedKeys } from '../core/revocation.js';
 import { createSigner } from '../core/signature.js';
 import { armorSignature, signDigest } from '../core/sshsig.js';
@@ -116,6 +116,6 @@ export async function sign(p: SignParams): Promise<string> {
   if (hash !== 'sha512' && hash !== 'sha256') throw bad(`hash: unsupported hash algorithm ${JSON.stringify(hash)} (sha512 or sha256)`);
   if (typeof p.namespace !== 'string' || p.namespace === '') throw bad('namespace: must not be empty');
   const cert = p.certificate === undefined ? undefined : parsePublicKeyText(p.certificate).blob;
-  const signer = createSigner(loadPrivateKey(p.privateKey, p.passphrase), cert);
+  const signer = createSigner(loadSigningKey(p.privateKey, p.passphrase), cert);
   return armorSignature(signDigest(signer, p.namespace, hash, await digestOf(p.data, hash)));
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ParseError, SshkitError } from '../core/errors.js';
 import { fingerprint } from '../core/fingerprint.js';
 import { inspectBlob } from '../core/key.js';
-import { isEncrypted, loadPrivateKey, PassphraseError } from '../core/private-key.js';
+import { isEncrypted, loadSigningKey, PassphraseError } from '../core/private-key.js';
 import { createSigner, type Signer } from '../core/signature.js';
 import { execError } from './host-keys.js';
 import { haveTerminal, readPassphrase } from './prompt.js';
@@ -60,7 +60,7 @@ async function loadOne(path: string, text: string, opts: IdentityOptions, explic
     if (err instanceof ParseError) throw execError(`${path}: ${err.message}`);
     throw err;
   }
-  const sign = (pass?: string) => ({ path, signer: createSigner(loadPrivateKey(text, pass, path)) });
+  const sign = (pass?: string) => ({ path, signer: createSigner(loadSigningKey(text, pass, path)) });
   try {
     if (!encrypted) return sign();
     if (opts.passphraseFile !== undefined) return sign(readPassphraseFile(opts.passphraseFile));

@@ -9,7 +9,7 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { bad } from '../core/errors.js';
-import { loadPrivateKey } from '../core/private-key.js';
+import { loadSigningKey } from '../core/private-key.js';
 import { createSigner } from '../core/signature.js';
 import { execRemote } from './exec.js';
 import { execError, hostnameProblem, HostKeyPolicy, type StrictMode } from './host-keys.js';
@@ -86,7 +86,7 @@ export async function exec(opts: ExecOptions): Promise<ExecOutcome> {
   });
   const identities: Identity[] = (opts.privateKeys ?? []).map((text, i) => {
     const path = `privateKeys[${i}]`;
-    return { path, signer: createSigner(loadPrivateKey(text, opts.passphrase, path)) };
+    return { path, signer: createSigner(loadSigningKey(text, opts.passphrase, path)) };
   });
   const out = opts.stdout ? null : collector();
   const err = opts.stderr ? null : collector();

@@ -6,7 +6,7 @@ import { certify, type CertSigner, type CertSpec } from '../core/cert-write.js';
 import { bad, ParseError, SshkitError } from '../core/errors.js';
 import { fingerprint } from '../core/fingerprint.js';
 import { formatPublicKey, inspectBlob, parsePublicKeyText, type PublicKey } from '../core/key.js';
-import { isPrivateKeyText, loadPrivateKey, publicFromPrivate } from '../core/private-key.js';
+import { isPrivateKeyText, loadSigningKey, publicFromPrivate } from '../core/private-key.js';
 import { createSigner } from '../core/signature.js';
 import { parseValidity, FOREVER } from '../core/validity.js';
 import { pathExists, writeFilesAtomic, type FileSpec } from '../core/atomic-write.js';
@@ -75,7 +75,7 @@ async function loadCa(argv: CertifyArgs, close: Array<() => void>): Promise<Cert
   if (isPrivateKeyText(text)) {
     if (!argv.agent) {
       const pass = argv.passphraseFile !== undefined ? await readFirstLine(argv.passphraseFile) : argv.passphrase;
-      const signer = createSigner(loadPrivateKey(text, pass, path));
+      const signer = createSigner(loadSigningKey(text, pass, path));
       return { publicKey: signer.publicKey.blob, sign: (data, alg) => signer.sign(data, alg) };
     }
     const k = publicFromPrivate(text) ?? (pathExists(`${path}.pub`) ? parsePublicKeyText((await readInput(`${path}.pub`)).toString('latin1')) : null);

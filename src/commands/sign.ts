@@ -25,7 +25,7 @@ interface Args extends GlobalFlags {
 /** The private key path and optional public/certificate blob for `-f` (ssh-keygen load_sign_key). */
 async function loadSigner(keyPath: string, pass: string | Buffer | undefined) {
   const { readInput } = await import('../input.js');
-  const { loadPrivateKey } = await import('../core/private-key.js');
+  const { loadSigningKey } = await import('../core/private-key.js');
   const { parsePublicKeyText } = await import('../core/key.js');
   const { createSigner } = await import('../core/signature.js');
   const { ParseError } = await import('../core/errors.js');
@@ -41,7 +41,7 @@ async function loadSigner(keyPath: string, pass: string | Buffer | undefined) {
       throw err;
     }
   }
-  const priv = loadPrivateKey(await readInput(privPath), pass, privPath);
+  const priv = loadSigningKey(await readInput(privPath), pass, privPath);
   try {
     return createSigner(priv, pub);
   } catch (err) {

@@ -10,6 +10,7 @@
 import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import type * as SshpkNs from 'sshpk';
 import { ParseError } from './errors.js';
+import type { PlainPrivateKey } from './openssh-key.js';
 import { baseKeyType, bitLength, keyFromBlob, plainKeyBlob, type PublicKey } from './key.js';
 import { WireReader, WireWriter } from './wire.js';
 
@@ -241,16 +242,18 @@ function nodePrivateKey(k: SshpkNs.PrivateKey): KeyObject {
 }
 
 /**
- * A Signer for a private key loaded by private-key.ts `loadPrivateKey`. `publicBlob` may be a certificate
+ * A Signer for a private key loaded by private-key.ts `loadSigningKey` (or `loadPrivateKey`). `publicBlob` may be a certificate
  * for that key (signatures then carry the certificate, as ssh-keygen -Y sign -f KEY-cert.pub does); it
  * must certify this very key.
  */
-export function createSigner(priv: SshpkNs.PrivateKey, publicBlob?: Buffer): Signer {
-  const own = Buffer.from(priv.toPublic().toBuffer('rfc4253'));
+export function createSigner(priv: SshpkNs.PrivateKey | PlainPrivateKey, publicBlob?: Buffer): Signer {
+  const plain = 'keyObject' in priv ? priv : null;
+  const own = plain ? plain.publicBlob : Buffer.from((priv as SshpkNs.PrivateKey).toPublic().toBuffer('rfc4253'));
   const pub = publicBlob ?? own;
   if (!plainKeyBlob(pub).equals(own)) throw new ParseError('public key or certificate does not match the private key');
-  const publicKey = keyFromBlob(pub, priv.comment && priv.comment !== '(unnamed)' ? priv.comment : '');
-  const key = nodePrivateKey(priv);
+  const comment = plain ? plain.comment : priv.comment && priv.comment !== '(unnamed)' ? priv.comment : '';
+  const publicKey = keyFromBlob(pub, comment);
+  const key = plain ? plain.keyObject : nodePrivateKey(priv as SshpkNs.PrivateKey);
   const base = baseKeyType(publicKey.type);
   return {
     publicKey,

@@ -1,0 +1,88 @@
+/**
+ * The signing fast path for the commonest private key file: an unencrypted openssh-key-v1 key
+ * (PROTOCOL.key) of type ssh-ed25519 or ecdsa-sha2-nistp256/384/521, read straight into a Node KeyObject.
+ * Every other file — encrypted, RSA, PEM, PKCS#8, anything unusual in this one — goes to private-key.ts
+ * `loadPrivateKey` (sshpk), which keeps giving the errors and answers it always gave: this reader never
+ * refuses, it only says "not mine" (null). Why: sshpk's first load and parse is ≈ 10 ms of a one-shot
+ * `sshkit sign` (issue 14), more than the rest of the command.
+ *
+ * Taken only when the file is exactly what ssh-keygen writes (sshkey_private_serialize_opt): magic,
+ * cipher and KDF "none" with empty options, one key, its public blob equal to the private section's
+ * public part, equal check integers, the key's comment, padding 1, 2, 3 … to a multiple of 8, nothing
+ * after; and the secret must give back the public key (computed from it by OpenSSL, never taken as given).
+ */
+import { createECDH, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { WireReader, WireWriter } from './wire.js';
+
+/** A private key ready for signing: Node's KeyObject, the public key blob and the file's comment. */
+export interface PlainPrivateKey {
+  readonly keyObject: KeyObject;
+  readonly publicBlob: Buffer;
+  readonly comment: string;
+}
+
+const MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
+
+/** ecdsa-sha2-* key types (a Map: the name comes from the file): curve name, JWK and OpenSSL curves, scalar size. */
+const EC = new Map([
+  ['ecdsa-sha2-nistp256', { curve: 'nistp256', crv: 'P-256', ossl: 'prime256v1', size: 32 }],
+  ['ecdsa-sha2-nistp384', { curve: 'nistp384', crv: 'P-384', ossl: 'secp384r1', size: 48 }],
+  ['ecdsa-sha2-nistp521', { curve: 'nistp521', crv: 'P-521', ossl: 'secp521r1', size: 66 }],
+]);
+
+const b64u = (b: Buffer) => b.toString('base64url');
+
+/** The key of an unencrypted ed25519/ECDSA openssh-key-v1 file (its armor's decoded body), or null. */
+export function readPlainOpensshKey(raw: Buffer): PlainPrivateKey | null {
+  try {
+    return read(raw);
+  } catch {
+    return null; // a malformed file: loadPrivateKey says what is wrong with it, as before
+  }
+}
+
+function read(raw: Buffer): PlainPrivateKey | null {
+  if (raw.length < MAGIC.length || !raw.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+  const r = new WireReader(raw.subarray(MAGIC.length), 'private key');
+  if (r.text() !== 'none' || r.text() !== 'none' || r.string().length !== 0 || r.u32() !== 1) return null;
+  const publicBlob = Buffer.from(r.string());
+  const section = r.string();
+  r.end();
+  if (section.length % 8 !== 0) return null;
+  const p = new WireReader(section, 'private key');
+  if (p.u32() !== p.u32()) return null; // check integers: differ only after a wrong decryption
+  const type = p.cstring();
+  const w = new WireWriter().string(type);
+  let keyObject: KeyObject;
+  let pub: Buffer;
+  if (type === 'ssh-ed25519') {
+    pub = p.string();
+    const secret = p.string(); // seed ‖ public key
+    if (pub.length !== 32 || secret.length !== 64 || !secret.subarray(32).equals(pub)) return null;
+    w.string(pub);
+    keyObject = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64u(pub), d: b64u(secret.subarray(0, 32)) }, format: 'jwk' });
+    if (createPublicKey(keyObject).export({ format: 'jwk' }).x !== b64u(pub)) return null;
+  } else {
+    const ec = EC.get(type);
+    if (!ec || p.cstring() !== ec.curve) return null;
+    pub = p.string(); // the point, uncompressed: 04 ‖ x ‖ y
+    const d = p.mpint();
+    const scalar = d[0] === 0 ? d.subarray(1) : d;
+    if (pub.length !== 1 + 2 * ec.size || pub[0] !== 4 || scalar.length > ec.size) return null;
+    w.string(ec.curve).string(pub);
+    const x = b64u(pub.subarray(1, 1 + ec.size));
+    const y = b64u(pub.subarray(1 + ec.size));
+    const dd = Buffer.concat([Buffer.alloc(ec.size - scalar.length), scalar]);
+    // a JWK's x and y are taken as given, never checked against d: the point is computed from d here
+    const ecdh = createECDH(ec.ossl);
+    ecdh.setPrivateKey(dd);
+    if (!ecdh.getPublicKey().equals(pub)) return null;
+    keyObject = createPrivateKey({ key: { kty: 'EC', crv: ec.crv, x, y, d: b64u(dd) }, format: 'jwk' });
+  }
+  if (!w.toBuffer().equals(publicBlob)) return null;
+  const comment = p.string().toString('utf8'); // as sshpk decodes it (createSigner's comment either way)
+  const padding = p.rest();
+  for (let i = 0; i < padding.length; i++) if (padding[i] !== i + 1) return null;
+  if (padding.length >= 8) return null;
+  return { keyObject, publicBlob, comment };
+}
