@@ -67,10 +67,10 @@ export function load(): string {
   return `load ${loadavg().map((l) => l.toFixed(2)).join(' / ')} on ${availableParallelism()} cores`;
 }
 
-/** `label  sshkit ms  ref ms  ratio (goal)`, one line. */
-export function ratioRow(label: string, ours: number, ref: number, refName: string, goal: string): void {
+/** `label  sshkit ms  ref ms  ratio (goal)`, one line (`oursName` for a reference row that is not sshkit). */
+export function ratioRow(label: string, ours: number, ref: number, refName: string, goal: string, oursName = 'sshkit'): void {
   process.stdout.write(
-    `${label.padEnd(40)} sshkit ${ours.toFixed(1).padStart(8)} ms   ${refName} ${ref.toFixed(1).padStart(8)} ms   ratio ${(ours / ref).toFixed(2)}x   (goal ${goal})\n`,
+    `${label.padEnd(40)} ${oursName} ${ours.toFixed(1).padStart(8)} ms   ${refName} ${ref.toFixed(1).padStart(8)} ms   ratio ${(ours / ref).toFixed(2)}x   (goal ${goal})\n`,
   );
 }
 
