@@ -2,7 +2,8 @@
  * The startup snapshot's entry (issue 14): scripts/build-snapshot.mjs bundles this file with the whole CLI
  * and yargs into dist/snapshot/sshkit.cjs, and `node --build-snapshot` runs it once and freezes the heap.
  * bin/sshkit then starts `node --snapshot-blob … BIN ARGS…`, and Node calls the main function below
- * instead of loading any file.
+ * instead of loading any file. bin/sshkit-keygen runs bin/sshkit's launcher lines too: for it the main
+ * function runs sshkit-keygen's main (the same core, ssh-keygen's command line) — git calls it per commit.
  *
  * Built in: every command's module and the modules the one-shot commands run (PRELOAD), with node:crypto,
  * and yargs warmed up by a few command lines that print help or a usage error, so that its code is
@@ -14,10 +15,11 @@
  */
 import v8 from 'node:v8';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yargs from 'yargs/yargs';
 import { COMMANDS, main } from '../dist/src/cli.js';
+import { runMain as keygenMain } from '../dist/src/keygen-compat/main.js';
 // a module of build-snapshot.mjs's plugin: yargs' y18n, with its locale folder decided at run time
 import { useLocales } from 'sshkit:y18n';
 
@@ -81,7 +83,9 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
     if (existsSync(join(near, 'en.json'))) return near;
     return join(dirname(createRequire(join(root, 'package.json')).resolve('yargs/package.json')), 'locales');
   });
-  void main(process.argv.slice(2), yargs);
+  // bin/sshkit-keygen runs bin/sshkit's launcher lines, which pass its own path: ssh-keygen's command line
+  if (basename(process.argv[1]) === 'sshkit-keygen') void keygenMain(process.argv.slice(2));
+  else void main(process.argv.slice(2), yargs);
 });
 
 __sshkitBuildRoot = pathToFileURL(join(__dirname, '..', '..') + '/').href;

@@ -125,6 +125,38 @@ describe('startup snapshot (bin/sshkit run as a program)', () => {
     assert.equal(bad.status, 1, 'control: other data is refused');
   });
 
+  it('sshkit-keygen starts from the same snapshot: its output equals the plain path\'s and ssh-keygen\'s, also through a symlink', () => {
+    const bin = join(pkg, 'bin', 'sshkit-keygen');
+    const key = join(t.dir, 'kg_ed25519');
+    assert.equal(openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'kg@example.com', '-f', key]).status, 0);
+    const link = join(t.dir, 'kg-bin');
+    mkdirSync(link);
+    symlinkSync(bin, join(link, 'sshkit-keygen'));
+    const msg = join(t.dir, 'kg-msg');
+    writeFileSync(msg, 'signed by sshkit-keygen through the snapshot\n');
+    const signers = join(t.dir, 'kg_signers');
+    writeFileSync(signers, `kg@example.com ${readFileSync(`${key}.pub`, 'utf8')}`);
+    for (const via of [bin, join(link, 'sshkit-keygen')]) {
+      const fp = direct(via, ['-l', '-f', `${key}.pub`]);
+      assert.match(fp.node, /^--snapshot-blob \S+sshkit\.blob \S+bin\/sshkit-keygen -l/, 'the snapshot ran sshkit-keygen');
+      assert.deepEqual(same(fp), same(openssh('ssh-keygen', ['-l', '-f', `${key}.pub`])), 'as ssh-keygen -l');
+      for (const args of [['-l', '-f', `${key}.pub`], ['-Z'], ['-Y', 'frob'], ['-l', '-f', '/no/such']]) {
+        assert.deepEqual(same(direct(via, args)), plain(bin, args), `sshkit-keygen ${args.join(' ')}`);
+      }
+      rmSync(`${msg}.sig`, { force: true });
+      const signed = direct(via, ['-Y', 'sign', '-f', key, '-n', 'file', msg]);
+      assert.equal(signed.status, 0, signed.stderr);
+      assert.match(signed.node, /--snapshot-blob/);
+      const verify = ['-Y', 'verify', '-f', signers, '-I', 'kg@example.com', '-n', 'file', '-s', `${msg}.sig`];
+      assert.equal(openssh('ssh-keygen', verify, { input: readFileSync(msg) }).status, 0, 'ssh-keygen -Y verify accepts it');
+      const good = direct(via, verify, {}, readFileSync(msg, 'utf8'));
+      assert.deepEqual(same(good), same(openssh('ssh-keygen', verify, { input: readFileSync(msg) })), 'verify: as ssh-keygen');
+      const bad = direct(via, verify, {}, 'other data\n');
+      assert.equal(bad.status, 255, 'control: other data is refused, as ssh-keygen does');
+      assert.deepEqual(same(bad), same(openssh('ssh-keygen', verify, { input: 'other data\n' })));
+    }
+  });
+
   const fallbacks: [string, Record<string, string>, (dir: string) => void][] = [
     ['the blob is missing', {}, (dir) => rmSync(join(dir, 'dist', 'snapshot', 'sshkit.blob'))],
     ['NODE_OPTIONS is set', { NODE_OPTIONS: '--no-warnings' }, () => {}],
@@ -147,6 +179,11 @@ describe('startup snapshot (bin/sshkit run as a program)', () => {
         assert.match(r.node, /bin\/sshkit/);
         assert.deepEqual(same(r), plain(bin, args, extra), `${why}: sshkit ${args.join(' ')}`);
       }
+      const kg = join(pkg, 'bin', 'sshkit-keygen');
+      const k = direct(kg, ['-l', '-f', '/no/such'], extra);
+      assert.doesNotMatch(k.node, /--snapshot-blob/, `${why}: sshkit-keygen on the plain path`);
+      assert.match(k.node, /bin\/sshkit-keygen -l/);
+      assert.deepEqual(same(k), plain(kg, ['-l', '-f', '/no/such'], extra), `${why}: sshkit-keygen -l -f /no/such`);
       // repair what this case broke (the next one starts from a working snapshot)
       if (why.startsWith('dist was rebuilt')) rmSync(join(pkg, 'dist', 'snapshot', 'sshkit.blob'));
     });

@@ -207,6 +207,11 @@ export function loadPrivateKey(text: string | Buffer, passphrase?: string | Buff
  */
 export function loadSigningKey(text: string | Buffer, passphrase?: string | Buffer, name = 'private key'): SshpkNs.PrivateKey | PlainPrivateKey {
   const str = typeof text === 'string' ? text : text.toString('utf8');
-  const o = isPrivateKeyText(str) ? armorBody(str, 'OPENSSH PRIVATE KEY') : null;
-  return (o && readPlainOpensshKey(o)) || loadPrivateKey(str, passphrase, name);
+  return plainOpensshKey(str) ?? loadPrivateKey(str, passphrase, name);
+}
+
+/** The key of a file that is an unencrypted ed25519/ECDSA OpenSSH key (openssh-key.ts), else null: load it the usual way. */
+export function plainOpensshKey(text: string): PlainPrivateKey | null {
+  const o = isPrivateKeyText(text) ? armorBody(text, 'OPENSSH PRIVATE KEY') : null;
+  return o && readPlainOpensshKey(o);
 }

@@ -16,7 +16,7 @@ import { formatPublicKey, inspectBlob } from '../core/key.js';
 import { createSigner } from '../core/signature.js';
 import { FOREVER, parseValidity } from '../core/validity.js';
 import { loadPublicLikeOpenssh, kgLog, strerror } from './sig-common.js';
-import { loadIdentity } from './files.js';
+import { loadSigningIdentity } from './files.js';
 import { KgFatal } from './usage.js';
 import { lastArg, type KgArgs, type KgIO } from './types.js';
 
@@ -26,7 +26,7 @@ const plain = (err: SshkitError) => err.message.replace(/^-[A-Za-z]: /, '');
 /** The CA signer: load_identity, or with -U the agent holding the CA public key. */
 async function loadCa(args: KgArgs, io: KgIO, path: string, close: Array<() => void>): Promise<CertSigner> {
   if (!args.flags.has('U')) {
-    const priv = (await loadIdentity(path, args, io)).key;
+    const priv = await loadSigningIdentity(path, args, io);
     const signer = createSigner(priv);
     return { publicKey: signer.publicKey.blob, sign: (data, alg) => signer.sign(data, alg) };
   }

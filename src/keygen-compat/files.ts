@@ -8,7 +8,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { isPrivateKeyText, loadPrivateKey, PassphraseError } from '../core/private-key.js';
+import { isPrivateKeyText, loadPrivateKey, PassphraseError, plainOpensshKey } from '../core/private-key.js';
+import type { PlainPrivateKey } from '../core/openssh-key.js';
 import { SshkitError } from '../core/errors.js';
 import { keyFileTooOpen } from '../core/key-file.js';
 import { KgFatal, logLine } from './usage.js';
@@ -152,7 +153,21 @@ export async function askOldPassphrase(a: KgArgs, io: KgIO, prompt = 'Enter pass
  */
 export async function loadIdentity(file: string, a: KgArgs, io: KgIO): Promise<Identity> {
   if (!permOk(file, io)) throw new KgFatal(`Load key "${file}": bad permissions`);
+  return loadIdentityText(file, readKey(file), a, io);
+}
+
+/**
+ * load_identity() for signing (-Y sign, -s): an unencrypted ed25519/ECDSA OpenSSH key goes straight into
+ * Node's crypto (private-key.ts plainOpensshKey: no sshpk, ≈ 10 ms of a cold start, issue 14), any other
+ * the {@link loadIdentity} way, with its prompts and messages. Hand the key to signature.ts createSigner.
+ */
+export async function loadSigningIdentity(file: string, a: KgArgs, io: KgIO): Promise<Identity['key'] | PlainPrivateKey> {
+  if (!permOk(file, io)) throw new KgFatal(`Load key "${file}": bad permissions`);
   const text = readKey(file);
+  return plainOpensshKey(text) ?? (await loadIdentityText(file, text, a, io)).key;
+}
+
+async function loadIdentityText(file: string, text: string, a: KgArgs, io: KgIO): Promise<Identity> {
   const clear = tryLoad(file, text, '');
   if (clear) return clear;
   const pass = await askOldPassphrase(a, io);

@@ -11,7 +11,7 @@ import { createSigner } from '../core/signature.js';
 import { armorSignature, encodeSshsig, hashFd, signDigest, signedData, type SshsigHash } from '../core/sshsig.js';
 import { SshkitError } from '../core/errors.js';
 import type { PublicKey } from '../core/key.js';
-import { loadIdentity } from './files.js';
+import { loadSigningIdentity } from './files.js';
 import { FATAL, hashStream, loadPublicLikeOpenssh, kgLog, readStdinLine, sigOpts, strerror } from './sig-common.js';
 import type { KgArgs, KgIO } from './types.js';
 
@@ -62,7 +62,7 @@ async function privateSigner(io: KgIO, args: KgArgs, keyPath: string, pub: Publi
     kgLog(io, `No private key found for public key "${keyPath}"`);
     return FATAL;
   }
-  const priv = (await loadIdentity(privPath, args, io)).key;
+  const priv = await loadSigningIdentity(privPath, args, io);
   let signer;
   try {
     signer = createSigner(priv, pub.blob);
