@@ -6,8 +6,9 @@
  * function runs sshkit-keygen's main (the same core, ssh-keygen's command line) — git calls it per commit.
  *
  * Built in: every command's module and the modules the one-shot commands run (PRELOAD), with node:crypto,
- * and yargs warmed up by a few command lines that print help or a usage error, so that its code is
- * compiled already. Nothing that reads the environment, the terminal, the clock or randomness runs here:
+ * yargs warmed up by a few command lines that print help or a usage error and the core's parsing on a fixed
+ * signature, so that their code is compiled already, and the yargs parser of the one run (cli.ts
+ * prepareParser: every command registered; the terminal's width and certify's -h are set at run time). Nothing that reads the environment, the terminal, the clock or randomness runs here:
  * none of those modules does anything on load, and no command handler runs.
  *
  * Decided at start, never frozen: the package root that every `import.meta.url` of the bundle is taken
@@ -18,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yargs from 'yargs/yargs';
-import { COMMANDS, main } from '../dist/src/cli.js';
+import { COMMANDS, main, prepareParser } from '../dist/src/cli.js';
 import { runMain as keygenMain } from '../dist/src/keygen-compat/main.js';
 // a module of build-snapshot.mjs's plugin: yargs' y18n, with its locale folder decided at run time
 import { useLocales } from 'sshkit:y18n';
@@ -94,6 +95,8 @@ void (async () => {
   for (const load of PRELOAD) await load();
   for (const args of WARM_UP) await main(args, yargs);
   await warmCore();
+  // the parser of the one run the snapshot serves: yargs configured with every command (cli.ts)
+  await prepareParser(yargs);
   process.exitCode = undefined;
   __sshkitBuildRoot = null;
 })();

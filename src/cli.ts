@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { SshkitError, Exit } from './core/errors.js';
 import { requestedStatus } from './output.js';
+import type { CommandModule } from 'yargs';
 
 /** Subcommands, each a thin yargs CommandModule in src/commands/<name>.ts (the startup snapshot loads them all). */
 export const COMMANDS = [
@@ -67,18 +68,16 @@ function skipHelpCache(parser: object): void {
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
-async function run(args: string[], bundled?: YargsFactory): Promise<number> {
-  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-    process.stdout.write(version() + '\n');
-    return Exit.OK;
-  }
-  // yargs 17's CommonJS build loads in ≈15 ms; the ESM entry of yargs 18 costs ≈90 ms on Node 20.
-  // The startup snapshot (scripts/build-snapshot.mjs) hands in the copy already loaded in it.
-  const yargs = bundled ?? ((await import('node:module')).createRequire(import.meta.url)('yargs/yargs') as YargsFactory);
-  // Only the invoked command's module is loaded (startup cost); all of them for --help or a typo.
-  const wanted = COMMANDS.includes(args[0]) ? [args[0]] : COMMANDS;
-  const modules = await Promise.all(wanted.map((name) => import(`./commands/${name}.js`)));
-  const parser = yargs(args)
+/** A yargs parser configured for sshkit, with `modules`' commands (yargs 17's Argv). */
+type Parser = ReturnType<YargsFactory>;
+
+/**
+ * sshkit's yargs configuration, for the commands of `modules`; what depends on the run (the terminal's
+ * width, certify's -h) is set in {@link run}. The startup snapshot makes one with every command while
+ * it is built ({@link prepareParser}), so a run there only parses.
+ */
+function configure(yargs: YargsFactory, modules: { default: CommandModule }[]): Parser {
+  const parser = yargs()
     .scriptName('sshkit')
     .usage('$0 <command> [options]')
     .option('json', { type: 'boolean', describe: 'Machine-readable output (one JSON document on stdout)' })
@@ -90,7 +89,6 @@ async function run(args: string[], bundled?: YargsFactory): Promise<number> {
     .completion('completion', 'Print a bash/zsh completion script for sshkit')
     .version(version())
     .help()
-    .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
       // yargs' own parse errors (YError) are usage errors; anything else is the handler's own error.
@@ -107,10 +105,36 @@ async function run(args: string[], bundled?: YargsFactory): Promise<number> {
     }
   }, true);
   skipHelpCache(parser);
+  for (const mod of modules) parser.command(mod.default);
+  return parser;
+}
+
+let prepared: Parser | null = null;
+
+/** The startup snapshot's build: a parser with every command, kept in the heap for the one run it serves. */
+export async function prepareParser(yargs: YargsFactory): Promise<void> {
+  prepared = configure(yargs, await Promise.all(COMMANDS.map((name) => import(`./commands/${name}.js`))));
+}
+
+async function run(args: string[], bundled?: YargsFactory): Promise<number> {
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(version() + '\n');
+    return Exit.OK;
+  }
+  let parser = prepared;
+  prepared = null; // a parser serves one parse
+  if (!parser) {
+    // yargs 17's CommonJS build loads in ≈15 ms; the ESM entry of yargs 18 costs ≈90 ms on Node 20.
+    // The startup snapshot (scripts/build-snapshot.mjs) hands in the copy already loaded in it.
+    const yargs = bundled ?? ((await import('node:module')).createRequire(import.meta.url)('yargs/yargs') as YargsFactory);
+    // Only the invoked command's module is loaded (startup cost); all of them for --help or a typo.
+    const wanted = COMMANDS.includes(args[0]) ? [args[0]] : COMMANDS;
+    parser = configure(yargs, await Promise.all(wanted.map((name) => import(`./commands/${name}.js`))));
+  }
+  parser.wrap(Math.min(100, process.stdout.columns || 100));
   // `certify -h` is ssh-keygen -s's host-certificate flag, so there -h is not --help
   if (args.find((a) => !a.startsWith('-')) !== 'certify') parser.alias('help', 'h');
-  for (const mod of modules) parser.command(mod.default);
-  await parser.parseAsync();
+  await parser.parseAsync(args);
   return requestedStatus();
 }
 
