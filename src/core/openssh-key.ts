@@ -21,8 +21,6 @@ export interface PlainPrivateKey {
   readonly comment: string;
 }
 
-const MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
-
 /** ecdsa-sha2-* key types (a Map: the name comes from the file): curve name, JWK and OpenSSL curves, scalar size. */
 const EC = new Map([
   ['ecdsa-sha2-nistp256', { curve: 'nistp256', crv: 'P-256', ossl: 'prime256v1', size: 32 }],
@@ -32,23 +30,26 @@ const EC = new Map([
 
 const b64u = (b: Buffer) => b.toString('base64url');
 
-/** The key of an unencrypted ed25519/ECDSA openssh-key-v1 file (its armor's decoded body), or null. */
-export function readPlainOpensshKey(raw: Buffer): PlainPrivateKey | null {
+/** The envelope a private-key.ts parse made of an openssh-key-v1 file's decoded body, as far as this path needs it. */
+export interface ClearEnvelope {
+  readonly cipher: string;
+  readonly kdf: string;
+  readonly kdfOptions: Buffer;
+  readonly publicBlob: Buffer;
+  readonly section: Buffer;
+}
+
+/** The key of an unencrypted ed25519/ECDSA openssh-key-v1 file (private-key.ts parseOpensshEnvelope's result), or null. */
+export function readPlainOpensshKey(env: ClearEnvelope): PlainPrivateKey | null {
   try {
-    return read(raw);
+    return read(env);
   } catch {
     return null; // a malformed file: loadPrivateKey says what is wrong with it, as before
   }
 }
 
-function read(raw: Buffer): PlainPrivateKey | null {
-  if (raw.length < MAGIC.length || !raw.subarray(0, MAGIC.length).equals(MAGIC)) return null;
-  const r = new WireReader(raw.subarray(MAGIC.length), 'private key');
-  if (r.text() !== 'none' || r.text() !== 'none' || r.string().length !== 0 || r.u32() !== 1) return null;
-  const publicBlob = Buffer.from(r.string());
-  const section = r.string();
-  r.end();
-  if (section.length % 8 !== 0) return null;
+function read({ cipher, kdf, kdfOptions, publicBlob, section }: ClearEnvelope): PlainPrivateKey | null {
+  if (cipher !== 'none' || kdf !== 'none' || kdfOptions.length !== 0 || section.length % 8 !== 0) return null;
   const p = new WireReader(section, 'private key');
   if (p.u32() !== p.u32()) return null; // check integers: differ only after a wrong decryption
   const type = p.cstring();
@@ -84,5 +85,5 @@ function read(raw: Buffer): PlainPrivateKey | null {
   const padding = p.rest();
   for (let i = 0; i < padding.length; i++) if (padding[i] !== i + 1) return null;
   if (padding.length >= 8) return null;
-  return { keyObject, publicBlob, comment };
+  return { keyObject, publicBlob: Buffer.from(publicBlob), comment };
 }

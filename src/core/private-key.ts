@@ -72,11 +72,13 @@ function isEncryptedPem(text: string): boolean {
   return /Proc-Type:\s*4,ENCRYPTED/.test(text) || text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
 }
 
-interface OpensshEnvelope {
+/** The clear-text parts of an openssh-key-v1 file, and its private section (encrypted unless cipher is none). */
+export interface OpensshEnvelope {
   cipher: string;
   kdf: string;
   kdfOptions: Buffer;
   publicBlob: Buffer;
+  section: Buffer;
 }
 
 /** The clear-text envelope of an openssh-key-v1 file (PROTOCOL.key): one key, its public blob. */
@@ -91,11 +93,11 @@ function parseOpensshEnvelope(raw: Buffer): OpensshEnvelope {
   const n = r.u32();
   if (n !== 1) throw new ParseError(`private key file holds ${n} keys; expected 1`);
   const publicBlob = r.string();
-  r.string(); // private section (possibly encrypted)
+  const section = r.string(); // private section (possibly encrypted)
   if (AEAD_CIPHERS.has(cipher)) r.raw(16); // authentication tag
   r.end();
   if ((cipher === 'none') !== (kdf === 'none')) throw new ParseError(`private key: cipher ${cipher} with kdf ${kdf}`);
-  return { cipher, kdf, kdfOptions, publicBlob };
+  return { cipher, kdf, kdfOptions, publicBlob, section };
 }
 
 /**
@@ -212,6 +214,10 @@ export function loadSigningKey(text: string | Buffer, passphrase?: string | Buff
 
 /** The key of a file that is an unencrypted ed25519/ECDSA OpenSSH key (openssh-key.ts), else null: load it the usual way. */
 export function plainOpensshKey(text: string): PlainPrivateKey | null {
-  const o = isPrivateKeyText(text) ? armorBody(text, 'OPENSSH PRIVATE KEY') : null;
-  return o && readPlainOpensshKey(o);
+  try {
+    const o = isPrivateKeyText(text) ? armorBody(text, 'OPENSSH PRIVATE KEY') : null;
+    return o && readPlainOpensshKey(parseOpensshEnvelope(o));
+  } catch {
+    return null; // a malformed file: loadPrivateKey says what is wrong with it, as before
+  }
 }
