@@ -4,6 +4,7 @@
  *  - `sshkit verify-signature` of a 1 KiB file and `sshkit fingerprint one.pub`, each run as a program
  *    (bin/sshkit: the startup snapshot when built, see scripts/build-snapshot.mjs) and on the plain path
  *    (`node bin/sshkit`, what runs without a snapshot);
+ *  - `sshkit-keygen -Y verify` of the same (what git runs per signed commit), both paths;
  *  - goal: verify-signature of 1 KiB ≤ Node floor + 25 ms.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, SSHKIT } from './util.js';
+
+const KEYGEN = join(ROOT, 'bin', 'sshkit-keygen');
 import { interleaved, load, ratioRow, snapshotState, type Timed } from './oneshot-util.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
@@ -34,6 +37,9 @@ try {
     { name: 'fp-plain', cmd: node, args: [SSHKIT, 'fingerprint', p('key.pub')] },
     { name: 'fp-ref', cmd: 'ssh-keygen', args: ['-l', '-f', p('key.pub')] },
     { name: 'version', cmd: SSHKIT, args: ['--version'] },
+    // what git runs per signed commit it verifies (gpg.ssh.program=sshkit-keygen)
+    { name: 'kg-verify', cmd: KEYGEN, args: ['-Y', 'verify', ...v.slice(1)], stdin: p('data') },
+    { name: 'kg-verify-plain', cmd: node, args: [KEYGEN, '-Y', 'verify', ...v.slice(1)], stdin: p('data') },
   ];
   process.stdout.write(`startup snapshot: ${snapshotState(ROOT)}; ${ROUNDS} interleaved rounds, medians; ${load()}; NODE_EXTRA_CA_CERTS unset\n`);
   const m = interleaved(ROUNDS, cmds);
@@ -45,6 +51,8 @@ try {
   process.stdout.write(`verify-signature 1 KiB (plain path)      ${m.get('verify-plain')!.toFixed(1)} ms = ${over('verify-plain')}\n`);
   process.stdout.write(`fingerprint one key (snapshot)           ${m.get('fp')!.toFixed(1)} ms = ${over('fp')}\n`);
   process.stdout.write(`fingerprint one key (plain path)         ${m.get('fp-plain')!.toFixed(1)} ms = ${over('fp-plain')}\n`);
+  process.stdout.write(`sshkit-keygen -Y verify (snapshot)       ${m.get('kg-verify')!.toFixed(1)} ms = ${over('kg-verify')}\n`);
+  process.stdout.write(`sshkit-keygen -Y verify (plain path)     ${m.get('kg-verify-plain')!.toFixed(1)} ms = ${over('kg-verify-plain')}\n`);
   ratioRow('verify-signature 1 KiB vs ssh-keygen', m.get('verify')!, m.get('verify-ref')!, 'ssh-keygen', 'none; Node alone is the floor');
   ratioRow('fingerprint one key vs ssh-keygen', m.get('fp')!, m.get('fp-ref')!, 'ssh-keygen', 'none; Node alone is the floor');
   process.stdout.write(`(${load()} at the end)\n`);
