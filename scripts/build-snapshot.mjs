@@ -12,9 +12,12 @@
  *
  * Any failure (Node < 20, no esbuild, a build error) leaves no blob and the CLI on its plain path, with
  * one warning line: a missing snapshot costs start-up time, never correctness.
+ *
+ * Installed from the npm tarball (postinstall, `--installed`): the tarball carries the bundle of step 1;
+ * steps 2 and 3 run with the Node of that machine. In a checkout `--installed` does nothing (prepare does all).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +26,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'dist', 'snapshot');
 const BUNDLE = join(OUT, 'sshkit.cjs');
 const BLOB = join(OUT, 'sshkit.blob');
+const INSTALLED = process.argv.includes('--installed');
 
 /** One warning and a clean exit: the plain path still works. */
 function skip(why) {
@@ -117,8 +121,25 @@ function __sshkitRequire(rel) {
 const YARGS = createRequire(join(ROOT, 'package.json')).resolve('yargs/package.json');
 
 const [major] = process.versions.node.split('.').map(Number);
+if (INSTALLED && existsSync(join(ROOT, 'src'))) process.exit(0); // a checkout: `prepare` builds it after tsc
 if (major < 20) skip(`Node ${process.version}: startup snapshots need Node 20 or later`);
 if (!existsSync(join(ROOT, 'dist', 'src', 'cli.js'))) skip('dist/src/cli.js is missing: run tsc first');
+if (INSTALLED) await installed();
+else await bundle();
+
+/**
+ * `--installed` (the package's postinstall): the npm tarball carries the bundle (made by `prepare` when it
+ * was packed), not the blob, which only the Node that will run it can make. npm extracts every file with one
+ * mtime (1985-10-26), so the bundle is made newer than dist and package.json, as bin/sshkit checks.
+ */
+async function installed() {
+  if (!existsSync(BUNDLE)) skip('the package carries no dist/snapshot/sshkit.cjs');
+  const now = new Date();
+  utimesSync(BUNDLE, now, now);
+  rmSync(BLOB, { force: true });
+}
+
+async function bundle() {
 let esbuild;
 try {
   esbuild = await import('esbuild');
@@ -155,6 +176,7 @@ try {
   if (warnings.length) throw new Error(`esbuild: ${warnings.join('; ')}`);
 } catch (err) {
   skip(`bundling failed: ${(err.errors?.map((e) => e.text).join("; ")) || String(err.message).split("\n")[0]}`);
+}
 }
 
 const env = { ...process.env };

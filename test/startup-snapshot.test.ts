@@ -10,8 +10,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ROOT, openssh, tempDir, testEnv, type RunResult } from './helpers.js';
 
 const COMMANDS = ['completion', 'keygen', 'fingerprint', 'sign', 'verify-signature', 'find-principals', 'serve', 'passwd', 'exec', 'certify', 'inspect', 'krl', 'audit', 'passphrase', 'comment', 'known-hosts', 'export', 'import'];
@@ -210,6 +210,45 @@ describe('startup snapshot (bin/sshkit run as a program)', () => {
       assert.doesNotMatch(r.stderr, /startup snapshot/);
       assert.deepEqual(same(r), plain(bin, args));
     }
+  });
+
+  it('installed from the npm tarball: postinstall makes the blob from the bundle the tarball carries', () => {
+    // what the tarball holds (package.json "files"), every file with the one mtime npm extracts it with
+    const inst = join(t.dir, 'installed');
+    const files: string[] = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).files;
+    assert.ok(files.includes('dist/snapshot/sshkit.cjs') && files.includes('scripts/build-snapshot.mjs'), 'the tarball carries the bundle and the script');
+    for (const f of [...files, 'package.json']) {
+      mkdirSync(dirname(join(inst, f)), { recursive: true });
+      cpSync(join(pkg, f), join(inst, f), { recursive: true });
+    }
+    assert.ok(!existsSync(join(inst, 'dist', 'snapshot', 'sshkit.blob')) && !existsSync(join(inst, 'src')), 'no blob, no sources');
+    const npmTime = new Date('1985-10-26T08:15:00Z');
+    const stamp = (d: string): void => {
+      for (const e of readdirSync(d)) {
+        const f = join(d, e);
+        if (statSync(f).isDirectory()) stamp(f);
+        utimesSync(f, npmTime, npmTime);
+      }
+    };
+    stamp(inst);
+    symlinkSync(join(ROOT, 'node_modules'), join(inst, 'node_modules'));
+    const bin = join(inst, 'bin', 'sshkit');
+    assert.doesNotMatch(direct(bin, ['--version']).node, /--snapshot-blob/, 'control: before postinstall, the plain path');
+    const post = spawnSync(process.execPath, [join(inst, 'scripts', 'build-snapshot.mjs'), '--installed'], { env: testEnv(), encoding: 'utf8' });
+    assert.equal(post.status, 0, post.stderr);
+    assert.equal(post.stderr, '');
+    assert.match(post.stdout, /^sshkit: startup snapshot built for Node v\d+/);
+    for (const args of [['--version'], ['--help'], ['fingerprint', '--frob', '-'], ['verify-signature', '-n', 'x']]) {
+      const r = direct(bin, args);
+      assert.match(r.node, /--snapshot-blob \S*installed\/bin\/\.\.\/dist\/snapshot\/sshkit\.blob /, `${args.join(' ')}: the snapshot was used`);
+      assert.deepEqual(same(r), plain(bin, args), `installed sshkit ${args.join(' ')}`);
+    }
+    // in a checkout (sources present) postinstall leaves everything to prepare
+    const blobBefore = statSync(join(inst, 'dist', 'snapshot', 'sshkit.blob')).mtimeMs;
+    mkdirSync(join(inst, 'src'));
+    const inCheckout = spawnSync(process.execPath, [join(inst, 'scripts', 'build-snapshot.mjs'), '--installed'], { env: testEnv(), encoding: 'utf8' });
+    assert.deepEqual([inCheckout.status, inCheckout.stdout, inCheckout.stderr], [0, '', '']);
+    assert.equal(statSync(join(inst, 'dist', 'snapshot', 'sshkit.blob')).mtimeMs, blobBefore, 'the blob was not touched');
   });
 
   it('works from another folder than the one it was built in, and through a symlink (node_modules/.bin)', () => {
