@@ -8,7 +8,9 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeBase64Strict } from '../src/core/base64.js';
+import { decodeBase64Strict, walkBase64 } from '../src/core/base64.js';
+import fc from 'fast-check';
+import { fuzzParams } from './fuzz-helper.js';
 import { ParseError } from '../src/core/errors.js';
 import { scanKeyLines } from '../src/core/key-file.js';
 import { fingerprint } from '../src/core/fingerprint.js';
@@ -108,5 +110,31 @@ describe('decodeBase64Strict rules', () => {
       const bytes = Buffer.from(Array.from({ length: len }, (_, i) => (i * 37 + len) & 0xff));
       assert.deepEqual(decodeBase64Strict(bytes.toString('base64')), bytes);
     }
+  });
+});
+
+describe('the fast path (decode, re-encode, compare) gives what the b64_pton walk gives', () => {
+  const outcome = (f: () => Buffer) => {
+    try {
+      return f().toString('hex');
+    } catch (err) {
+      return `error: ${(err as Error).message}`;
+    }
+  };
+  test('property: canonical text of random bytes, then up to 3 edits from the characters that matter', () => {
+    const edit = fc.record({ at: fc.nat(), op: fc.constantFrom('insert', 'replace', 'delete'), ch: fc.constantFrom('A', 'Q', 'w', '+', '/', '=', ' ', '\t', '\n', '\r', '\v', '-', '_', '!', '\xe9', '\u0100') });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.array(edit, { maxLength: 3 }), (bytes, edits) => {
+        let text = Buffer.from(bytes).toString('base64');
+        for (const e of edits) {
+          const at = text.length ? e.at % (text.length + (e.op === 'insert' ? 1 : 0)) : 0;
+          if (e.op === 'insert') text = text.slice(0, at) + e.ch + text.slice(at);
+          else if (e.op === 'replace') text = text.slice(0, at) + e.ch + text.slice(at + 1);
+          else text = text.slice(0, at) + text.slice(at + 1);
+        }
+        assert.equal(outcome(() => decodeBase64Strict(text)), outcome(() => walkBase64(text)), JSON.stringify(text));
+      }),
+      fuzzParams(2000),
+    );
   });
 });

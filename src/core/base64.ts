@@ -29,17 +29,17 @@ function isSpace(code: number): boolean {
  * `what` names the value in the error (`invalid base64 key data`). Characters past U+00FF are errors.
  */
 export function decodeBase64Strict(text: string, what = 'base64'): Buffer {
-  // Fast path: text in the canonical form (alphabet only, whole groups, padding with zero slop bits) is
-  // decoded by Node to the very bytes the walk below would give; anything else takes the walk.
-  if (CANONICAL.test(text)) return Buffer.from(text, 'base64');
+  // Fast path: text that is the canonical (RFC 4648, padded) encoding of what Node's lenient decoder
+  // makes of it is decoded to the very bytes the walk below would give — Node decodes and re-encodes in
+  // native code, twice as fast as testing the text against a canonical-form regex (issue 14). Anything
+  // else (white space, missing or misplaced padding, slop bits, other characters) takes the walk.
+  const fast = Buffer.from(text, 'base64');
+  if (fast.toString('base64') === text) return fast;
   return walkBase64(text, what);
 }
 
-/** Canonical padded base64: groups of 4, a last group `xx==` / `xxx=` whose final character carries no slop bits. */
-const CANONICAL = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
-
-/** The linear b64_pton walk: whitespace, padding and canonical bits checked one character at a time. */
-function walkBase64(text: string, what: string): Buffer {
+/** The linear b64_pton walk: whitespace, padding and canonical bits checked one character at a time (exported for the property test of the fast path). */
+export function walkBase64(text: string, what = 'base64'): Buffer {
   const out = Buffer.alloc(Math.floor((text.length * 3) / 4) + 3);
   let n = 0;
   let acc = 0;

@@ -56,6 +56,10 @@ const TYPE_ALIASES: ReadonlyMap<string, string> = new Map([
   ['webauthn-sk-ecdsa-sha2-nistp256@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com'],
 ]);
 
+
+/** A space or a tab, by char code (not one-character strings: {@link readKeyPrefix} runs over every key line). */
+const blank = (c: number): boolean => c === 0x20 || c === 0x09;
+
 /**
  * Reads `type base64` at the start of `text` (after leading blanks), like OpenSSH's sshkey_read:
  * the type token must name the blob's own type (or be one of its signature-algorithm aliases). Returns
@@ -66,15 +70,15 @@ const TYPE_ALIASES: ReadonlyMap<string, string> = new Map([
  */
 export function readKeyPrefix(text: string, from = 0): { key: PublicKey; end: number; dataStart: number; info: KeyInfo } | null {
   let i = from;
-  while (text[i] === ' ' || text[i] === '\t') i++;
+  while (blank(text.charCodeAt(i))) i++;
   let j = i;
-  while (j < text.length && text[j] !== ' ' && text[j] !== '\t') j++;
+  while (j < text.length && !blank(text.charCodeAt(j))) j++;
   const token = text.slice(i, j);
   const type = TYPE_ALIASES.get(token) ?? token;
   if (!isKnownKeyType(type)) return null;
-  while (text[j] === ' ' || text[j] === '\t') j++;
+  while (blank(text.charCodeAt(j))) j++;
   let k = j;
-  while (k < text.length && text[k] !== ' ' && text[k] !== '\t') k++;
+  while (k < text.length && !blank(text.charCodeAt(k))) k++;
   if (k === j) throw new ParseError(`missing key data after ${type}`);
   // b64_pton skips white space inside the data: a CRLF line's `\r` belongs to no comment
   const blob = decodeBase64Strict(text.slice(j, k), 'base64 key data');
