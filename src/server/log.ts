@@ -73,11 +73,19 @@ export class Logger {
   }
 }
 
+/** After authentication a connection may log {@link POST_AUTH_BURST} lines at once, then {@link POST_AUTH_RATE} a second. */
+export const POST_AUTH_BURST = 2000;
+export const POST_AUTH_RATE = 200;
+
 /**
- * A connection's view of the log: before authentication at most `budget` lines, then one `log-limit`
- * line and silence (events listed in `always`, e.g. `disconnect`, `cut`, still pass and carry the count
- * of suppressed lines). sshd bounds the same flood by MaxAuthTries; sshkit also answers unlimited
- * key-only queries, so the log needs its own bound.
+ * A connection's view of the log. Before authentication at most `budget` lines, then one `log-limit`
+ * line and silence: sshd bounds the same flood by MaxAuthTries; sshkit also answers unlimited key-only
+ * queries, so the log needs its own bound. After authentication a token bucket ({@link POST_AUTH_BURST}
+ * lines, refilled at {@link POST_AUTH_RATE} a second): a session's lines, an SFTP upload's file lines
+ * are all there, but an authenticated client looping on refused requests or empty channels cannot fill
+ * the disk — past the bucket one `log-limit` line, and the next line that passes carries
+ * `suppressed=N`, the count since the last one written. Events listed in `always` (`disconnect`, `cut`,
+ * `conn-error`) always pass and carry the total of lines suppressed. Taps see every event.
  */
 export class ConnLog extends Logger {
   private used = 0;
@@ -85,19 +93,25 @@ export class ConnLog extends Logger {
   suppressed = 0;
   private open = false;
   private authFrom = 0;
+  private tokens = POST_AUTH_BURST;
+  private refilled = 0;
+  /** Lines left out since the last line this connection wrote (after authentication). */
+  private gap = 0;
 
   constructor(
     private readonly base: Logger,
     private readonly conn: number,
     private readonly budget: number,
     private readonly always: ReadonlySet<string> = new Set(['disconnect', 'cut', 'conn-error']),
+    private readonly now: () => number = () => performance.now(),
   ) {
     super(base.format, () => undefined);
   }
 
-  /** After authentication the budget no longer applies (sessions are logged in full). */
+  /** After authentication the pre-auth budget gives way to the token bucket (see the class comment). */
   authenticated(): void {
     this.open = true;
+    this.refilled = this.now();
   }
 
   /** An auth request arrived: the next `auth` line carries `ms`, the time the server took to answer it. */
@@ -110,16 +124,33 @@ export class ConnLog extends Logger {
       fields = { ...fields, ms: Math.round((performance.now() - this.authFrom) * 10) / 10 };
       this.authFrom = 0;
     }
-    if (this.open || this.always.has(event)) {
-      this.base.event(event, this.suppressed && this.always.has(event) ? { ...fields, suppressed: this.suppressed } : fields);
+    if (this.always.has(event)) {
+      this.base.event(event, this.suppressed ? { ...fields, suppressed: this.suppressed } : fields);
       return;
     }
-    if (this.used < this.budget) {
-      this.used++;
+    if (this.open ? this.take() : this.used++ < this.budget) {
+      if (this.gap) fields = { ...fields, suppressed: this.gap };
+      this.gap = 0;
       this.base.event(event, fields);
       return;
     }
     this.base.notify(event, fields);
-    if (this.suppressed++ === 0) this.base.event('log-limit', { conn: this.conn, reason: `more than ${this.budget} lines before authentication; further lines suppressed` });
+    this.suppressed++;
+    if (this.gap++ === 0) {
+      const reason = this.open
+        ? `more than ${POST_AUTH_BURST} lines at once or ${POST_AUTH_RATE} a second after authentication; lines suppressed`
+        : `more than ${this.budget} lines before authentication; further lines suppressed`;
+      this.base.event('log-limit', { conn: this.conn, reason });
+    }
+  }
+
+  /** One token of the post-auth bucket, refilled by the time passed. */
+  private take(): boolean {
+    const t = this.now();
+    this.tokens = Math.min(POST_AUTH_BURST, this.tokens + ((t - this.refilled) / 1000) * POST_AUTH_RATE);
+    this.refilled = t;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
   }
 }
