@@ -12,6 +12,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadPrivateKey, loadSigningKey, plainOpensshKey } from '../src/core/private-key.js';
+import { generateKey, keySpec, type PrivateFormat } from '../src/core/keygen.js';
+import { formatPublicKey } from '../src/core/key.js';
+import { WireReader } from '../src/core/wire.js';
 import { createSigner } from '../src/core/signature.js';
 import { armorSignature, signDigest } from '../src/core/sshsig.js';
 import { createHash } from 'node:crypto';
@@ -150,5 +153,56 @@ describe('files the fast path leaves to loadPrivateKey: the same key or the same
       }),
       fuzzParams(150),
     );
+  });
+});
+
+/** The field lengths of an openssh-key-v1 body (envelope and private section), check integers apart. */
+function layout(text: string): { fields: number[]; check: [number, number]; padding: number[]; lines: number[] } {
+  const lines = text.trim().split('\n').slice(1, -1).map((l) => l.length);
+  const r = new WireReader(body(text).subarray(15));
+  const fields = [r.string().length, r.string().length, r.string().length, r.u32(), r.string().length];
+  const sec = new WireReader(r.string());
+  const check: [number, number] = [sec.u32(), sec.u32()];
+  const rest = sec.rest();
+  const q = new WireReader(rest);
+  const parts: number[] = [];
+  while (q.remaining >= 4 && rest.readUInt32BE(rest.length - q.remaining) <= q.remaining - 4) parts.push(q.string().length);
+  return { fields: [...fields, ...parts], check, padding: [...q.rest()], lines };
+}
+
+describe('writePlainOpensshKey (keygen without a passphrase): what ssh-keygen writes, read by ssh-keygen', () => {
+  const cases: [string, string, string[]][] = [
+    ['ed25519', 'ed25519', KEY_TYPES.ed25519],
+    ['ecdsa', '256', KEY_TYPES.ecdsa256],
+    ['ecdsa', '384', KEY_TYPES.ecdsa384],
+    ['ecdsa', '521', KEY_TYPES.ecdsa521],
+    ['rsa', '2048', KEY_TYPES.rsa2048],
+  ];
+  for (const [kind, bits, args] of cases) {
+    test(`${kind} ${bits}: ssh-keygen -y gives our public key; the layout is ssh-keygen's; the check integers are random`, () => {
+      const name = `gen-${kind}-${bits}`;
+      const g = generateKey(keySpec(kind, kind === 'ed25519' ? undefined : bits), { comment: 'gen@example.com', format: 'openssh' as PrivateFormat });
+      writeFileSync(p(name), g.privateText, { mode: 0o600 });
+      const y = openssh('ssh-keygen', ['-y', '-f', p(name)]);
+      assert.equal(y.status, 0, y.stderr);
+      assert.equal(y.stdout.trim(), formatPublicKey(g.publicKey), 'ssh-keygen -y reads the private key and derives our public key');
+      assert.equal(outcome(() => loadPrivateKey(g.privateText)), `key ${g.publicKey.blob.toString('base64')}`, 'sshpk reads it too');
+      const ours = layout(g.privateText);
+      const theirs = layout(keygen(`${name}-ref`, args, 'gen@example.com'));
+      assert.equal(ours.check[0], ours.check[1], 'equal check integers');
+      assert.notEqual(ours.check[0], layout(generateKey(keySpec(kind, kind === 'ed25519' ? undefined : bits), { comment: 'x' }).privateText).check[0], 'random check integers');
+      assert.deepEqual(ours.padding, ours.padding.map((_, i) => i + 1), 'padding 1, 2, 3 …');
+      assert.ok(ours.lines.slice(0, -1).every((n) => n === 70) && ours.lines.at(-1)! <= 70, 'base64 in lines of 70');
+      if (kind === 'ed25519') assert.deepEqual(ours, { ...theirs, check: ours.check }, 'field by field the layout ssh-keygen writes');
+      else assert.deepEqual(ours.fields.slice(0, 5), theirs.fields.slice(0, 5), 'the same envelope');
+    });
+  }
+  test('control: with a passphrase the key is written by sshpk (bcrypt, aes256-ctr) and ssh-keygen opens it', () => {
+    const g = generateKey(keySpec('ed25519'), { comment: 'enc', passphrase: 'correct horse' });
+    writeFileSync(p('gen-enc'), g.privateText, { mode: 0o600 });
+    assert.match(body(g.privateText).subarray(15, 40).toString('latin1'), /aes256-ctr/);
+    const y = openssh('ssh-keygen', ['-y', '-P', 'correct horse', '-f', p('gen-enc')]);
+    assert.equal(y.status, 0, y.stderr);
+    assert.equal(y.stdout.trim(), formatPublicKey(g.publicKey));
   });
 });
