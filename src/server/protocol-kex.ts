@@ -22,6 +22,7 @@
 import { createRequire } from 'node:module';
 import { WireReader } from '../core/wire.js';
 import { fastHostKeySigning } from './host-key-sign.js';
+import { fastCurve25519 } from './kex-curve25519.js';
 
 const require = createRequire(import.meta.url);
 const MSG_KEXINIT = 20;
@@ -64,9 +65,10 @@ export function guessIsRight(local: { kex: readonly string[]; hostKey: readonly 
  * switch the outbound cipher (completing ssh2's handshake: EXT_INFO goes out now) and hold the new
  * inbound decipher back until the client's NEWKEYS, which ssh2 then routes to `kex.finish`.
  */
+let nullDecipher: (new () => unknown) | undefined;
 function earlyOutboundKeys(proto: any): void {
   const kex = proto._kex;
-  const { NullDecipher } = require('ssh2/lib/protocol/crypto.js');
+  const NullDecipher = (nullDecipher ??= require('ssh2/lib/protocol/crypto.js').NullDecipher as new () => unknown); // once: a require per connection cost ≈ 0.1 ms
   if (!kex || !(proto._decipher instanceof NullDecipher) || typeof kex.finish !== 'function') return;
   const first = kex.finish;
   const wrapper = function (this: any, ...args: unknown[]) {
@@ -111,7 +113,10 @@ function patchRekey(): void {
   const orig = table[MSG_KEXINIT];
   table[MSG_KEXINIT] = (self, payload) => {
     const r = orig(self, payload);
-    if (self._server && r !== Infinity) fixGuess(self, payload);
+    if (self._server && r !== Infinity) {
+      fixGuess(self, payload);
+      fastCurve25519(self._kex);
+    }
     return r; // Infinity (a fatal error) must stop ssh2's parse loop
   };
 }
@@ -161,7 +166,10 @@ export function hardenKex(client: any, hostKeyAlgorithms: readonly string[]): vo
       if (first) {
         seen = true;
         fixGuess(proto, payload);
-        if (proto._server) earlyOutboundKeys(proto);
+        if (proto._server) {
+          fastCurve25519(proto._kex); // the exchange ssh2 just made for the negotiated kex
+          earlyOutboundKeys(proto);
+        }
       }
     }
   };
