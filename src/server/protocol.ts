@@ -17,15 +17,14 @@
  *    `Key mismatch`, Go with `no supported methods remain`, dbclient fell back to SHA-1 and was refused;
  *  - key exchange (protocol-kex.ts): a right first-KEX guess kept (dbclient hung), `ssh-rsa` dropped.
  */
-import { createRequire } from 'node:module';
+import { requireSsh2 } from './ssh2-load.js';
 import { WireReader, WireWriter } from '../core/wire.js';
 import { hardenKex } from './protocol-kex.js';
 
-const require = createRequire(import.meta.url);
 
 /** Algorithms offered (README lists them). Filtered against what this ssh2 build supports. */
 export function algorithmPolicy(): Record<string, string[]> {
-  const c = require('ssh2/lib/protocol/constants.js');
+  const c = requireSsh2('ssh2/lib/protocol/constants.js');
   const only = (want: string[], have: string[]) => want.filter((a) => have.includes(a));
   return {
     kex: only(['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521'], c.SUPPORTED_KEX),
@@ -69,7 +68,7 @@ let patched = false;
 function patchTable(): void {
   if (patched) return;
   patched = true;
-  const table = require('ssh2/lib/protocol/handlers.js') as Array<(self: any, payload: Buffer) => unknown>;
+  const table = requireSsh2('ssh2/lib/protocol/handlers.js') as Array<(self: any, payload: Buffer) => unknown>;
   const orig = table[MSG_USERAUTH_REQUEST];
   // The handler's result is passed on: after a fatal error ssh2 returns Infinity to stop parsing the
   // chunk; dropping it handed the next packet to a destructed protocol (net--server-exception-1).
@@ -109,7 +108,7 @@ let extInfo: { sendPacket(proto: unknown, packet: Buffer): void; body: Buffer } 
 
 function sendExtInfo(proto: any): void {
   extInfo ??= {
-    sendPacket: require('ssh2/lib/protocol/utils.js').sendPacket,
+    sendPacket: requireSsh2('ssh2/lib/protocol/utils.js').sendPacket,
     body: new WireWriter().u8(MSG_EXT_INFO).u32(1).string('server-sig-algs').string(SERVER_SIG_ALGS.join(',')).toBuffer(),
   };
   const { sendPacket, body } = extInfo;
