@@ -121,9 +121,12 @@ function sendExtInfo(proto: any): void {
 /**
  * One write(2) per burst of packets: ssh2 writes each packet on its own, so the replies to one inbound
  * segment (exec: CHANNEL_SUCCESS, DATA, EOF, exit-status, CLOSE) each cost a syscall and often a TCP
- * segment. The socket is corked on the first write of a tick and uncorked on the next microtask
- * checkpoint (process.nextTick: before any I/O, so no added latency); Node then sends the lot with one
- * writev. A login (connect, kex, publickey, exec, close) took 12 write syscalls, now 9 (issue 14).
+ * segment. The socket is corked on the first write and uncorked in the check phase of the same
+ * event-loop turn (setImmediate: after this turn's I/O callbacks and every promise they started, before
+ * the loop waits for I/O again); Node then sends the lot with one writev. With process.nextTick the
+ * exec reply went out in two writes (CHANNEL_SUCCESS, sent in ssh2's event, flushed before the
+ * session pipeline's promises wrote the output, EOF, exit-status and CLOSE). A login (connect, kex,
+ * publickey, exec, close) took 12 write syscalls, then 10, now 9 (issue 14).
  */
 function coalesceWrites(sock: any): void {
   if (!sock || typeof sock.cork !== 'function' || typeof sock.write !== 'function') return;
@@ -137,7 +140,7 @@ function coalesceWrites(sock: any): void {
     if (!corked) {
       corked = true;
       sock.cork();
-      process.nextTick(flush);
+      setImmediate(flush);
     }
     return write.apply(this, args);
   };
