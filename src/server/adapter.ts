@@ -88,7 +88,8 @@ export interface SshEngine {
  * socket) to its hooks; null ends it.
  */
 export function createSshEngine(hostKeys: string[], connect: (socket: Socket, link: ConnectionLink) => ConnectionHooks | null, onError: (err: Error) => void): SshEngine {
-  const { Server } = requireSsh2<typeof import('ssh2')>('ssh2');
+  // lib/server.js, not the package index: the index also loads the client and its HTTP(S) agents (http, https, tls: ≈ 1.5 MiB)
+  const Server = requireSsh2<typeof import('ssh2').Server>('ssh2/lib/server.js');
   const ssh = new Server({ hostKeys, algorithms: algorithmPolicy(), ident: 'sshkit' });
   ssh.on('connection', (client, info) => {
     const link: ConnectionLink = { end: () => client.end(), noMoreAuth: () => disconnectNoMoreAuth(client) };

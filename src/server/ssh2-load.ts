@@ -20,8 +20,11 @@ const require = createRequire(import.meta.url);
 export const POOLED_MAX = 256;
 const POOL_SIZE = 4096;
 
-/** The ssh2 modules that take `randomFillSync` at load: packet padding, KEXINIT cookie, the client's X11 cookie. */
-const USERS = ['ssh2/lib/protocol/crypto.js', 'ssh2/lib/protocol/kex.js', 'ssh2/lib/client.js'];
+/**
+ * The ssh2 modules of the server that take `randomFillSync` at load: packet padding, KEXINIT cookie
+ * (lib/client.js, loaded only by the package index, takes it for X11 cookies and keeps Node's).
+ */
+const USERS = ['ssh2/lib/protocol/crypto.js', 'ssh2/lib/protocol/kex.js'];
 
 /**
  * A `randomFillSync(buf, offset, size)` that serves requests of ≤ {@link POOLED_MAX} bytes from a pool
