@@ -7,11 +7,11 @@
  * this file installs them. Every callback into sshkit runs guarded: a throw ends that connection
  * (hooks.fail), never the process.
  */
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { AuthContext, AuthenticationType, Connection, Session as Ssh2Session, ServerChannel } from 'ssh2';
 import type { PtySize } from './exec-os.js';
 import { serializeAuth } from './auth-queue.js';
+import { requireSsh2 } from './ssh2-load.js';
 import { answerLate, guardIncomingWindow, limitReadAhead, OutputGate, socketOfChannel } from './channel-flow.js';
 import { guardSession } from './conn-guard.js';
 import { KNOWN_METHODS, algorithmPolicy, disconnectNoMoreAuth, hardenConnection, rawPublicKey, socketOf } from './protocol.js';
@@ -88,7 +88,8 @@ export interface SshEngine {
  * socket) to its hooks; null ends it.
  */
 export function createSshEngine(hostKeys: string[], connect: (socket: Socket, link: ConnectionLink) => ConnectionHooks | null, onError: (err: Error) => void): SshEngine {
-  const { Server } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
+  // lib/server.js, not the package index: the index also loads the client and its HTTP(S) agents (http, https, tls: ≈ 1.5 MiB)
+  const Server = requireSsh2<typeof import('ssh2').Server>('ssh2/lib/server.js');
   const ssh = new Server({ hostKeys, algorithms: algorithmPolicy(), ident: 'sshkit' });
   ssh.on('connection', (client, info) => {
     const link: ConnectionLink = { end: () => client.end(), noMoreAuth: () => disconnectNoMoreAuth(client) };

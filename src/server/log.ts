@@ -27,7 +27,11 @@ function cut(v: string): string {
   return v.length > MAX_VALUE ? v.slice(0, MAX_VALUE) + '...' : v;
 }
 
+/** Printable ASCII without blank, `"`, `=` or `\`: strvis leaves it as it is and it needs no quotes. */
+const PLAIN = /^[!#-<>-[\]-~]+$/;
+
 function quote(v: string): string {
+  if (PLAIN.test(v)) return v; // most values (ids, fingerprints, names): ≈ 1 µs each saved (issue 14)
   const e = strvis(v, '"');
   return /^[^\s"=]+$/.test(e) ? e : `"${e}"`;
 }

@@ -19,11 +19,11 @@
  *  - SHA-1 host-key signatures: ssh2's Server adds `ssh-rsa` after rsa-sha2-* for an RSA host key even
  *    when the configured list leaves it out; sshkit's KEXINIT lists only the algorithms of its policy.
  */
-import { createRequire } from 'node:module';
+import { requireSsh2 } from './ssh2-load.js';
 import { WireReader } from '../core/wire.js';
 import { fastHostKeySigning } from './host-key-sign.js';
+import { fastCurve25519 } from './kex-curve25519.js';
 
-const require = createRequire(import.meta.url);
 const MSG_KEXINIT = 20;
 /** SSH_MSG_KEXDH_INIT / SSH_MSG_KEX_ECDH_INIT (RFC 4253 §8, RFC 5656 §7.1): the server's reply follows. */
 const MSG_KEX_ECDH_INIT = 30;
@@ -64,9 +64,10 @@ export function guessIsRight(local: { kex: readonly string[]; hostKey: readonly 
  * switch the outbound cipher (completing ssh2's handshake: EXT_INFO goes out now) and hold the new
  * inbound decipher back until the client's NEWKEYS, which ssh2 then routes to `kex.finish`.
  */
+let nullDecipher: (new () => unknown) | undefined;
 function earlyOutboundKeys(proto: any): void {
   const kex = proto._kex;
-  const { NullDecipher } = require('ssh2/lib/protocol/crypto.js');
+  const NullDecipher = (nullDecipher ??= requireSsh2('ssh2/lib/protocol/crypto.js').NullDecipher as new () => unknown); // once: a require per connection cost ≈ 0.1 ms
   if (!kex || !(proto._decipher instanceof NullDecipher) || typeof kex.finish !== 'function') return;
   const first = kex.finish;
   const wrapper = function (this: any, ...args: unknown[]) {
@@ -107,11 +108,14 @@ let tablePatched = false;
 function patchRekey(): void {
   if (tablePatched) return;
   tablePatched = true;
-  const table = require('ssh2/lib/protocol/handlers.js') as Array<(self: any, payload: Buffer) => unknown>;
+  const table = requireSsh2('ssh2/lib/protocol/handlers.js') as Array<(self: any, payload: Buffer) => unknown>;
   const orig = table[MSG_KEXINIT];
   table[MSG_KEXINIT] = (self, payload) => {
     const r = orig(self, payload);
-    if (self._server && r !== Infinity) fixGuess(self, payload);
+    if (self._server && r !== Infinity) {
+      fixGuess(self, payload);
+      fastCurve25519(self._kex);
+    }
     return r; // Infinity (a fatal error) must stop ssh2's parse loop
   };
 }
@@ -121,7 +125,7 @@ const offers = new WeakMap<object, object>();
 function filteredOffer(offer: any, allowed: readonly string[]): any {
   let out = offers.get(offer);
   if (!out) {
-    const { KexInit } = require('ssh2/lib/protocol/kex.js');
+    const { KexInit } = requireSsh2('ssh2/lib/protocol/kex.js');
     const l = offer.lists;
     const names = (e: { array: string[] }) => e.array.slice();
     out = new KexInit({
@@ -161,7 +165,10 @@ export function hardenKex(client: any, hostKeyAlgorithms: readonly string[]): vo
       if (first) {
         seen = true;
         fixGuess(proto, payload);
-        if (proto._server) earlyOutboundKeys(proto);
+        if (proto._server) {
+          fastCurve25519(proto._kex); // the exchange ssh2 just made for the negotiated kex
+          earlyOutboundKeys(proto);
+        }
       }
     }
   };

@@ -17,15 +17,14 @@
  *    `Key mismatch`, Go with `no supported methods remain`, dbclient fell back to SHA-1 and was refused;
  *  - key exchange (protocol-kex.ts): a right first-KEX guess kept (dbclient hung), `ssh-rsa` dropped.
  */
-import { createRequire } from 'node:module';
+import { requireSsh2 } from './ssh2-load.js';
 import { WireReader, WireWriter } from '../core/wire.js';
 import { hardenKex } from './protocol-kex.js';
 
-const require = createRequire(import.meta.url);
 
 /** Algorithms offered (README lists them). Filtered against what this ssh2 build supports. */
 export function algorithmPolicy(): Record<string, string[]> {
-  const c = require('ssh2/lib/protocol/constants.js');
+  const c = requireSsh2('ssh2/lib/protocol/constants.js');
   const only = (want: string[], have: string[]) => want.filter((a) => have.includes(a));
   return {
     kex: only(['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521'], c.SUPPORTED_KEX),
@@ -69,7 +68,7 @@ let patched = false;
 function patchTable(): void {
   if (patched) return;
   patched = true;
-  const table = require('ssh2/lib/protocol/handlers.js') as Array<(self: any, payload: Buffer) => unknown>;
+  const table = requireSsh2('ssh2/lib/protocol/handlers.js') as Array<(self: any, payload: Buffer) => unknown>;
   const orig = table[MSG_USERAUTH_REQUEST];
   // The handler's result is passed on: after a fatal error ssh2 returns Infinity to stop parsing the
   // chunk; dropping it handed the next packet to a destructed protocol (net--server-exception-1).
@@ -104,9 +103,15 @@ export interface ProtocolHooks {
   onViolation(reason: string): void;
 }
 
+/** ssh2's packet sender and the EXT_INFO payload, made once: a `require` per connection cost ≈ 0.1 ms of CPU (module resolution, issue 14). */
+let extInfo: { sendPacket(proto: unknown, packet: Buffer): void; body: Buffer } | undefined;
+
 function sendExtInfo(proto: any): void {
-  const { sendPacket } = require('ssh2/lib/protocol/utils.js');
-  const body = new WireWriter().u8(MSG_EXT_INFO).u32(1).string('server-sig-algs').string(SERVER_SIG_ALGS.join(',')).toBuffer();
+  extInfo ??= {
+    sendPacket: requireSsh2('ssh2/lib/protocol/utils.js').sendPacket,
+    body: new WireWriter().u8(MSG_EXT_INFO).u32(1).string('server-sig-algs').string(SERVER_SIG_ALGS.join(',')).toBuffer(),
+  };
+  const { sendPacket, body } = extInfo;
   const p = proto._packetRW.write.allocStart;
   const packet = proto._packetRW.write.alloc(body.length);
   packet.set(body, p);
@@ -116,9 +121,12 @@ function sendExtInfo(proto: any): void {
 /**
  * One write(2) per burst of packets: ssh2 writes each packet on its own, so the replies to one inbound
  * segment (exec: CHANNEL_SUCCESS, DATA, EOF, exit-status, CLOSE) each cost a syscall and often a TCP
- * segment. The socket is corked on the first write of a tick and uncorked on the next microtask
- * checkpoint (process.nextTick: before any I/O, so no added latency); Node then sends the lot with one
- * writev. A login (connect, kex, publickey, exec, close) took 12 write syscalls, now 9 (issue 14).
+ * segment. The socket is corked on the first write and uncorked in the check phase of the same
+ * event-loop turn (setImmediate: after this turn's I/O callbacks and every promise they started, before
+ * the loop waits for I/O again); Node then sends the lot with one writev. With process.nextTick the
+ * exec reply went out in two writes (CHANNEL_SUCCESS, sent in ssh2's event, flushed before the
+ * session pipeline's promises wrote the output, EOF, exit-status and CLOSE). A login (connect, kex,
+ * publickey, exec, close) took 12 write syscalls, then 10, now 9 (issue 14).
  */
 function coalesceWrites(sock: any): void {
   if (!sock || typeof sock.cork !== 'function' || typeof sock.write !== 'function') return;
@@ -132,7 +140,7 @@ function coalesceWrites(sock: any): void {
     if (!corked) {
       corked = true;
       sock.cork();
-      process.nextTick(flush);
+      setImmediate(flush);
     }
     return write.apply(this, args);
   };
