@@ -114,6 +114,7 @@ function __sshkitRequire(rel) {
     return bundled ? bundled() : get()(id);
   };
   r.resolve = (id, options) => get().resolve(id, options);
+  Object.defineProperty(r, 'cache', { get: () => get().cache }); // Node's one module cache (server/ssh2-load.ts reads it)
   return r;
 }`;
 

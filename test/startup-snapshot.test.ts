@@ -9,10 +9,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ROOT, openssh, tempDir, testEnv, type RunResult } from './helpers.js';
+import { ROOT, openssh, runAsync, tempDir, testEnv, type RunResult } from './helpers.js';
 
 const COMMANDS = ['completion', 'keygen', 'fingerprint', 'sign', 'verify-signature', 'find-principals', 'serve', 'passwd', 'exec', 'certify', 'inspect', 'krl', 'audit', 'passphrase', 'comment', 'known-hosts', 'export', 'import'];
 /** Every command's --help, the root's, completions and usage errors of each kind. */
@@ -154,6 +154,36 @@ describe('startup snapshot (bin/sshkit run as a program)', () => {
       const bad = direct(via, verify, {}, 'other data\n');
       assert.equal(bad.status, 255, 'control: other data is refused, as ssh-keygen does');
       assert.deepEqual(same(bad), same(openssh('ssh-keygen', verify, { input: 'other data\n' })));
+    }
+  });
+
+  it('serve and exec run from the snapshot too: OpenSSH ssh and sshkit exec log in to sshkit serve', async () => {
+    const bin = join(pkg, 'bin', 'sshkit');
+    const key = join(t.dir, 'serve_ed25519');
+    assert.equal(openssh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]).status, 0);
+    writeFileSync(join(t.dir, 'serve_ak'), readFileSync(`${key}.pub`));
+    writeFileSync(log, '');
+    const srv = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', '0', '--authorized', join(t.dir, 'serve_ak')], { env: env({ XDG_CONFIG_HOME: join(t.dir, 'serve-cfg') }) });
+    try {
+      let err = '';
+      const port = await new Promise<string>((ok, fail) => {
+        srv.stderr.setEncoding('utf8').on('data', (d: string) => {
+          err += d;
+          const m = / listening .*port=(\d+)/.exec(err);
+          if (m) ok(m[1]);
+        });
+        srv.on('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
+      });
+      assert.match(readFileSync(log, 'utf8'), /^--snapshot-blob \S+sshkit\.blob \S+bin\/sshkit serve /, 'serve started from the snapshot');
+      const opts = ['-p', port, '-i', key, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
+      const ssh = await runAsync('ssh', [...opts, 'alice@127.0.0.1', 'echo', 'through-ssh']);
+      assert.equal(ssh.stdout, 'through-ssh\n', ssh.stderr);
+      writeFileSync(log, '');
+      const ex = await runAsync(bin, ['exec', '-p', port, '-i', key, '-o', 'StrictHostKeyChecking=accept-new', '--known-hosts', join(t.dir, 'serve_kh'), 'alice@127.0.0.1', '--', 'echo', 'through-exec'], { env: { PATH: `${wrap}:${process.env.PATH}`, NODE_LOG: log } });
+      assert.equal(ex.stdout, 'through-exec\n', ex.stderr);
+      assert.match(readFileSync(log, 'utf8'), /--snapshot-blob \S+ \S+bin\/sshkit exec /, 'exec ran from the snapshot');
+    } finally {
+      srv.kill();
     }
   });
 
