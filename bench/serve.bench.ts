@@ -18,7 +18,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, keygen, ROOT, SSHKIT } from './util.js';
+import { freePort, keygen, median, ROOT, SSHKIT } from './util.js';
+import { login as sshLogin, waitPort } from './ssh-login.js';
 import { WireWriter } from '../src/core/wire.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -26,24 +27,11 @@ const IDLE = Number(process.env.BENCH_IDLE ?? 500);
 const BIG = Number(process.env.BENCH_KEYS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONCH = join(ROOT, 'test', 'peers', 'conch-bench.py');
-const { Client } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
 const dir = mkdtempSync(join(tmpdir(), 'sshkit-bench-serve-'));
 const children: ChildProcess[] = [];
 const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: dir };
 delete env.NODE_EXTRA_CA_CERTS;
 
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = require('node:net').connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port} never opened`);
-}
 const require = createRequire(import.meta.url);
 
 interface Srv {
@@ -127,13 +115,6 @@ async function sessionsGone(pids: readonly number[]): Promise<void> {
   }
 }
 
-/** The median; of an even count the mean of the middle two (util.median takes the upper one: of 2 rounds, the worse). */
-function mid(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 function stopAndWait(srv: Srv): Promise<void> {
   const c = children.find((ch) => ch.pid === srv.pid);
   if (!c || c.exitCode !== null) return Promise.resolve();
@@ -151,30 +132,8 @@ const user = (() => {
   }
 })();
 
-/** One login: connect, auth, exec `echo ok`, close. Resolves with the latency in ms. */
-function login(port: number, privateKey: Buffer, keep = false): Promise<{ ms: number; conn: any }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const conn = new Client();
-    conn.on('ready', () => {
-      // kept: an idle session, a shell channel open without a pty (sshd starts a shell for it)
-      if (keep) return conn.shell(false, (err) => (err ? reject(err) : resolve({ ms: performance.now() - t0, conn })));
-      conn.exec('echo ok', (err, stream) => {
-        if (err) return reject(err);
-        let out = '';
-        stream.on('data', (d: Buffer) => (out += d));
-        stream.on('close', () => {
-          conn.end();
-          if (out.trim() !== 'ok') return reject(new Error(`unexpected output ${JSON.stringify(out)}`));
-          resolve({ ms: performance.now() - t0, conn });
-        });
-      });
-    });
-    conn.on('error', reject);
-    conn.connect({ host: '127.0.0.1', port, username: user, privateKey, hostVerifier: () => true, readyTimeout: 60_000 } as any);
-    (conn as any)._sock?.setNoDelay?.(true);
-  });
-}
+/** One login as the bench's user (ssh-login.ts): connect, auth, exec `echo ok` (or keep a shell open), close. */
+const login = (port: number, privateKey: Buffer, keep = false) => sshLogin(port, privateKey, user, keep);
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -246,7 +205,7 @@ async function interleaved(srvs: Srv[], key: Buffer, conc: number): Promise<Rate
   const runs: Rate[][] = srvs.map(() => []);
   for (let r = 0; r < ROUNDS; r++) for (let i = 0; i < srvs.length; i++) runs[i].push(await loginRate(srvs[i].port, key, conc));
   return runs.map((rs) => {
-    const pick = (k: keyof Rate) => mid(rs.map((x) => x[k]));
+    const pick = (k: keyof Rate) => median(rs.map((x) => x[k]));
     return { rate: pick('rate'), p50: pick('p50'), p99: pick('p99'), n: rs.reduce((t, x) => t + x.n, 0), cpu: pick('cpu') };
   });
 }
@@ -321,7 +280,7 @@ async function main(): Promise<void> {
       else conch = got.srv;
     }
   }
-  const [fa, fc] = [mid(firsts.sshkit), mid(firsts.conch)];
+  const [fa, fc] = [median(firsts.sshkit), median(firsts.conch)];
   const each = (xs: number[]) => xs.map((x) => f(x, 0)).join(', ');
   process.stdout.write(
     `  first login after start (port open → login done, the start-up parse included): sshkit ${f(fa)} ms (${each(firsts.sshkit)}) | conch ${f(fc)} ms (${each(firsts.conch)}) | ratio ${f(fa / fc, 2)}x${fa <= 300 ? '' : ' (goal ≤ 300 ms)'}\n`,

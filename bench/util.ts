@@ -12,7 +12,8 @@ export const SSHKIT = join(ROOT, 'bin', 'sshkit');
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; // an even count: the mean of the middle two
 }
 
 /** Runs a command `rounds` times and returns the median wall time in ms (fails loudly on non-zero exit). */
