@@ -217,13 +217,18 @@ function rateLine(conc: number, a: Rate, c: Rate, s: Rate): string {
   );
 }
 
-/** Port open → first login done, on a fresh server over the big file (its start-up parse included). */
-async function firstLogin(start: Starter, ak: string, hk: string, key: Buffer): Promise<{ ms: number; srv: Srv }> {
+/**
+ * A fresh server over the big file: port open → first login done (`ms`; sshkit parses after it opens its
+ * port, Conch before), and process start → first login done (`whole`: each one's start and parse included).
+ */
+async function firstLogin(start: Starter, ak: string, hk: string, key: Buffer): Promise<{ ms: number; whole: number; srv: Srv }> {
+  const spawned = performance.now();
   const srv = await start(ak, hk);
   await waitPort(srv.port);
   const t0 = performance.now();
   await login(srv.port, key);
-  return { ms: performance.now() - t0, srv };
+  const done = performance.now();
+  return { ms: done - t0, whole: done - spawned, srv };
 }
 
 async function main(): Promise<void> {
@@ -271,10 +276,12 @@ async function main(): Promise<void> {
   bigAuthorized(big, readFileSync(ck + '.pub', 'utf8'));
   process.stdout.write(`\n${BIG} keys in authorized_keys (client key last)\n`);
   const firsts: { sshkit: number[]; conch: number[] } = { sshkit: [], conch: [] };
+  const wholes: { sshkit: number[]; conch: number[] } = { sshkit: [], conch: [] };
   for (let r = 0; r < ROUNDS; r++) {
     for (const [name, start] of [['sshkit', startSshkit], ['conch', startConch]] as const) {
       const got = await firstLogin(start, big, hk, key);
       firsts[name].push(got.ms);
+      wholes[name].push(got.whole);
       if (r < ROUNDS - 1) await stopAndWait(got.srv);
       else if (name === 'sshkit') ours = got.srv;
       else conch = got.srv;
@@ -283,8 +290,10 @@ async function main(): Promise<void> {
   const [fa, fc] = [median(firsts.sshkit), median(firsts.conch)];
   const each = (xs: number[]) => xs.map((x) => f(x, 0)).join(', ');
   process.stdout.write(
-    `  first login after start (port open → login done, the start-up parse included): sshkit ${f(fa)} ms (${each(firsts.sshkit)}) | conch ${f(fc)} ms (${each(firsts.conch)}) | ratio ${f(fa / fc, 2)}x${fa <= 300 ? '' : ' (goal ≤ 300 ms)'}\n`,
+    `  first login after start (port open → login done; sshkit parses after its port opens, Conch before): sshkit ${f(fa)} ms (${each(firsts.sshkit)}) | conch ${f(fc)} ms (${each(firsts.conch)}) | ratio ${f(fa / fc, 2)}x${fa <= 300 ? '' : ' (goal ≤ 300 ms)'}\n`,
   );
+  const [wa, wc] = [median(wholes.sshkit), median(wholes.conch)];
+  process.stdout.write(`  process start → first login done (each one's start-up and parse): sshkit ${f(wa)} ms (${each(wholes.sshkit)}) | conch ${f(wc)} ms (${each(wholes.conch)}) | ratio ${f(wa / wc, 2)}x\n`);
   ref = await startSshd(big, hk);
   await login(ref.port, key);
   for (const conc of [1, 8]) {
