@@ -8,7 +8,8 @@
  *  - the same with 100,000 keys in authorized_keys (the client's key last: sshd's worst case);
  *  - first login after start with 100,000 keys (port open → first login done: the parse at start
  *    included), and the server's RSS and peak RSS (VmHWM) with them loaded, after the logins;
- *  - server RSS with N idle authenticated sessions, a shell channel open on each (default 500; BENCH_IDLE).
+ *  - server RSS with N idle authenticated sessions, a shell channel open on each (default 500; BENCH_IDLE),
+ *    last, on fresh servers: sshd's N session processes load the machine for a while after they end.
  * sshd runs `echo ok` through a shell (a fork per login, its nature); sshkit and Conch answer in process.
  * Each phase is time-boxed (BENCH_SECONDS, default 4 s) so the whole benchmark stays near four minutes.
  */
@@ -261,16 +262,7 @@ async function main(): Promise<void> {
     process.stdout.write(rateLine(conc, a, c, b));
   }
 
-  process.stdout.write(`\nserver RSS with ${IDLE} idle authenticated sessions, shell channel open (sshd: all its processes)\n`);
-  const ra = await idleRss(ours, key);
-  const rc = await idleRss(conch, key);
-  const rb = await idleRss(ref, key);
-  process.stdout.write(
-    `  sshkit ${f(ra.before)} → ${f(ra.after)} MiB (${ra.opened} open) | conch ${f(rc.before)} → ${f(rc.after)} MiB (${rc.opened} open) | sshd ${f(rb.before)} → ${f(rb.after)} MiB (${rb.opened} open) | ratio vs sshd ${f(ra.after / rb.after, 2)}x\n`,
-  );
-  const sshdSessions = descendants(ref.pid);
   for (const s of [ours, conch, ref]) await stopAndWait(s);
-  await sessionsGone(sshdSessions); // sshd's 500 session processes: their exit must not load the next phase
 
   const big = join(dir, 'ak_big');
   bigAuthorized(big, readFileSync(ck + '.pub', 'utf8'));
@@ -310,6 +302,21 @@ async function main(): Promise<void> {
     `  server RSS with ${BIG} keys loaded, after the logins: sshkit ${f(ma.rss)} MiB (peak ${f(ma.peak)}${ma.peak <= 80 ? '' : ', goal ≤ 80'}) | conch ${f(mc.rss)} MiB (peak ${f(mc.peak)}) | ratio ${f(ma.peak / mc.peak, 2)}x peak | sshd ${f(treeRssMiB(ref.pid))} MiB (re-reads the file per login)\n`,
   );
   for (const s of [ours, conch, ref]) await stopAndWait(s);
+
+  // last: the idle sessions (sshd's are 500 processes) load the machine for a while after they end
+  ours = await startSshkit(small, hk);
+  conch = await startConch(small, hk);
+  ref = await startSshd(small, hk);
+  process.stdout.write(`\nserver RSS with ${IDLE} idle authenticated sessions, shell channel open (sshd: all its processes)\n`);
+  const ra = await idleRss(ours, key);
+  const rc = await idleRss(conch, key);
+  const rb = await idleRss(ref, key);
+  process.stdout.write(
+    `  sshkit ${f(ra.before)} → ${f(ra.after)} MiB (${ra.opened} open) | conch ${f(rc.before)} → ${f(rc.after)} MiB (${rc.opened} open) | sshd ${f(rb.before)} → ${f(rb.after)} MiB (${rb.opened} open) | ratio vs sshd ${f(ra.after / rb.after, 2)}x\n`,
+  );
+  const sshdSessions = descendants(ref.pid);
+  for (const s of [ours, conch, ref]) await stopAndWait(s);
+  await sessionsGone(sshdSessions);
 }
 
 main()
