@@ -99,18 +99,19 @@ function unprotected(path: string, st: Stats): string | null {
 
 /**
  * The key file's text, read from the descriptor whose mode was checked (no swap between the two).
- * Like ssh (authfile.c sshkey_load_file), a pipe is accepted too (`-i <(vault read …)`): it is then
- * read blocking until its writer closes it, the non-blocking descriptor held open meanwhile so a
- * named FIFO's writer never finds the pipe without a reader.
+ * Like ssh (authfile.c sshkey_load_file), a pipe is accepted too (`-i <(vault read …)`): the open waits
+ * for a named FIFO's writer, as ssh's does, and the same descriptor is read until the writer closes it.
+ * (Opening it a second time to read lost a writer that had written and closed in between: that open
+ * then waited for another writer for ever — seen once in a CI run of test/exec-hostile.test.ts.)
  */
 function readKeyFile(path: string): string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = openSync(path, constants.O_RDONLY);
   try {
     const st = fstatSync(fd);
     if (!st.isFile() && !st.isFIFO()) throw execError(`${path}: cannot read the identity file: not a regular file`);
     const refusal = unprotected(path, st);
     if (refusal) throw execError(refusal);
-    return st.isFile() ? readFileSync(fd, 'utf8') : readFileSync(path, 'utf8');
+    return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
   }
