@@ -120,16 +120,18 @@ export function generateKey(spec: KeySpec, opts: GenerateOptions): GeneratedKey 
   const { pass, format } = checkGenerateOptions(spec, opts);
   const priv = newKeyObject(spec);
   let privateText: string;
-  let blob = sshPublicBlob(priv);
+  let blob: Buffer;
   if (format === 'openssh' && !pass) {
     // without a passphrase the format is written here (openssh-key.ts), not by sshpk: ≈ 40 ms less
     ({ text: privateText, publicBlob: blob } = writePlainOpensshKey(priv, opts.comment));
   } else if (format === 'openssh') {
+    blob = sshPublicBlob(priv);
     const key = sshpk().parsePrivateKey(priv.export({ type: 'pkcs8', format: 'pem' }) as string, 'pkcs8');
     key.comment = opts.comment;
     privateText = key.toBuffer('openssh', { passphrase: pass as any, cipher: 'aes256-ctr' }).toString('utf8');
     if (!Buffer.from(key.toPublic().toBuffer('rfc4253')).equals(blob)) throw new Error('sshpk and Node disagree on the public key');
   } else {
+    blob = sshPublicBlob(priv);
     const type = format === 'pkcs8' ? 'pkcs8' : spec.kind === 'rsa' ? 'pkcs1' : 'sec1';
     privateText = (
       pass

@@ -21,7 +21,6 @@ import { requireSsh2 } from './ssh2-load.js';
 import { WireReader, WireWriter } from '../core/wire.js';
 import { hardenKex } from './protocol-kex.js';
 
-
 /** Algorithms offered (README lists them). Filtered against what this ssh2 build supports. */
 export function algorithmPolicy(): Record<string, string[]> {
   const c = requireSsh2('ssh2/lib/protocol/constants.js');
