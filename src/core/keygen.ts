@@ -5,7 +5,7 @@
  * crypto writes the PEM / PKCS#8 forms exactly as ssh-keygen -m PEM / -m PKCS8 does (OpenSSL-encrypted
  * PEM and PBES2 with AES-128-CBC). Like ssh-keygen, ed25519 keys are always written in OpenSSH format.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { writeFilesAtomic, pathExists } from './atomic-write.js';
 import { bad } from './errors.js';
 import { formatPublicKey, inspectBlob, keyFromBlob, type KeyInfo, type PublicKey } from './key.js';
@@ -101,15 +101,28 @@ export function checkGenerateOptions(spec: KeySpec, opts: GenerateOptions): { pa
   return { pass, format };
 }
 
+/**
+ * A new private key. The key comes out of the generator already encoded (PKCS#8 DER) and is imported from
+ * those bytes: Node 20 can deadlock when a key made by generateKeyPairSync is exported later and a GC
+ * collects the generator's job during that export (the job's destructor takes the key's mutex, which the
+ * export holds; seen under serve load, gdb: ExportJWKEdKey → GC → ~KeyGenJob). An imported key has no job.
+ */
 function newKeyObject(spec: KeySpec): KeyObject {
+  const pkcs8 = { type: 'pkcs8', format: 'der' } as const;
+  const spki = { type: 'spki', format: 'der' } as const;
+  let der: Buffer;
   switch (spec.kind) {
     case 'ed25519':
-      return generateKeyPairSync('ed25519').privateKey;
+      der = generateKeyPairSync('ed25519', { privateKeyEncoding: pkcs8, publicKeyEncoding: spki }).privateKey;
+      break;
     case 'ecdsa':
-      return generateKeyPairSync('ec', { namedCurve: EC_CURVES[spec.bits] }).privateKey;
+      der = generateKeyPairSync('ec', { namedCurve: EC_CURVES[spec.bits], privateKeyEncoding: pkcs8, publicKeyEncoding: spki }).privateKey;
+      break;
     case 'rsa':
-      return generateKeyPairSync('rsa', { modulusLength: spec.bits, publicExponent: 0x10001 }).privateKey;
+      der = generateKeyPairSync('rsa', { modulusLength: spec.bits, publicExponent: 0x10001, privateKeyEncoding: pkcs8, publicKeyEncoding: spki }).privateKey;
+      break;
   }
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
 }
 
 /**
