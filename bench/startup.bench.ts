@@ -5,6 +5,8 @@
  *    (bin/sshkit: the startup snapshot when built, see scripts/build-snapshot.mjs) and on the plain path
  *    (`node bin/sshkit`, what runs without a snapshot);
  *  - `sshkit-keygen -Y verify` of the same (what git runs per signed commit), both paths;
+ *  - an empty startup snapshot (its main function does nothing): what any snapshot costs over `node -e 0`,
+ *    before a byte of sshkit's heap is read;
  *  - goal: verify-signature of 1 KiB ≤ Node floor + 25 ms.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,7 +30,11 @@ try {
   spawnSync('ssh-keygen', ['-Y', 'sign', '-f', p('key'), '-n', 'file', p('data')]);
   const v = ['verify-signature', '-f', p('allowed'), '-I', 'bench@example.com', '-n', 'file', '-s', p('data.sig')];
   const node = process.execPath;
+  writeFileSync(p('empty.js'), "require('node:v8').startupSnapshot.setDeserializeMainFunction(() => {});\n");
+  const empty = spawnSync(node, ['--snapshot-blob', p('empty.blob'), '--build-snapshot', p('empty.js')], { cwd: dir });
+  if (empty.status !== 0) throw new Error(`node --build-snapshot of an empty snapshot failed: ${empty.stderr}`);
   const cmds: Timed[] = [
+    { name: 'empty', cmd: node, args: ['--snapshot-blob', p('empty.blob')] },
     { name: 'node', cmd: node, args: ['-e', '0'] },
     { name: 'verify', cmd: SSHKIT, args: v, stdin: p('data') },
     { name: 'verify-plain', cmd: node, args: [SSHKIT, ...v], stdin: p('data') },
@@ -46,6 +52,7 @@ try {
   const floor = m.get('node')!;
   const over = (k: string) => `${(m.get(k)! - floor).toFixed(1)} ms over node -e 0`;
   process.stdout.write(`node -e 0 (floor)                        ${floor.toFixed(1)} ms\n`);
+  process.stdout.write(`an empty startup snapshot                ${m.get('empty')!.toFixed(1)} ms = ${over('empty')}\n`);
   process.stdout.write(`sshkit --version                         ${m.get('version')!.toFixed(1)} ms = ${over('version')}\n`);
   process.stdout.write(`verify-signature 1 KiB (snapshot)        ${m.get('verify')!.toFixed(1)} ms = ${over('verify')}   (goal ≤ 25 ms over)\n`);
   process.stdout.write(`verify-signature 1 KiB (plain path)      ${m.get('verify-plain')!.toFixed(1)} ms = ${over('verify-plain')}\n`);
