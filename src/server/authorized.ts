@@ -247,6 +247,14 @@ export class AuthorizedKeys {
     return n;
   }
 
+  /** Closes the files detached indexes read from (the server's stop); later logins read them again. */
+  async close(): Promise<void> {
+    const open = [...this.cache.values()].flatMap((e) => (e.fh ? [e.fh] : []));
+    this.cache.clear();
+    this.bytes = 0;
+    await Promise.all(open.map((fh) => fh.close().catch(() => undefined)));
+  }
+
   /** Number of keys across the loaded files. */
   keyCount(): number {
     let n = 0;
