@@ -52,11 +52,20 @@ function addLines(index: KeyIndex, buf: Buffer, end: number, base: number, befor
   }
 }
 
+/** Piece and line sizes (defaults PIECE and MAX_LINE; tests make them small to cross many boundaries). */
+export interface PieceSizes {
+  readonly piece?: number;
+  readonly maxLine?: number;
+}
+
 /**
  * Indexes the file open on `fh` (checked by openTrusted: a regular file of `size` bytes, at most `max`)
  * in pieces; the index reads its lines back from `fh`, which the caller must keep open while it is used.
+ * A line of more than `maxLine` bytes (its `\n` aside) is a bad line, skipped unread.
  */
-export async function indexFile(fh: FileHandle, size: number, max: number, path: string): Promise<FileIndex> {
+export async function indexFile(fh: FileHandle, size: number, max: number, path: string, sizes: PieceSizes = {}): Promise<FileIndex> {
+  const maxLine = sizes.maxLine ?? MAX_LINE;
+  const cap = maxLine + 1; // a longest line and its `\n`
   const index = KeyIndex.detached((start, length) => {
     const buf = Buffer.allocUnsafe(length + 1);
     try {
@@ -65,21 +74,21 @@ export async function indexFile(fh: FileHandle, size: number, max: number, path:
       return undefined; // closed (the file was replaced) or unreadable: the line is not trusted
     }
   });
-  let buf = Buffer.allocUnsafe(Math.min(PIECE, Math.max(size, 1)));
+  let buf = Buffer.allocUnsafe(Math.min(sizes.piece ?? PIECE, cap, Math.max(size, 1)));
   let have = 0; // bytes in buf
   let pos = 0; // file offset of buf[0]
   let lines = 0; // lines before buf[0]
   let skipping = false; // inside a line longer than MAX_LINE, up to its `\n`
   for (let eof = false; !eof; ) {
     if (have === buf.length) {
-      // one line fills the buffer: grow it, up to MAX_LINE
-      if (buf.length >= MAX_LINE) {
-        index.errors.push({ line: lines + 1, message: `line longer than ${MAX_LINE} bytes` });
+      // one line fills the buffer: grow it, up to a longest line
+      if (buf.length >= cap) {
+        index.errors.push({ line: lines + 1, message: `line longer than ${maxLine} bytes` });
         skipping = true;
         pos += have;
         have = 0;
       } else {
-        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, MAX_LINE));
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, cap));
         buf.copy(bigger, 0, 0, have);
         buf = bigger;
       }
