@@ -60,7 +60,7 @@ test('a mixed file indexed in pieces finds what ssh-keygen -l lists, with the li
     const text = lines.join('\n') + '\n';
     const file = join(tmp.dir, 'ak');
     writeFileSync(file, text);
-    assert.ok(text.length > 4 * PIECE, 'several pieces');
+    assert.ok(text.length > PIECE, 'more than one piece');
     const { index, done } = await detached(file);
     try {
       const whole = parseAuthorizedKeys(text);

@@ -3,12 +3,15 @@
  * when the file changes, a bad line logged and skipped). Every login opens the file the safe way
  * (safe-read.ts: async, O_NONBLOCK|O_NOFOLLOW, fstat on the descriptor: regular, ≤ 16 MiB, StrictModes)
  * and re-parses it only when (dev, inode, size, mtime, ctime) changed, so 100,000 keys cost one parse,
- * not one per login. Files are indexed by the core KeyIndex (the text plus ≈ 20 bytes a key, looked up
- * by blob hash: PERF.md lessons 2 and 3), in slices that yield to the event loop, so a big file never
- * stalls other logins. The cache is an LRU bounded in files and in the bytes the indexes really hold
- * (text and tables, KeyIndex.bytes), missing files included, so made-up user names cannot
- * grow it. A missing, unreadable or refused file yields an empty index: every key is denied (never fail
- * open), and the reason is logged.
+ * not one per login. Files are indexed by the core KeyIndex (looked up by blob hash: PERF.md lessons 2
+ * and 3), in slices that yield to the event loop, so a big file never stalls other logins: a small file
+ * (< 64 KiB) with its text plus ≈ 20 bytes a key; a big one (authorized-file.ts, issue 14) without its
+ * text, ≈ 26 bytes a key, read in pieces and its descriptor kept open (at most MAX_OPEN_INDEXES files),
+ * its candidate lines read back at each lookup and trusted only while they still carry the indexed key
+ * (else the index is `stale` and the file is indexed again). The cache is an LRU bounded in files and
+ * in the bytes the indexes really hold (text and tables, KeyIndex.bytes), missing files included, so
+ * made-up user names cannot grow it. A missing, unreadable or refused file yields an empty index: every
+ * key is denied (never fail open), and the reason is logged.
  */
 import { lstatSync, realpathSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
