@@ -166,7 +166,11 @@ test('a file rewritten under its index (same size, old mtime put back) never adm
       assert.equal(index.stale, true, 'the index knows its file changed');
       assert.equal(index.lookup(blobOf(lines[victim + 1])).length, 1, 'an unchanged line still works');
       // the next login indexes the file again: the removed key is gone, the new one is in
-      const fresh = await ak.forKey('u', removed);
+      const loads = ak.loads;
+      const all = await Promise.all(Array.from({ length: 8 }, () => ak.forKey('u', removed)));
+      assert.equal(ak.loads, loads + 1, 'eight concurrent logins share one new read');
+      const fresh = all[0];
+      assert.ok(all.every((x) => x === fresh));
       assert.notEqual(fresh, index);
       assert.deepEqual(fresh.lookup(removed), []);
       assert.equal(fresh.lookup(blobOf(replacement)).length, 1, 'control: the rewritten line is admitted');

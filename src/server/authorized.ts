@@ -138,12 +138,13 @@ export class AuthorizedKeys {
   /**
    * The index for `user` to look `keyBlob` up in (KeySource.forKey): forUser's, tried once first, so that
    * a detached index that finds its file changed under it (KeyIndex.stale) is replaced by a fresh one
-   * before the checker uses it. The checker's own lookup reads the lines again.
+   * before the checker uses it (refresh() re-reads a stale file; concurrent logins share that one read).
+   * The checker's own lookup reads the lines again and still trusts only lines that carry the key.
    */
   async forKey(user: string, keyBlob: Buffer): Promise<KeyIndex> {
     const index = await this.forUser(user);
     index.lookup(keyBlob);
-    return index.stale ? this.load(expandPath(this.pattern, user), true) : index;
+    return index.stale ? this.forUser(user) : index;
   }
 
   /** Loads (or reuses) one file; concurrent logins for one path share one read. Never rejects. */
