@@ -82,7 +82,7 @@ export async function indexFile(fh: FileHandle, size: number, max: number, path:
   let have = 0; // bytes in buf
   let pos = 0; // file offset of buf[0]
   let lines = 0; // lines before buf[0]
-  let skipping = false; // inside a line longer than MAX_LINE, up to its `\n`
+  let skipping = false; // inside a line longer than maxLine, up to its `\n`
   for (let eof = false; !eof; ) {
     if (have === buf.length) {
       // one line fills the buffer: grow it, up to a longest line
