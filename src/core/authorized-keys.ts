@@ -7,9 +7,11 @@
 import { parseAbsoluteTime } from './time.js';
 import { ParseError } from './errors.js';
 import { readKeyPrefix, type PublicKey } from './key.js';
-import { eachLine, type LineError } from './lines.js';
+import type { LineError } from './lines.js';
 import { leadingField, parseOptions, type RawOption } from './options.js';
-import { blobHash, ed25519LineHash } from './key-index-hash.js';
+import { KeyIndex } from './authorized-keys-index.js';
+
+export { KeyIndex, type LineReader } from './authorized-keys-index.js';
 
 /** Structured authorized_keys options. Flags follow sshd: `restrict` turns every permission off. */
 export interface KeyOptions {
@@ -135,6 +137,11 @@ function splitLine(line: string, forIndex = false): SplitLine {
   return { optionsField, key: { ...got.key, comment } };
 }
 
+/** The key blob of a line, validated as the index needs it (options checked, no comment kept): KeyIndex's slow path. */
+export function indexedBlob(line: string, lineNo: number): Buffer {
+  return withLine(lineNo, () => splitLine(line, true)).key.blob;
+}
+
 function withLine<T>(lineNo: number, fn: () => T): T {
   try {
     return fn();
@@ -153,115 +160,6 @@ export function parseAuthorizedKeysLine(line: string, lineNo = 0): AuthorizedKey
     const s = splitLine(line);
     return { key: s.key, options: interpretOptions(s.optionsField ? parseOptions(s.optionsField) : []), line: lineNo };
   });
-}
-
-/** The line that starts at `start` in `text`, without its `\n` and one trailing `\r` (as eachLine gives it). */
-function lineAt(text: string, start: number): string {
-  const nl = text.indexOf('\n', start);
-  const line = text.slice(start, nl < 0 ? text.length : nl);
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
-}
-
-/**
- * An authorized_keys file indexed by key blob, compactly (../shared/PERF.md lessons 2 and 3): the file
- * text itself plus, per usable line, three 32-bit numbers (line start, line number, blob hash) and an
- * open-addressed table of entry numbers, ≈ 20 bytes a key beside the text. Every line is validated in
- * full when the file is read (bad lines go to `errors`, as sshd logs them); the lines that list a
- * looked-up key are parsed again on lookup, so options, comments and key objects are never held.
- */
-export class KeyIndex {
-  /** Lines that could not be used, with their numbers. */
-  errors: LineError[] = [];
-  size = 0;
-  private starts = new Uint32Array(16);
-  private lineNos = new Uint32Array(16);
-  private hashes = new Uint32Array(16);
-  private table = new Int32Array(0);
-  private cursor = 0; // offset of line `cursorLine` in the text, for addSlice's line starts
-  private cursorLine = 1;
-
-  constructor(private readonly text = '') {}
-
-  /**
-   * Indexes the lines in text[start, end) (end at a line boundary or the end of the text), whose first
-   * line is line `firstLine + 1`; bad lines are added to `errors` with their numbers.
-   */
-  addSlice(start: number, end: number, firstLine: number): void {
-    const text = this.text;
-    const slice = start === 0 && end === text.length ? text : text.slice(start, end);
-    this.cursor = start;
-    this.cursorLine = firstLine + 1;
-    const errors = eachLine(slice, (line, n) => {
-      const lineNo = n + firstLine;
-      while (this.cursorLine < lineNo) {
-        this.cursor = text.indexOf('\n', this.cursor) + 1;
-        this.cursorLine++;
-      }
-      const fast = ed25519LineHash(text, this.cursor, this.cursor + line.length);
-      this.push(this.cursor, lineNo, fast >= 0 ? fast : blobHash(withLine(lineNo, () => splitLine(line, true)).key.blob));
-    });
-    for (const e of errors) this.errors.push({ line: e.line + firstLine, message: e.message });
-  }
-
-  private push(start: number, lineNo: number, hash: number): void {
-    if (this.size === this.starts.length) {
-      const grow = (a: Uint32Array) => {
-        const b = new Uint32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.starts = grow(this.starts);
-      this.lineNos = grow(this.lineNos);
-      this.hashes = grow(this.hashes);
-    }
-    this.starts[this.size] = start;
-    this.lineNos[this.size] = lineNo;
-    this.hashes[this.size] = hash;
-    this.size++;
-  }
-
-  /** Builds the lookup table once every line is in (linear probing, at most half full). */
-  seal(): this {
-    const n = this.size;
-    this.starts = this.starts.slice(0, n);
-    this.lineNos = this.lineNos.slice(0, n);
-    this.hashes = this.hashes.slice(0, n);
-    let cap = 16;
-    while (cap < n * 2) cap *= 2;
-    const table = new Int32Array(cap);
-    for (let e = 0; e < n; e++) {
-      let slot = this.hashes[e] & (cap - 1);
-      while (table[slot] !== 0) slot = (slot + 1) & (cap - 1);
-      table[slot] = e + 1;
-    }
-    this.table = table;
-    return this;
-  }
-
-  /** Bytes the index holds: its text (two bytes a character past U+00FF, as V8 stores it) and its tables. */
-  get bytes(): number {
-    const perChar = /[^\u0000-\u00ff]/.test(this.text) ? 2 : 1;
-    return this.text.length * perChar + this.table.byteLength + this.starts.byteLength * 3;
-  }
-
-  /** Every line that lists exactly this key blob (several lines may list one key with other options). */
-  lookup(blob: Buffer): AuthorizedKey[] {
-    const table = this.table;
-    if (table.length === 0) return [];
-    const h = blobHash(blob);
-    const found: number[] = [];
-    for (let slot = h & (table.length - 1); table[slot] !== 0; slot = (slot + 1) & (table.length - 1)) {
-      const e = table[slot] - 1;
-      if (this.hashes[e] === h) found.push(e);
-    }
-    const out: AuthorizedKey[] = [];
-    for (const e of found.sort((a, b) => a - b)) {
-      // validated when the file was read: the line parses again, the same way
-      const entry = parseAuthorizedKeysLine(lineAt(this.text, this.starts[e]), this.lineNos[e]);
-      if (entry.key.blob.equals(blob)) out.push(entry);
-    }
-    return out;
-  }
 }
 
 /**

@@ -3,20 +3,25 @@
  * when the file changes, a bad line logged and skipped). Every login opens the file the safe way
  * (safe-read.ts: async, O_NONBLOCK|O_NOFOLLOW, fstat on the descriptor: regular, ≤ 16 MiB, StrictModes)
  * and re-parses it only when (dev, inode, size, mtime, ctime) changed, so 100,000 keys cost one parse,
- * not one per login. Files are indexed by the core KeyIndex (the text plus ≈ 20 bytes a key, looked up
- * by blob hash: PERF.md lessons 2 and 3), in slices that yield to the event loop, so a big file never
- * stalls other logins. The cache is an LRU bounded in files and in the bytes the indexes really hold
- * (text and tables, KeyIndex.bytes), missing files included, so made-up user names cannot
- * grow it. A missing, unreadable or refused file yields an empty index: every key is denied (never fail
- * open), and the reason is logged.
+ * not one per login. Files are indexed by the core KeyIndex (looked up by blob hash: PERF.md lessons 2
+ * and 3), in slices that yield to the event loop, so a big file never stalls other logins: a small file
+ * (< 64 KiB) with its text plus ≈ 20 bytes a key; a big one (authorized-file.ts, issue 14) without its
+ * text, ≈ 26 bytes a key, read in pieces and its descriptor kept open (at most MAX_OPEN_INDEXES files),
+ * its candidate lines read back at each lookup and trusted only while they still carry the indexed key
+ * (else the index is `stale` and the file is indexed again). The cache is an LRU bounded in files and
+ * in the bytes the indexes really hold (text and tables, KeyIndex.bytes), missing files included, so
+ * made-up user names cannot grow it. A missing, unreadable or refused file yields an empty index: every
+ * key is denied (never fail open), and the reason is logged.
  */
 import { lstatSync, realpathSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { KeyIndex } from '../core/authorized-keys.js';
+import { DETACH_MIN, indexFile } from './authorized-file.js';
 import type { Logger } from './log.js';
 import { serverOwner, type Owner } from './safe-path.js';
-import { logLineErrors, readTrusted, Slots } from './safe-read.js';
+import { logLineErrors, openTrusted, readCapped, Slots, type TrustedRead } from './safe-read.js';
 
 /** Most files kept parsed (per-user `%u` files, missing ones included); the least recently used goes first. */
 export const MAX_CACHED_FILES = 1024;
@@ -26,6 +31,10 @@ export const MAX_CACHED_BYTES = 64 << 20;
 export const MAX_PARALLEL_PARSES = 2;
 /** Text parsed between two yields to the event loop (≈ 700 ed25519 lines, a few ms). */
 const SLICE = 64 << 10;
+/** Most big files indexed without their text (authorized-file.ts), each holding its descriptor open. */
+export const MAX_OPEN_INDEXES = 64;
+/** How long a replaced index's descriptor stays open for the logins that fetched it just before. */
+const CLOSE_DELAY_MS = 2000;
 
 interface Cached {
   stamp: string;
@@ -33,6 +42,13 @@ interface Cached {
   bytes: number;
   /** metaStamp() seen unchanged across the last full check that passed; undefined: always check in full. */
   meta?: string;
+  /** The open file a detached index reads its lines from. */
+  fh?: FileHandle;
+}
+
+/** Closes a replaced index's file a little later (a login that fetched the index just before may read it). */
+function closeLater(fh: FileHandle | undefined): void {
+  if (fh) setTimeout(() => void fh.close().catch(() => undefined), CLOSE_DELAY_MS).unref();
 }
 
 /**
@@ -119,6 +135,18 @@ export class AuthorizedKeys {
     return this.load(expandPath(this.pattern, user));
   }
 
+  /**
+   * The index for `user` to look `keyBlob` up in (KeySource.forKey): forUser's, tried once first, so that
+   * a detached index that finds its file changed under it (KeyIndex.stale) is replaced by a fresh one
+   * before the checker uses it (refresh() re-reads a stale file; concurrent logins share that one read).
+   * The checker's own lookup reads the lines again and still trusts only lines that carry the key.
+   */
+  async forKey(user: string, keyBlob: Buffer): Promise<KeyIndex> {
+    const index = await this.forUser(user);
+    index.lookup(keyBlob);
+    return index.stale ? this.forUser(user) : index;
+  }
+
   /** Loads (or reuses) one file; concurrent logins for one path share one read. Never rejects. */
   load(path: string, force = false): Promise<KeyIndex> {
     const running = this.inflight.get(path);
@@ -132,20 +160,51 @@ export class AuthorizedKeys {
 
   private async refresh(path: string, force: boolean): Promise<KeyIndex> {
     const hit = this.cache.get(path);
+    if (hit?.index.stale) force = true; // a detached index found a line changed under it: index again
     const before = metaStamp(path);
     // nothing on the path changed since a full check passed with this very metadata: its verdict stands
     if (!force && hit?.meta !== undefined && before === hit.meta) return this.keep(path, hit).index;
     const known = force ? undefined : hit?.stamp;
-    const r = await readTrusted(path, { owner: this.owner, strictModes: this.strictModes, known, slots: this.slots }, parseInSlices);
+    const r = await this.read(path, known);
     if (r.status === 'missing' || r.status === 'refused') return this.unavailable(path, r.status, r.reason);
     // the metadata the check saw: the same before and after it (a change during the check: check again next time)
     const meta = before !== undefined && metaStamp(path) === before ? before : undefined;
     if (r.status === 'unchanged') return this.keep(path, { ...hit!, meta }).index;
-    const index = r.value;
+    const { index, fh } = r.value;
     this.loads++;
     logLineErrors(this.log, 'authorized-keys-error', path, index.errors);
     this.log.event('authorized-keys', { file: path, keys: index.size, errors: index.errors.length, reload: !!hit });
-    return this.keep(path, { stamp: r.stamp, index, bytes: index.bytes, meta }).index;
+    return this.keep(path, { stamp: r.stamp, index, bytes: index.bytes, meta, fh }).index;
+  }
+
+  /**
+   * Opens and checks the file (safe-read.ts openTrusted) and, unless unchanged, indexes it inside a slot:
+   * a small file read whole, keeping its text; a big one in pieces, keeping its descriptor (authorized-file.ts).
+   */
+  private async read(path: string, known: string | undefined): Promise<TrustedRead<{ index: KeyIndex; fh?: FileHandle }>> {
+    const o = await openTrusted(path, { owner: this.owner, strictModes: this.strictModes, known });
+    if (o.status !== 'open') return o;
+    const { fh, size, max, stamp } = o;
+    let kept = false;
+    try {
+      return await this.slots.run(async () => {
+        if (size < DETACH_MIN) {
+          const data = await readCapped(fh, size, max);
+          if (data.length > max) return { status: 'refused', reason: `${path} is larger than ${max} bytes` };
+          return { status: 'read', stamp, bytes: data.length, value: { index: await parseInSlices(data.toString('utf8')) } };
+        }
+        const got = await indexFile(fh, size, max, path);
+        if ('refused' in got) return { status: 'refused', reason: got.refused };
+        kept = true;
+        return { status: 'read', stamp, bytes: size, value: { index: got.index, fh } };
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string') throw err; // the parser's own: logged by load() as `cannot parse`
+      return { status: 'missing', reason: code };
+    } finally {
+      if (!kept) await fh.close().catch(() => undefined);
+    }
   }
 
   /** Puts `entry` last (most recent) and evicts the least recently used beyond the caps. */
@@ -154,13 +213,20 @@ export class AuthorizedKeys {
     if (old) {
       this.cache.delete(path);
       this.bytes -= old.bytes;
+      if (old.fh !== entry.fh) closeLater(old.fh);
     }
     this.cache.set(path, entry);
     this.bytes += entry.bytes;
-    while (this.cache.size > 1 && (this.cache.size > MAX_CACHED_FILES || this.bytes > MAX_CACHED_BYTES)) {
-      const [oldest, e] = this.cache.entries().next().value as [string, Cached];
+    let open = 0;
+    for (const e of this.cache.values()) if (e.fh) open++;
+    while (this.cache.size > 1 && (this.cache.size > MAX_CACHED_FILES || this.bytes > MAX_CACHED_BYTES || open > MAX_OPEN_INDEXES)) {
+      // over the descriptor cap only: the least recently used entry that holds one
+      const onlyOpen = this.cache.size <= MAX_CACHED_FILES && this.bytes <= MAX_CACHED_BYTES;
+      const [oldest, e] = [...this.cache].find(([, c]) => !onlyOpen || c.fh)!;
+      if (e === entry) break;
       this.cache.delete(oldest);
       this.bytes -= e.bytes;
+      if (e.fh) (open--, closeLater(e.fh));
     }
     return entry;
   }
@@ -178,10 +244,19 @@ export class AuthorizedKeys {
   /** Forgets every cached file (admin `reload`); the next login re-reads them. */
   reload(): number {
     const n = this.cache.size;
+    for (const e of this.cache.values()) closeLater(e.fh);
     this.cache.clear();
     this.bytes = 0;
     if (!this.perUser) void this.load(this.pattern, true);
     return n;
+  }
+
+  /** Closes the files detached indexes read from (the server's stop); later logins read them again. */
+  async close(): Promise<void> {
+    const open = [...this.cache.values()].flatMap((e) => (e.fh ? [e.fh] : []));
+    this.cache.clear();
+    this.bytes = 0;
+    await Promise.all(open.map((fh) => fh.close().catch(() => undefined)));
   }
 
   /** Number of keys across the loaded files. */

@@ -75,7 +75,7 @@ export class Slots {
 const FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
 /** Reads at most `max + 1` bytes (a file that grew past the cap after fstat is caught too). */
-async function readCapped(fh: FileHandle, size: number, max: number): Promise<Buffer> {
+export async function readCapped(fh: FileHandle, size: number, max: number): Promise<Buffer> {
   const cap = max + 1;
   // size + 1: the read that finds EOF fits, so a file of `size` bytes is never copied into a buffer twice its size
   let buf = Buffer.allocUnsafe(Math.min(Math.max(size + 1, 4096), cap));
@@ -94,11 +94,17 @@ async function readCapped(fh: FileHandle, size: number, max: number): Promise<Bu
   return buf.subarray(0, len);
 }
 
+/** What openTrusted found: an opened, checked file (the caller closes `fh`), or why not (as TrustedRead). */
+export type TrustedOpen =
+  | { readonly status: 'open'; readonly stamp: string; readonly fh: FileHandle; readonly size: number; readonly max: number }
+  | Exclude<TrustedRead<never>, { status: 'read' }>;
+
 /**
- * Opens and checks `path`; unless unchanged, reads it and hands the text to `parse` (inside a slot).
- * Never blocks on a FIFO; file errors are results, not exceptions (an exception of `parse` propagates).
+ * Opens and checks `path` (O_NONBLOCK|O_NOFOLLOW, then fstat on the descriptor: regular, ≤ max bytes,
+ * StrictModes); `unchanged` when its stamp is `opts.known`. Only an `open` result leaves a descriptor
+ * open, for the caller to read and close. File errors are results, never exceptions.
  */
-export async function readTrusted<T>(path: string, opts: ReadOptions, parse: (text: string) => T | Promise<T>): Promise<TrustedRead<T>> {
+export async function openTrusted(path: string, opts: ReadOptions): Promise<TrustedOpen> {
   const max = opts.maxBytes ?? MAX_TRUSTED_FILE;
   let fh: FileHandle;
   try {
@@ -108,6 +114,7 @@ export async function readTrusted<T>(path: string, opts: ReadOptions, parse: (te
     if (code === 'ELOOP') return { status: 'refused', reason: `${path} is a symbolic link (not followed)` };
     return { status: 'missing', reason: code };
   }
+  let keep = false;
   try {
     const st = await fh.stat({ bigint: true });
     if (!st.isFile()) return { status: 'refused', reason: `${path} is not a regular file` };
@@ -118,10 +125,30 @@ export async function readTrusted<T>(path: string, opts: ReadOptions, parse: (te
     }
     const stamp = stampOf(st);
     if (opts.known === stamp) return { status: 'unchanged', stamp };
+    keep = true;
+    return { status: 'open', stamp, fh, size: Number(st.size), max };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw err; // not a file error: a bug, for the caller
+    return { status: 'missing', reason: code };
+  } finally {
+    if (!keep) await fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Opens and checks `path` (openTrusted); unless unchanged, reads it and hands the text to `parse` (inside
+ * a slot). Never blocks on a FIFO; file errors are results, not exceptions (an exception of `parse` propagates).
+ */
+export async function readTrusted<T>(path: string, opts: ReadOptions, parse: (text: string) => T | Promise<T>): Promise<TrustedRead<T>> {
+  const o = await openTrusted(path, opts);
+  if (o.status !== 'open') return o;
+  const { fh, stamp, size, max } = o;
+  try {
     const job = async (): Promise<TrustedRead<T>> => {
       let data: Buffer;
       try {
-        data = await readCapped(fh, Number(st.size), max);
+        data = await readCapped(fh, size, max);
       } catch (err) {
         return { status: 'missing', reason: (err as NodeJS.ErrnoException).code ?? String(err) };
       }

@@ -139,7 +139,8 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
   const metricsModule = opts.metrics === undefined ? undefined : await import('./metrics.js');
   const metricsTap = metricsModule?.tapMetrics(log);
   const hostKeys = await loadHostKeys(opts.hostKeys, log);
-  const authorized: KeySource = await withDirectoryKeys(opts.keySource ?? new AuthorizedKeys(opts.authorized, log), opts, log);
+  const files = opts.keySource ? undefined : new AuthorizedKeys(opts.authorized, log);
+  const authorized: KeySource = await withDirectoryKeys(opts.keySource ?? files!, opts, log);
   if (!authorized.perUser) void authorized.load(opts.authorized); // parse once at start, log bad lines now
   const revoked = opts.revoked === undefined ? undefined : new RevokedFile(opts.revoked, log);
   void revoked?.load();
@@ -310,6 +311,7 @@ export async function startSshServer(opts: ServeOptions): Promise<RunningServer>
     (stopping ??= new Promise<void>((resolve) => {
       net.close();
       void metrics?.close();
+      void files?.close(); // issue 14: the descriptors big authorized_keys files are read back from
       for (const c of conns.values()) for (const end of [...c.ends]) end();
       // Give sessions a moment to send exit-status, then disconnect; force-close stragglers after 3 s.
       const polite = setTimeout(() => {

@@ -1,0 +1,209 @@
+/**
+ * Issue 14: a big authorized_keys file is indexed in pieces without its text (src/server/authorized-file.ts,
+ * the detached core KeyIndex) and its lines are read back at lookup. Expected keys come from
+ * `ssh-keygen -l -f FILE` (OpenSSH lists every key line of an authorized_keys file, options and all);
+ * the attacks: a file rewritten under an index (same size, the old mtime put back), a line across a
+ * piece boundary, a huge line. Each refusal has its passing control beside it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { openSync, closeSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openssh, tempDir } from './helpers.js';
+import { parseAuthorizedKeys, parseAuthorizedKeysLine, type KeyIndex } from '../src/core/authorized-keys.js';
+import { fingerprint } from '../src/core/fingerprint.js';
+import { WireWriter } from '../src/core/wire.js';
+import { DETACH_MIN, indexFile, MAX_LINE, PIECE } from '../src/server/authorized-file.js';
+import { AuthorizedKeys } from '../src/server/authorized.js';
+import { Logger } from '../src/server/log.js';
+import { serverOwner } from '../src/server/safe-path.js';
+
+const ed25519Line = (i: number) => `ssh-ed25519 ${new WireWriter().string('ssh-ed25519').string(randomBytes(32)).toBuffer().toString('base64')} k${i}`;
+const blobOf = (line: string) => parseAuthorizedKeysLine(line).key.blob;
+
+function sshKeygenPub(dir: string, name: string, type: string): string {
+  const f = join(dir, name);
+  const r = openssh('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', `by-ssh-keygen-${name}`, '-f', f]);
+  assert.equal(r.status, 0, r.stderr);
+  return readFileSync(f + '.pub', 'utf8').trim();
+}
+
+/** SHA256 fingerprints `ssh-keygen -l -f file` lists, one per key line, in file order. */
+function opensshFingerprints(file: string): string[] {
+  const r = openssh('ssh-keygen', ['-l', '-f', file]);
+  return [...r.stdout.matchAll(/ (SHA256:\S+) /g)].map((m) => m[1]);
+}
+
+/** The detached index of `file` (its descriptor closed by `done`). */
+async function detached(file: string): Promise<{ index: KeyIndex; done: () => Promise<void> }> {
+  const fh = await open(file, 'r');
+  const got = await indexFile(fh, statSync(file).size, 16 << 20, file);
+  assert.ok('index' in got, 'indexed');
+  return { index: got.index, done: () => fh.close() };
+}
+
+test('a mixed file indexed in pieces finds what ssh-keygen -l lists, with the lines, options and comments of the text index', async () => {
+  const tmp = tempDir();
+  try {
+    const rsa = sshKeygenPub(tmp.dir, 'rsa', 'rsa');
+    const ecdsa = sshKeygenPub(tmp.dir, 'ec', 'ecdsa');
+    const lines: string[] = [];
+    for (let i = 0; i < 4000; i++) {
+      lines.push(ed25519Line(i));
+      if (i % 500 === 0) lines.push('# a comment', '', 'not a key line at all');
+      if (i === 700) lines.push(`restrict,command="echo hi" ${rsa}`);
+      if (i === 1500) lines.push(`${ecdsa.replace(/ \S+$/, '')} café ☃ comment\r`); // non-ASCII, CRLF
+      if (i === 2200) lines.push(`from="10.0.0.0/8" ${rsa}`); // one key on two lines
+    }
+    const text = lines.join('\n') + '\n';
+    const file = join(tmp.dir, 'ak');
+    writeFileSync(file, text);
+    assert.ok(text.length > PIECE, 'more than one piece');
+    const { index, done } = await detached(file);
+    try {
+      const whole = parseAuthorizedKeys(text);
+      assert.equal(index.size, whole.size);
+      assert.deepEqual(index.errors, whole.errors);
+      const fps = opensshFingerprints(file);
+      assert.equal(fps.length, index.size, 'ssh-keygen -l lists as many keys as the index holds');
+      const looked = lines.filter((l) => /^(ssh-|ecdsa|restrict|from)/.test(l));
+      for (const l of looked) {
+        const blob = parseAuthorizedKeysLine(l.replace(/\r$/, '')).key.blob;
+        const got = index.lookup(blob);
+        assert.ok(got.length >= 1, `found: ${l.slice(0, 40)}`);
+        assert.ok(fps.includes(fingerprint(blob)), 'ssh-keygen -l lists it too');
+        assert.deepEqual(got, whole.lookup(blob), 'same lines, options and comments as the text index');
+      }
+      assert.equal(index.lookup(blobOf(rsa)).length, 2, 'both lines of the RSA key');
+      assert.equal(index.stale, false);
+      assert.ok(index.bytes < 30 * index.size, `${(index.bytes / index.size).toFixed(1)} bytes a key, no text`);
+    } finally {
+      await done();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a line that crosses a piece boundary is found (control: the line before it)', async () => {
+  const tmp = tempDir();
+  try {
+    const lines: string[] = [];
+    let size = 0;
+    let crossing = -1;
+    for (let i = 0; size < 3 * PIECE; i++) {
+      const l = ed25519Line(i);
+      if (crossing < 0 && size < PIECE && size + l.length + 1 > PIECE + 1) crossing = i; // bytes on both sides
+      lines.push(l);
+      size += l.length + 1;
+    }
+    assert.ok(crossing > 0);
+    const file = join(tmp.dir, 'ak');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const { index, done } = await detached(file);
+    try {
+      assert.deepEqual(index.lookup(blobOf(lines[crossing - 1])).map((e) => e.line), [crossing], 'control');
+      assert.deepEqual(index.lookup(blobOf(lines[crossing])).map((e) => [e.line, e.key.comment]), [[crossing + 1, `k${crossing}`]]);
+      assert.equal(index.size, lines.length);
+    } finally {
+      await done();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a huge line is one bad line: the keys after it still work and the reader never holds it whole', async () => {
+  const tmp = tempDir();
+  try {
+    const before = Array.from({ length: 800 }, (_, i) => ed25519Line(i));
+    const after = Array.from({ length: 800 }, (_, i) => ed25519Line(1000 + i));
+    const file = join(tmp.dir, 'ak');
+    const huge = `ssh-ed25519 ${'A'.repeat(3 * MAX_LINE)}`;
+    writeFileSync(file, [...before, huge, ...after].join('\n') + '\n');
+    const { index, done } = await detached(file);
+    try {
+      assert.deepEqual(index.errors, [{ line: 801, message: `line longer than ${MAX_LINE} bytes` }]);
+      assert.deepEqual(index.lookup(blobOf(before[799])).map((e) => e.line), [800], 'control: before it');
+      assert.deepEqual(index.lookup(blobOf(after[0])).map((e) => e.line), [802], 'the line after it, numbered right');
+      assert.equal(index.size, 1600);
+    } finally {
+      await done();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a file rewritten under its index (same size, old mtime put back) never admits the removed key', async () => {
+  const tmp = tempDir();
+  try {
+    const lines = Array.from({ length: 2000 }, (_, i) => ed25519Line(i));
+    const victim = 1234;
+    const file = join(tmp.dir, 'ak');
+    writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+    assert.ok(statSync(file).size >= DETACH_MIN, 'big enough to be indexed detached');
+    const logged: string[] = [];
+    const ak = new AuthorizedKeys(file, new Logger('text', (l) => logged.push(l)), serverOwner(), false);
+    try {
+      const removed = blobOf(lines[victim]);
+      const index = await ak.forKey('u', removed);
+      assert.equal(index.lookup(removed).length, 1, 'control: the key is admitted before the rewrite');
+      assert.equal(index.lookup(blobOf(lines[victim + 1])).length, 1, 'control: its neighbour too');
+      // the attacker's rewrite in place: the victim's line replaced by another key of the same length
+      const st = statSync(file);
+      const replacement = ed25519Line(victim).slice(0, lines[victim].length);
+      const offset = Buffer.byteLength(lines.slice(0, victim).join('\n') + '\n');
+      const fd = openSync(file, 'r+');
+      writeSync(fd, replacement, offset);
+      closeSync(fd);
+      utimesSync(file, st.atime, st.mtime);
+      assert.equal(statSync(file).size, st.size);
+      // a login that fetched the index before the rewrite looks up after it: the line is read back
+      assert.deepEqual(index.lookup(removed), [], 'the removed key is not admitted by the index it was indexed in');
+      assert.equal(index.stale, true, 'the index knows its file changed');
+      assert.equal(index.lookup(blobOf(lines[victim + 1])).length, 1, 'an unchanged line still works');
+      // the next login indexes the file again: the removed key is gone, the new one is in
+      const loads = ak.loads;
+      const all = await Promise.all(Array.from({ length: 8 }, () => ak.forKey('u', removed)));
+      assert.equal(ak.loads, loads + 1, 'eight concurrent logins share one new read');
+      const fresh = all[0];
+      assert.ok(all.every((x) => x === fresh));
+      assert.notEqual(fresh, index);
+      assert.deepEqual(fresh.lookup(removed), []);
+      assert.equal(fresh.lookup(blobOf(replacement)).length, 1, 'control: the rewritten line is admitted');
+      assert.match(logged.join('\n'), /authorized-keys .*reload=true/);
+    } finally {
+      await ak.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a stale index found by the pre-lookup of forKey is re-read before the checker sees it', async () => {
+  const tmp = tempDir();
+  try {
+    const lines = Array.from({ length: 2000 }, (_, i) => ed25519Line(i));
+    const file = join(tmp.dir, 'ak');
+    writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+    const ak = new AuthorizedKeys(file, new Logger('text', () => undefined), serverOwner(), false);
+    try {
+      const key = blobOf(lines[5]);
+      const first = await ak.forKey('u', key);
+      assert.equal(first.lookup(key).length, 1, 'control');
+      const again = await ak.forKey('u', key);
+      assert.equal(again, first, 'control: unchanged file, same index');
+      (first as unknown as { stale: boolean }).stale = true; // as a changed line marks it
+      const next = await ak.forKey('u', key);
+      assert.notEqual(next, first, 'a stale index is replaced');
+      assert.equal(next.lookup(key).length, 1);
+    } finally {
+      await ak.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
