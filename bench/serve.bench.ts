@@ -4,14 +4,20 @@
  * high port), same machine, same run, the servers interleaved round by round (BENCH_ROUNDS, default 2;
  * medians) so a shared machine's load falls on all of them alike:
  *  - logins/s (connect + kex + ed25519 publickey + exec `echo ok` + close) at concurrency 1, 8, 32,
- *    with p50/p99 latency; the load client is ssh2's Client with TCP_NODELAY (PERF.md lessons 1 and 4);
+ *    with p50/p99 latency, under two load clients: ssh2's Client in this Node process (TCP_NODELAY,
+ *    PERF.md lessons 1 and 4; ≈ 7 ms of CPU a login, as much as a server: at c=8 on 2 cores it is the
+ *    bottleneck) and bench/ssh-load.go (Go's x/crypto/ssh, ≈ 2–3 ms a login; kex, cipher, MAC and host-key
+ *    algorithm pinned alike for all three servers, host key pinned; skipped, saying so, without Go);
+ *  - each server's own CPU per login under each client (utime + stime + its reaped children's, from
+ *    /proc/PID/stat over the phase: the figure that says which server is cheaper whatever the client),
+ *    and each client's;
  *  - the same with 100,000 keys in authorized_keys (the client's key last: sshd's worst case);
  *  - first login after start with 100,000 keys (port open → first login done: the parse at start
  *    included), and the server's RSS and peak RSS (VmHWM) with them loaded, after the logins;
  *  - server RSS with N idle authenticated sessions, a shell channel open on each (default 500; BENCH_IDLE),
  *    last, on fresh servers: sshd's N session processes load the machine for a while after they end.
  * sshd runs `echo ok` through a shell (a fork per login, its nature); sshkit and Conch answer in process.
- * Each phase is time-boxed (BENCH_SECONDS, default 4 s) so the whole benchmark stays near four minutes.
+ * Each phase is time-boxed (BENCH_SECONDS, default 4 s).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,14 +25,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, keygen, median, ROOT, SSHKIT } from './util.js';
-import { login as sshLogin, waitPort } from './ssh-login.js';
+import { freePort, keygen, median, procCpuMs, ROOT, SSHKIT } from './util.js';
+import { login as sshLogin, negotiated, waitPort } from './ssh-login.js';
+import { buildGoLoad, GO_ALGORITHMS, goLoad } from './go-load.js';
 import { WireWriter } from '../src/core/wire.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const IDLE = Number(process.env.BENCH_IDLE ?? 500);
 const BIG = Number(process.env.BENCH_KEYS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const CONCS = (process.env.BENCH_CONC ?? '1,8,32').split(',').map(Number); // concurrencies of the login phases
 const CONCH = join(ROOT, 'test', 'peers', 'conch-bench.py');
 const dir = mkdtempSync(join(tmpdir(), 'sshkit-bench-serve-'));
 const children: ChildProcess[] = [];
@@ -134,27 +142,61 @@ const user = (() => {
 })();
 
 /** One login as the bench's user (ssh-login.ts): connect, auth, exec `echo ok` (or keep a shell open), close. */
-const login = (port: number, privateKey: Buffer, keep = false) => sshLogin(port, privateKey, user, keep);
+const login = (port: number, privateKey: Buffer, keep = false) => sshLogin(port, privateKey, user, keep, hostBlob);
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
-/** Logins for SECONDS at `conc` concurrent workers. */
-async function loginRate(port: number, key: Buffer, conc: number, seconds = SECONDS): Promise<{ rate: number; p50: number; p99: number; n: number; cpu: number }> {
+/** The load clients: ssh2's Client in this process, and the Go client when it could be built. */
+type ClientName = 'ssh2' | 'go';
+let goBin: string | undefined;
+let hostBlob: Buffer | undefined; // the host key's wire blob: the ssh2 client pins it
+let files: { key: string; hostPub: string } | undefined;
+
+/** One phase's figures: logins/s, latency (ms), client and server CPU per login (ms). */
+interface Rate {
+  rate: number;
+  p50: number;
+  p99: number;
+  n: number;
+  cpu: number;
+  srvCpu: number;
+}
+
+/**
+ * Waits until the server has finished with the phase's connections: sshd's per-connection processes
+ * have exited and been reaped (their CPU then counts in its cutime/cstime), then 100 ms for the rest.
+ */
+async function settled(srv: Srv): Promise<void> {
+  if (srv.name === 'sshd') for (let i = 0; i < 250 && descendants(srv.pid).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Logins for SECONDS at `conc` concurrent workers of `client`; the server's CPU over them from /proc. */
+async function loginRate(srv: Srv, key: Buffer, conc: number, client: ClientName, seconds = SECONDS): Promise<Rate> {
+  await settled(srv);
+  const s0 = procCpuMs(srv.pid);
+  if (client === 'go') {
+    const g = await goLoad(goBin!, { port: srv.port, user, keyFile: files!.key, hostPubFile: files!.hostPub, conc, seconds });
+    await settled(srv);
+    return { rate: g.rate, p50: g.p50, p99: g.p99, n: g.logins, cpu: g.cpuMsPerLogin, srvCpu: (procCpuMs(srv.pid) - s0) / g.logins };
+  }
   const lat: number[] = [];
   const end = performance.now() + seconds * 1000;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: conc }, async () => {
-      while (performance.now() < end) lat.push((await login(port, key)).ms);
+      while (performance.now() < end) lat.push((await sshLogin(srv.port, key, user, false, hostBlob)).ms);
     }),
   );
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(cpu0);
-  return { rate: lat.length / wall, p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length, cpu: (c.user + c.system) / 1e6 / wall };
+  await settled(srv);
+  const n = lat.length;
+  return { rate: n / wall, p50: pct(lat, 50), p99: pct(lat, 99), n, cpu: (c.user + c.system) / 1000 / n, srvCpu: (procCpuMs(srv.pid) - s0) / n };
 }
 
 /** Resident memory of a process and all its descendants, in MiB (from ps). */
@@ -198,24 +240,60 @@ function bigAuthorized(file: string, clientPub: string): void {
 }
 
 const f = (n: number, d = 1) => n.toFixed(d);
-type Rate = Awaited<ReturnType<typeof loginRate>>;
 type Starter = (ak: string, hostKey: string) => Promise<Srv>;
+const CLIENTS = (): ClientName[] => (goBin ? ['ssh2', 'go'] : ['ssh2']);
 
-/** Medians over ROUNDS of each server's rate, the servers interleaved within a round. */
-async function interleaved(srvs: Srv[], key: Buffer, conc: number): Promise<Rate[]> {
-  const runs: Rate[][] = srvs.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) for (let i = 0; i < srvs.length; i++) runs[i].push(await loginRate(srvs[i].port, key, conc));
-  return runs.map((rs) => {
-    const pick = (k: keyof Rate) => median(rs.map((x) => x[k]));
-    return { rate: pick('rate'), p50: pick('p50'), p99: pick('p99'), n: rs.reduce((t, x) => t + x.n, 0), cpu: pick('cpu') };
-  });
+/** Medians over ROUNDS of each server's figures per client, servers and clients interleaved within a round. */
+async function interleaved(srvs: Srv[], key: Buffer, conc: number): Promise<Map<ClientName, Rate[]>> {
+  const runs = new Map<ClientName, Rate[][]>(CLIENTS().map((c) => [c, srvs.map(() => [])]));
+  for (let r = 0; r < ROUNDS; r++) for (const [client, rs] of runs) for (let i = 0; i < srvs.length; i++) rs[i].push(await loginRate(srvs[i], key, conc, client));
+  const out = new Map<ClientName, Rate[]>();
+  for (const [client, rs] of runs) {
+    out.set(
+      client,
+      rs.map((xs) => {
+        const pick = (k: keyof Rate) => median(xs.map((x) => x[k]));
+        return { rate: pick('rate'), p50: pick('p50'), p99: pick('p99'), n: xs.reduce((t, x) => t + x.n, 0), cpu: pick('cpu'), srvCpu: pick('srvCpu') };
+      }),
+    );
+  }
+  return out;
 }
 
-function rateLine(conc: number, a: Rate, c: Rate, s: Rate): string {
-  return (
-    `  c=${String(conc).padEnd(3)} sshkit ${f(a.rate).padStart(6)}/s p50 ${f(a.p50)} p99 ${f(a.p99)} ms | conch ${f(c.rate).padStart(6)}/s p50 ${f(c.p50)} ms | ` +
-    `sshd ${f(s.rate).padStart(6)}/s p50 ${f(s.p50)} ms | ratio vs conch ${f(a.rate / c.rate, 2)}x${a.rate / c.rate >= 1.2 ? '' : ' (goal 1.2x)'}, vs sshd ${f(a.rate / s.rate, 2)}x | client CPU ${f(a.cpu * 100, 0)}%\n`
-  );
+const shell = (() => {
+  try {
+    return (require('node:os').userInfo().shell as string) || '/bin/sh';
+  } catch {
+    return '/bin/sh';
+  }
+})();
+
+/** Median wall time of the user's shell running `echo ok` as sshd runs it (SSH_CLIENT set): part of each sshd login. */
+function userShellMs(): number {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    spawnSync(shell, ['-c', 'echo ok'], { env: { HOME: process.env.HOME ?? '/', PATH: '/usr/bin:/bin', USER: user, SSH_CLIENT: '127.0.0.1 1 22' }, stdio: 'ignore' });
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/** The ratios vs Conch against issue 14's goal (≥ 1.2× at c=1 and c=8, 1 and 100,000 keys), for the summary. */
+const goals: string[] = [];
+
+function rateLines(label: string, conc: number, byClient: Map<ClientName, Rate[]>): string {
+  let out = '';
+  for (const [client, [a, c, s]] of byClient) {
+    const ratio = a.rate / c.rate;
+    out +=
+      `  c=${String(conc).padEnd(3)} ${client.padEnd(4)} client: sshkit ${f(a.rate).padStart(6)}/s p50 ${f(a.p50)} p99 ${f(a.p99)} ms | conch ${f(c.rate).padStart(6)}/s p50 ${f(c.p50)} ms | ` +
+      `sshd ${f(s.rate).padStart(6)}/s p50 ${f(s.p50)} ms | ratio vs conch ${f(ratio, 2)}x${ratio >= 1.2 || conc > 8 ? '' : ' (goal 1.2x)'}, vs sshd ${f(a.rate / s.rate, 2)}x\n` +
+      `        server CPU per login: sshkit ${f(a.srvCpu, 2)} ms | conch ${f(c.srvCpu, 2)} ms | sshd ${f(s.srvCpu, 2)} ms (its processes) | sshkit/conch ${f(a.srvCpu / c.srvCpu, 2)}x | ` +
+      `client CPU per login ${f(a.cpu, 2)} / ${f(c.cpu, 2)} / ${f(s.cpu, 2)} ms\n`;
+    if (conc <= 8) goals.push(`${label} c=${conc} ${client}: ${f(ratio, 2)}x${ratio >= 1.2 ? ' met' : ''}`);
+  }
+  return out;
 }
 
 /**
@@ -248,18 +326,29 @@ async function main(): Promise<void> {
   const key = readFileSync(ck);
   const small = join(dir, 'ak_small');
   writeFileSync(small, readFileSync(ck + '.pub'));
-  process.stdout.write(`user ${user}; ${SECONDS} s per phase, ${ROUNDS} rounds interleaved (medians); client: ssh2 Client in one Node process (TCP_NODELAY); NODE_EXTRA_CA_CERTS unset; load average ${require('node:os').loadavg().map((x: number) => f(x, 2)).join(' ')}\n`);
+  hostBlob = Buffer.from(readFileSync(hk + '.pub', 'utf8').split(/\s+/)[1], 'base64');
+  files = { key: ck, hostPub: hk + '.pub' };
+  const go = buildGoLoad(dir);
+  if ('bin' in go) goBin = go.bin;
+  const a = GO_ALGORITHMS;
+  process.stdout.write(
+    `user ${user}; ${SECONDS} s per phase, ${ROUNDS} rounds interleaved (medians); NODE_EXTRA_CA_CERTS unset; load average ${require('node:os').loadavg().map((x: number) => f(x, 2)).join(' ')}\n` +
+      `clients: ssh2 = ssh2's Client in this Node process (TCP_NODELAY, its default algorithm lists); go = bench/ssh-load.go (x/crypto/ssh, one process, a goroutine per worker, TCP_NODELAY, ` +
+      ('bin' in go ? `${a.kex} / ${a.hostAlg} / ${a.cipher} / ${a.mac} pinned for all three servers)\n` : `NOT RUN: ${go.missing})\n`),
+  );
 
   let ours = await startSshkit(small, hk);
   let conch = await startConch(small, hk);
   let ref = await startSshd(small, hk);
   for (const s of [ours, conch, ref]) await login(s.port, key);
+  process.stdout.write(`sshd runs echo through the user's shell: ${userShellMs().toFixed(1)} ms a run here (${shell} -c 'echo ok' with SSH_CLIENT set, as sshd starts it: Debian's bash then reads ~/.bashrc), in each of its logins\n`);
+  process.stdout.write(`ssh2 negotiated (kex / host key / cipher / MAC): ${(await Promise.all([ours, conch, ref].map(async (s) => `${s.name} ${await negotiated(s.port, key, user)}`))).join(' | ')}\n`);
   process.stdout.write('\nlogins/s (connect + kex + ed25519 publickey + exec echo + close), 1 key\n');
-  let small1: Rate[] | undefined; // the 1-key baseline (c=1)
-  for (const conc of [1, 8, 32]) {
-    const [a, c, b] = await interleaved([ours, conch, ref], key, conc);
-    if (conc === 1) small1 = [a, c, b];
-    process.stdout.write(rateLine(conc, a, c, b));
+  let small1: Map<ClientName, Rate[]> | undefined; // the 1-key baseline (c=1)
+  for (const conc of CONCS) {
+    const got = await interleaved([ours, conch, ref], key, conc);
+    if (conc === 1) small1 = got;
+    process.stdout.write(rateLines('1 key', conc, got));
   }
 
   for (const s of [ours, conch, ref]) await stopAndWait(s);
@@ -288,12 +377,14 @@ async function main(): Promise<void> {
   process.stdout.write(`  process start → first login done (each one's start-up and parse): sshkit ${f(wa)} ms (${each(wholes.sshkit)}) | conch ${f(wc)} ms (${each(wholes.conch)}) | ratio ${f(wa / wc, 2)}x\n`);
   ref = await startSshd(big, hk);
   await login(ref.port, key);
-  for (const conc of [1, 8]) {
-    const [a, c, b] = await interleaved([ours, conch, ref], key, conc);
-    process.stdout.write(rateLine(conc, a, c, b));
+  for (const conc of CONCS) {
+    const got = await interleaved([ours, conch, ref], key, conc);
+    process.stdout.write(rateLines(`${BIG} keys`, conc, got));
     if (conc === 1 && small1) {
+      const [a, c, b] = got.get('ssh2')!;
+      const [a1, c1, b1] = small1.get('ssh2')!;
       process.stdout.write(
-        `  auth latency flatness (p50 login, 1 key → ${BIG} keys): sshkit ${f(small1[0].p50)} → ${f(a.p50)} ms (${f(a.p50 / small1[0].p50, 2)}x) | conch ${f(small1[1].p50)} → ${f(c.p50)} ms (${f(c.p50 / small1[1].p50, 2)}x) | sshd ${f(small1[2].p50)} → ${f(b.p50)} ms (${f(b.p50 / small1[2].p50, 2)}x)\n`,
+        `  auth latency flatness (p50 login, ssh2 client, 1 key → ${BIG} keys): sshkit ${f(a1.p50)} → ${f(a.p50)} ms (${f(a.p50 / a1.p50, 2)}x) | conch ${f(c1.p50)} → ${f(c.p50)} ms (${f(c.p50 / c1.p50, 2)}x) | sshd ${f(b1.p50)} → ${f(b.p50)} ms (${f(b.p50 / b1.p50, 2)}x)\n`,
       );
     }
   }
@@ -303,20 +394,23 @@ async function main(): Promise<void> {
   );
   for (const s of [ours, conch, ref]) await stopAndWait(s);
 
-  // last: the idle sessions (sshd's are 500 processes) load the machine for a while after they end
-  ours = await startSshkit(small, hk);
-  conch = await startConch(small, hk);
-  ref = await startSshd(small, hk);
-  process.stdout.write(`\nserver RSS with ${IDLE} idle authenticated sessions, shell channel open (sshd: all its processes)\n`);
-  const ra = await idleRss(ours, key);
-  const rc = await idleRss(conch, key);
-  const rb = await idleRss(ref, key);
-  process.stdout.write(
-    `  sshkit ${f(ra.before)} → ${f(ra.after)} MiB (${ra.opened} open) | conch ${f(rc.before)} → ${f(rc.after)} MiB (${rc.opened} open) | sshd ${f(rb.before)} → ${f(rb.after)} MiB (${rb.opened} open) | ratio vs sshd ${f(ra.after / rb.after, 2)}x\n`,
-  );
-  const sshdSessions = descendants(ref.pid);
-  for (const s of [ours, conch, ref]) await stopAndWait(s);
-  await sessionsGone(sshdSessions);
+  // last: the idle sessions (sshd's are 500 processes) load the machine for a while after they end (BENCH_IDLE=0: none)
+  if (IDLE > 0) {
+    ours = await startSshkit(small, hk);
+    conch = await startConch(small, hk);
+    ref = await startSshd(small, hk);
+    process.stdout.write(`\nserver RSS with ${IDLE} idle authenticated sessions, shell channel open (sshd: all its processes)\n`);
+    const ra = await idleRss(ours, key);
+    const rc = await idleRss(conch, key);
+    const rb = await idleRss(ref, key);
+    process.stdout.write(
+      `  sshkit ${f(ra.before)} → ${f(ra.after)} MiB (${ra.opened} open) | conch ${f(rc.before)} → ${f(rc.after)} MiB (${rc.opened} open) | sshd ${f(rb.before)} → ${f(rb.after)} MiB (${rb.opened} open) | ratio vs sshd ${f(ra.after / rb.after, 2)}x\n`,
+    );
+    const sshdSessions = descendants(ref.pid);
+    for (const s of [ours, conch, ref]) await stopAndWait(s);
+    await sessionsGone(sshdSessions);
+  }
+  process.stdout.write(`\nlogins/s vs Conch, goal ≥ 1.2x: ${goals.join('; ')}\n`);
 }
 
 main()
