@@ -50,13 +50,15 @@ export interface GoLoadRun {
   hostPubFile: string;
   conc: number;
   seconds: number;
+  /** Stop after this many logins in all (default: the time box only). */
+  logins?: number;
 }
 
 /** Runs the Go client once; rejects (with its first error) when any login failed or none completed. */
 export function goLoad(bin: string, o: GoLoadRun): Promise<GoLoadResult> {
   const a = GO_ALGORITHMS;
   const args = ['-port', String(o.port), '-user', o.user, '-key', o.keyFile, '-host-pub', o.hostPubFile, '-c', String(o.conc), '-seconds', String(o.seconds),
-    '-kex', a.kex, '-cipher', a.cipher, '-mac', a.mac, '-host-alg', a.hostAlg];
+    '-kex', a.kex, '-cipher', a.cipher, '-mac', a.mac, '-host-alg', a.hostAlg, ...(o.logins ? ['-n', String(o.logins)] : [])];
   return new Promise((resolve, reject) => {
     const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
