@@ -34,6 +34,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const IDLE = Number(process.env.BENCH_IDLE ?? 500);
 const BIG = Number(process.env.BENCH_KEYS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2000); // logins each of sshkit and Conch serves before the measured phases
 const CONCS = (process.env.BENCH_CONC ?? '1,8,32').split(',').map(Number); // concurrencies of the login phases
 const CONCH = join(ROOT, 'test', 'peers', 'conch-bench.py');
 const dir = mkdtempSync(join(tmpdir(), 'sshkit-bench-serve-'));
@@ -279,6 +280,27 @@ function userShellMs(): number {
   return median(times);
 }
 
+/**
+ * A long-running server's steady state: WARMUP logins (c=8, unmeasured) on sshkit and Conch before any
+ * phase. V8's optimizing compiler was still at work on sshkit's worker threads for the first ≈ 3,000
+ * logins (0.87 → 0.73 → 0.45 ms of CPU a login over three windows of 1,500), a cost a server pays once;
+ * the 4 s phases alone would have measured it. sshd forks a fresh process per login: nothing to warm.
+ */
+async function warmUp(srvs: Srv[], key: Buffer): Promise<void> {
+  for (const srv of srvs) {
+    if (srv.name === 'sshd' || WARMUP <= 0) continue;
+    if (goBin) await goLoad(goBin, { port: srv.port, user, keyFile: files!.key, hostPubFile: files!.hostPub, conc: 8, seconds: 600, logins: WARMUP });
+    else {
+      let left = WARMUP;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (left-- > 0) await login(srv.port, key);
+        }),
+      );
+    }
+  }
+}
+
 /** The ratios vs Conch against issue 14's goal (≥ 1.2× at c=1 and c=8, 1 and 100,000 keys), for the summary. */
 const goals: string[] = [];
 
@@ -333,6 +355,7 @@ async function main(): Promise<void> {
   const a = GO_ALGORITHMS;
   process.stdout.write(
     `user ${user}; ${SECONDS} s per phase, ${ROUNDS} rounds interleaved (medians); NODE_EXTRA_CA_CERTS unset; load average ${require('node:os').loadavg().map((x: number) => f(x, 2)).join(' ')}\n` +
+      `servers warmed with ${WARMUP} logins each (sshkit, Conch) before the phases (BENCH_WARMUP)\n` +
       `clients: ssh2 = ssh2's Client in this Node process (TCP_NODELAY, its default algorithm lists); go = bench/ssh-load.go (x/crypto/ssh, one process, a goroutine per worker, TCP_NODELAY, ` +
       ('bin' in go ? `${a.kex} / ${a.hostAlg} / ${a.cipher} / ${a.mac} pinned for all three servers)\n` : `NOT RUN: ${go.missing})\n`),
   );
@@ -341,6 +364,7 @@ async function main(): Promise<void> {
   let conch = await startConch(small, hk);
   let ref = await startSshd(small, hk);
   for (const s of [ours, conch, ref]) await login(s.port, key);
+  await warmUp([ours, conch], key);
   process.stdout.write(`sshd runs echo through the user's shell: ${userShellMs().toFixed(1)} ms a run here (${shell} -c 'echo ok' with SSH_CLIENT set, as sshd starts it: Debian's bash then reads ~/.bashrc), in each of its logins\n`);
   process.stdout.write(`ssh2 negotiated (kex / host key / cipher / MAC): ${(await Promise.all([ours, conch, ref].map(async (s) => `${s.name} ${await negotiated(s.port, key, user)}`))).join(' | ')}\n`);
   process.stdout.write('\nlogins/s (connect + kex + ed25519 publickey + exec echo + close), 1 key\n');
@@ -377,6 +401,7 @@ async function main(): Promise<void> {
   process.stdout.write(`  process start → first login done (each one's start-up and parse): sshkit ${f(wa)} ms (${each(wholes.sshkit)}) | conch ${f(wc)} ms (${each(wholes.conch)}) | ratio ${f(wa / wc, 2)}x\n`);
   ref = await startSshd(big, hk);
   await login(ref.port, key);
+  await warmUp([ours, conch], key);
   for (const conc of CONCS) {
     const got = await interleaved([ours, conch, ref], key, conc);
     process.stdout.write(rateLines(`${BIG} keys`, conc, got));
