@@ -19,16 +19,15 @@
  * sshd runs `echo ok` through a shell (a fork per login, its nature); sshkit and Conch answer in process.
  * Each phase is time-boxed (BENCH_SECONDS, default 4 s).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, keygen, median, procCpuMs, ROOT, SSHKIT } from './util.js';
+import { keygen, median, procCpuMs } from './util.js';
+import { bigAuthorized, descendants, idleRss, ownRss, servers, sessionsGone, treeRssMiB, userShell, userShellMs, type Srv, type Starter } from './serve-servers.js';
 import { login as sshLogin, negotiated, waitPort } from './ssh-login.js';
 import { buildGoLoad, GO_ALGORITHMS, goLoad } from './go-load.js';
-import { WireWriter } from '../src/core/wire.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const IDLE = Number(process.env.BENCH_IDLE ?? 500);
@@ -36,103 +35,11 @@ const BIG = Number(process.env.BENCH_KEYS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2000); // logins each of sshkit and Conch serves before the measured phases
 const CONCS = (process.env.BENCH_CONC ?? '1,8,32').split(',').map(Number); // concurrencies of the login phases
-const CONCH = join(ROOT, 'test', 'peers', 'conch-bench.py');
 const dir = mkdtempSync(join(tmpdir(), 'sshkit-bench-serve-'));
 const children: ChildProcess[] = [];
-const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: dir };
-delete env.NODE_EXTRA_CA_CERTS;
+const { startSshkit, startSshd, startConch, stopAndWait } = servers(dir, children);
 
 const require = createRequire(import.meta.url);
-
-interface Srv {
-  name: string;
-  port: number;
-  pid: number;
-  stop(): void;
-}
-
-async function startSshkit(ak: string, hostKey: string): Promise<Srv> {
-  const port = await freePort();
-  const c = spawn(process.execPath, [SSHKIT, 'serve', '--port', String(port), '--authorized', ak, '--host-key', hostKey, '--max-startups', '2000', '--login-grace-time', '120'], { env, stdio: ['ignore', 'ignore', 'ignore'] });
-  children.push(c);
-  await waitPort(port);
-  return { name: 'sshkit', port, pid: c.pid!, stop: () => c.kill('SIGTERM') };
-}
-
-async function startSshd(ak: string, hostKey: string): Promise<Srv> {
-  const port = await freePort();
-  const cfg = join(dir, `sshd_config_${port}`);
-  writeFileSync(
-    cfg,
-    [
-      `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `AuthorizedKeysFile ${ak}`, 'PidFile none', 'UsePAM no',
-      'StrictModes no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'MaxStartups 2000', 'MaxSessions 2000',
-      'LogLevel ERROR', 'UseDNS no', 'PermitRootLogin prohibit-password',
-    ].join('\n') + '\n',
-  );
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const c = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', cfg, '-p', String(port)], { stdio: ['ignore', 'ignore', 'ignore'] });
-  children.push(c);
-  await waitPort(port);
-  return { name: 'sshd', port, pid: c.pid!, stop: () => c.kill('SIGTERM') };
-}
-
-async function startConch(ak: string, hostKey: string): Promise<Srv> {
-  const c = spawn('/usr/bin/python3', [CONCH, '--host-key', hostKey, '--authorized', ak], { stdio: ['ignore', 'pipe', 'ignore'] });
-  children.push(c);
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    c.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    c.once('exit', (code) => reject(new Error(`conch-bench.py exited ${code}`)));
-  });
-  return { name: 'conch', port, pid: c.pid!, stop: () => c.kill('SIGTERM') };
-}
-
-/** Resident and peak resident memory (VmRSS, VmHWM) of one process, in MiB. */
-function ownRss(pid: number): { rss: number; peak: number } {
-  const st = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? NaN);
-  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
-}
-
-/** Every descendant of `root` now (from ps). */
-function descendants(root: number): number[] {
-  const rows = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
-  const out: number[] = [];
-  const stack = [root];
-  while (stack.length) {
-    const p = stack.pop()!;
-    for (const [pid, ppid] of rows) if (ppid === p) (out.push(pid), stack.push(pid));
-  }
-  return out;
-}
-
-/**
- * Waits (≤ 30 s) until the processes in `pids` have exited: sshd's per-session processes outlive its
- * listener. They must be listed before the listener stops: once it has exited they are the children of
- * init, and a wait for "no child of the listener" returned at once while 500 sessions were still
- * exiting, loading the next phase (the first-login samples right after it; issue 14's 2,192 ms).
- */
-async function sessionsGone(pids: readonly number[]): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const live = new Set(spawnSync('ps', ['-eo', 'pid='], { encoding: 'utf8' }).stdout.split('\n').map(Number));
-    if (!pids.some((p) => live.has(p))) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function stopAndWait(srv: Srv): Promise<void> {
-  const c = children.find((ch) => ch.pid === srv.pid);
-  if (!c || c.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    c.once('exit', () => resolve());
-    srv.stop();
-  });
-}
 
 const user = (() => {
   try {
@@ -203,48 +110,7 @@ async function loginRate(srv: Srv, key: Buffer, conc: number, client: ClientName
   return { rate: n / wall, p50: pct(lat, 50), p99: pct(lat, 99), n, cpu: (c.user + c.system) / 1000 / n, srvCpu: (procCpuMs(srv.pid) - s0) / n };
 }
 
-/** Resident memory of a process and all its descendants, in MiB (from ps). */
-function treeRssMiB(root: number): number {
-  const rows = spawnSync('ps', ['-eo', 'pid=,ppid=,rss='], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
-  const kids = new Map<number, number[]>();
-  for (const [pid, ppid] of rows) kids.set(ppid, [...(kids.get(ppid) ?? []), pid]);
-  const rss = new Map(rows.map(([pid, , r]) => [pid, r]));
-  let total = 0;
-  const stack = [root];
-  while (stack.length) {
-    const p = stack.pop()!;
-    total += rss.get(p) ?? 0;
-    stack.push(...(kids.get(p) ?? []));
-  }
-  return total / 1024;
-}
-
-async function idleRss(srv: Srv, key: Buffer): Promise<{ before: number; after: number; opened: number }> {
-  const before = treeRssMiB(srv.pid);
-  const conns: any[] = [];
-  for (let i = 0; i < IDLE; i += 25) {
-    const batch = await Promise.all(Array.from({ length: Math.min(25, IDLE - i) }, () => login(srv.port, key, true).catch(() => null)));
-    for (const b of batch) if (b) conns.push(b.conn);
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  const after = treeRssMiB(srv.pid);
-  for (const c of conns) c.end();
-  await new Promise((r) => setTimeout(r, 500));
-  return { before, after, opened: conns.length };
-}
-
-function bigAuthorized(file: string, clientPub: string): void {
-  const lines: string[] = [];
-  for (let i = 0; i < BIG; i++) {
-    const blob = new WireWriter().string('ssh-ed25519').string(randomBytes(32)).toBuffer();
-    lines.push(`ssh-ed25519 ${blob.toString('base64')} bench${i}`);
-  }
-  lines.push(clientPub.trim());
-  writeFileSync(file, lines.join('\n') + '\n');
-}
-
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '—');
-type Starter = (ak: string, hostKey: string) => Promise<Srv>;
 const CLIENTS = (): ClientName[] => (goBin ? ['ssh2', 'go'] : ['ssh2']);
 
 const SKIPPED: Rate = { rate: NaN, p50: NaN, p99: NaN, n: 0, cpu: NaN, srvCpu: NaN };
@@ -264,25 +130,6 @@ async function interleaved(srvs: Srv[], key: Buffer, conc: number, skip: (s: Srv
     );
   }
   return out;
-}
-
-const shell = (() => {
-  try {
-    return (require('node:os').userInfo().shell as string) || '/bin/sh';
-  } catch {
-    return '/bin/sh';
-  }
-})();
-
-/** Median wall time of the user's shell running `echo ok` as sshd runs it (SSH_CLIENT set): part of each sshd login. */
-function userShellMs(): number {
-  const times: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    spawnSync(shell, ['-c', 'echo ok'], { env: { HOME: process.env.HOME ?? '/', PATH: '/usr/bin:/bin', USER: user, SSH_CLIENT: '127.0.0.1 1 22' }, stdio: 'ignore' });
-    times.push(performance.now() - t0);
-  }
-  return median(times);
 }
 
 /**
@@ -370,7 +217,7 @@ async function main(): Promise<void> {
   let ref = await startSshd(small, hk);
   for (const s of [ours, conch, ref]) await login(s.port, key);
   await warmUp([ours, conch], key);
-  process.stdout.write(`sshd runs echo through the user's shell: ${userShellMs().toFixed(1)} ms a run here (${shell} -c 'echo ok' with SSH_CLIENT set, as sshd starts it: Debian's bash then reads ~/.bashrc), in each of its logins\n`);
+  process.stdout.write(`sshd runs echo through the user's shell: ${userShellMs(user).toFixed(1)} ms a run here (${userShell()} -c 'echo ok' with SSH_CLIENT set, as sshd starts it: Debian's bash then reads ~/.bashrc), in each of its logins\n`);
   process.stdout.write(`ssh2 negotiated (kex / host key / cipher / MAC): ${(await Promise.all([ours, conch, ref].map(async (s) => `${s.name} ${await negotiated(s.port, key, user)}`))).join(' | ')}\n`);
   process.stdout.write('\nlogins/s (connect + kex + ed25519 publickey + exec echo + close), 1 key\n');
   let small1: Map<ClientName, Rate[]> | undefined; // the 1-key baseline (c=1)
@@ -383,7 +230,7 @@ async function main(): Promise<void> {
   for (const s of [ours, conch, ref]) await stopAndWait(s);
 
   const big = join(dir, 'ak_big');
-  bigAuthorized(big, readFileSync(ck + '.pub', 'utf8'));
+  bigAuthorized(big, readFileSync(ck + '.pub', 'utf8'), BIG);
   process.stdout.write(`\n${BIG} keys in authorized_keys (client key last)\n`);
   const firsts: { sshkit: number[]; conch: number[] } = { sshkit: [], conch: [] };
   const wholes: { sshkit: number[]; conch: number[] } = { sshkit: [], conch: [] };
@@ -433,9 +280,9 @@ async function main(): Promise<void> {
     conch = await startConch(small, hk);
     ref = await startSshd(small, hk);
     process.stdout.write(`\nserver RSS with ${IDLE} idle authenticated sessions, shell channel open (sshd: all its processes)\n`);
-    const ra = await idleRss(ours, key);
-    const rc = await idleRss(conch, key);
-    const rb = await idleRss(ref, key);
+    const ra = await idleRss(ours, IDLE, () => login(ours.port, key, true));
+    const rc = await idleRss(conch, IDLE, () => login(conch.port, key, true));
+    const rb = await idleRss(ref, IDLE, () => login(ref.port, key, true));
     process.stdout.write(
       `  sshkit ${f(ra.before)} → ${f(ra.after)} MiB (${ra.opened} open) | conch ${f(rc.before)} → ${f(rc.after)} MiB (${rc.opened} open) | sshd ${f(rb.before)} → ${f(rb.after)} MiB (${rb.opened} open) | ratio vs sshd ${f(ra.after / rb.after, 2)}x\n`,
     );
