@@ -6,6 +6,8 @@
  * the first login after start and the server's RSS / peak RSS. CPU per login hardly moves with the
  * machine's load; the rate does. Not part of `npm run bench` (a tool for profiling):
  *   node dist/bench/serve-cpu.js [sshkit|conch] [keys] [concurrency] [logins] [-- node flags for sshkit]
+ * SERVE_CLIENT=go loads it with bench/ssh-load.go (Go's x/crypto/ssh, ≈ 2–3 ms CPU a login, so the server is the
+ * bottleneck; default ssh2's Client in this process).
  * SERVE_SSHKIT runs another build (e.g. a baseline checkout's bin/sshkit), SERVE_NODE replaces the node binary (e.g. a wrapper running strace), SERVE_ARGS adds serve flags; SERVE_ENV_* variables are passed to the server as *.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +18,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort, keygen, ROOT, SSHKIT } from './util.js';
 import { login, waitPort } from './ssh-login.js';
+import { buildGoLoad, goLoad } from './go-load.js';
 import { WireWriter } from '../src/core/wire.js';
 
 const require = createRequire(import.meta.url);
@@ -86,24 +89,40 @@ async function main(): Promise<void> {
   const first = await loginMs(srv.port, key);
   const firstAll = performance.now() - t0;
   for (let i = 0; i < 50; i++) await loginMs(srv.port, key); // warm-up (JIT)
+  let goBin: string | undefined;
+  if (process.env.SERVE_CLIENT === 'go') {
+    const go = buildGoLoad(dir);
+    if (!('bin' in go)) throw new Error(go.missing);
+    goBin = go.bin;
+  }
   const s0 = cpuMs(srv.pid);
   const c0 = process.cpuUsage();
   const w0 = performance.now();
   let left = LOGINS;
   const lat: number[] = [];
-  await Promise.all(
-    Array.from({ length: CONC }, async () => {
-      while (left-- > 0) lat.push(await loginMs(srv.port, key));
-    }),
-  );
+  let goCpu: number | undefined;
+  let goP50: number | undefined;
+  if (process.env.SERVE_CLIENT === 'go') {
+    const g = await goLoad(goBin!, { port: srv.port, user, keyFile: ck, hostPubFile: hk + '.pub', conc: CONC, seconds: 600, logins: LOGINS });
+    goCpu = g.cpuMsPerLogin;
+    goP50 = g.p50;
+    lat.length = g.logins; // the count; the Go client reports the percentiles itself
+  } else {
+    await Promise.all(
+      Array.from({ length: CONC }, async () => {
+        while (left-- > 0) lat.push(await loginMs(srv.port, key));
+      }),
+    );
+  }
   const wall = performance.now() - w0;
   const s1 = cpuMs(srv.pid);
   const c = process.cpuUsage(c0);
   lat.sort((a, b) => a - b);
+  const p50 = goP50 ?? lat[lat.length >> 1];
   const m = rss(srv.pid);
   process.stdout.write(
-    `${kind} keys=${KEYS} c=${CONC} n=${lat.length}: server CPU ${((s1 - s0) / lat.length).toFixed(3)} ms/login | client CPU ${((c.user + c.system) / 1000 / lat.length).toFixed(3)} ms/login | ` +
-      `${((lat.length / wall) * 1000).toFixed(1)} logins/s p50 ${lat[lat.length >> 1].toFixed(2)} ms | first login ${first.toFixed(0)} ms | RSS ${m.rss.toFixed(1)} peak ${m.peak.toFixed(1)} MiB | load ${require('node:os').loadavg()[0].toFixed(2)}\n`,
+    `${kind} keys=${KEYS} c=${CONC} n=${lat.length}: server CPU ${((s1 - s0) / lat.length).toFixed(3)} ms/login | client CPU ${(goCpu ?? (c.user + c.system) / 1000 / lat.length).toFixed(3)} ms/login (${process.env.SERVE_CLIENT === 'go' ? 'go' : 'ssh2'}) | ` +
+      `${((lat.length / wall) * 1000).toFixed(1)} logins/s p50 ${p50.toFixed(2)} ms | first login ${first.toFixed(0)} ms | RSS ${m.rss.toFixed(1)} peak ${m.peak.toFixed(1)} MiB | load ${require('node:os').loadavg()[0].toFixed(2)}\n`,
   );
   void firstAll;
 }

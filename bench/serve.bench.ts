@@ -4,126 +4,42 @@
  * high port), same machine, same run, the servers interleaved round by round (BENCH_ROUNDS, default 2;
  * medians) so a shared machine's load falls on all of them alike:
  *  - logins/s (connect + kex + ed25519 publickey + exec `echo ok` + close) at concurrency 1, 8, 32,
- *    with p50/p99 latency; the load client is ssh2's Client with TCP_NODELAY (PERF.md lessons 1 and 4);
+ *    with p50/p99 latency, under two load clients: ssh2's Client in this Node process (TCP_NODELAY,
+ *    PERF.md lessons 1 and 4; ≈ 7 ms of CPU a login, as much as a server: at c=8 on 2 cores it is the
+ *    bottleneck) and bench/ssh-load.go (Go's x/crypto/ssh, ≈ 2–3 ms a login; kex, cipher, MAC and host-key
+ *    algorithm pinned alike for all three servers, host key pinned; skipped, saying so, without Go);
+ *  - each server's own CPU per login under each client (utime + stime + its reaped children's, from
+ *    /proc/PID/stat over the phase: the figure that says which server is cheaper whatever the client),
+ *    and each client's;
  *  - the same with 100,000 keys in authorized_keys (the client's key last: sshd's worst case);
  *  - first login after start with 100,000 keys (port open → first login done: the parse at start
  *    included), and the server's RSS and peak RSS (VmHWM) with them loaded, after the logins;
  *  - server RSS with N idle authenticated sessions, a shell channel open on each (default 500; BENCH_IDLE),
  *    last, on fresh servers: sshd's N session processes load the machine for a while after they end.
  * sshd runs `echo ok` through a shell (a fork per login, its nature); sshkit and Conch answer in process.
- * Each phase is time-boxed (BENCH_SECONDS, default 4 s) so the whole benchmark stays near four minutes.
+ * Each phase is time-boxed (BENCH_SECONDS, default 4 s).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, keygen, median, ROOT, SSHKIT } from './util.js';
-import { login as sshLogin, waitPort } from './ssh-login.js';
-import { WireWriter } from '../src/core/wire.js';
+import { keygen, median, procCpuMs } from './util.js';
+import { bigAuthorized, descendants, idleRss, ownRss, servers, sessionsGone, treeRssMiB, userShell, userShellMs, type Srv, type Starter } from './serve-servers.js';
+import { login as sshLogin, negotiated, waitPort } from './ssh-login.js';
+import { buildGoLoad, GO_ALGORITHMS, goLoad } from './go-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const IDLE = Number(process.env.BENCH_IDLE ?? 500);
 const BIG = Number(process.env.BENCH_KEYS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const CONCH = join(ROOT, 'test', 'peers', 'conch-bench.py');
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2000); // logins each of sshkit and Conch serves before the measured phases
+const CONCS = (process.env.BENCH_CONC ?? '1,8,32').split(',').map(Number); // concurrencies of the login phases
 const dir = mkdtempSync(join(tmpdir(), 'sshkit-bench-serve-'));
 const children: ChildProcess[] = [];
-const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: dir };
-delete env.NODE_EXTRA_CA_CERTS;
+const { startSshkit, startSshd, startConch, stopAndWait } = servers(dir, children);
 
 const require = createRequire(import.meta.url);
-
-interface Srv {
-  name: string;
-  port: number;
-  pid: number;
-  stop(): void;
-}
-
-async function startSshkit(ak: string, hostKey: string): Promise<Srv> {
-  const port = await freePort();
-  const c = spawn(process.execPath, [SSHKIT, 'serve', '--port', String(port), '--authorized', ak, '--host-key', hostKey, '--max-startups', '2000', '--login-grace-time', '120'], { env, stdio: ['ignore', 'ignore', 'ignore'] });
-  children.push(c);
-  await waitPort(port);
-  return { name: 'sshkit', port, pid: c.pid!, stop: () => c.kill('SIGTERM') };
-}
-
-async function startSshd(ak: string, hostKey: string): Promise<Srv> {
-  const port = await freePort();
-  const cfg = join(dir, `sshd_config_${port}`);
-  writeFileSync(
-    cfg,
-    [
-      `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `AuthorizedKeysFile ${ak}`, 'PidFile none', 'UsePAM no',
-      'StrictModes no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'MaxStartups 2000', 'MaxSessions 2000',
-      'LogLevel ERROR', 'UseDNS no', 'PermitRootLogin prohibit-password',
-    ].join('\n') + '\n',
-  );
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const c = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', cfg, '-p', String(port)], { stdio: ['ignore', 'ignore', 'ignore'] });
-  children.push(c);
-  await waitPort(port);
-  return { name: 'sshd', port, pid: c.pid!, stop: () => c.kill('SIGTERM') };
-}
-
-async function startConch(ak: string, hostKey: string): Promise<Srv> {
-  const c = spawn('/usr/bin/python3', [CONCH, '--host-key', hostKey, '--authorized', ak], { stdio: ['ignore', 'pipe', 'ignore'] });
-  children.push(c);
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    c.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    c.once('exit', (code) => reject(new Error(`conch-bench.py exited ${code}`)));
-  });
-  return { name: 'conch', port, pid: c.pid!, stop: () => c.kill('SIGTERM') };
-}
-
-/** Resident and peak resident memory (VmRSS, VmHWM) of one process, in MiB. */
-function ownRss(pid: number): { rss: number; peak: number } {
-  const st = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? NaN);
-  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
-}
-
-/** Every descendant of `root` now (from ps). */
-function descendants(root: number): number[] {
-  const rows = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
-  const out: number[] = [];
-  const stack = [root];
-  while (stack.length) {
-    const p = stack.pop()!;
-    for (const [pid, ppid] of rows) if (ppid === p) (out.push(pid), stack.push(pid));
-  }
-  return out;
-}
-
-/**
- * Waits (≤ 30 s) until the processes in `pids` have exited: sshd's per-session processes outlive its
- * listener. They must be listed before the listener stops: once it has exited they are the children of
- * init, and a wait for "no child of the listener" returned at once while 500 sessions were still
- * exiting, loading the next phase (the first-login samples right after it; issue 14's 2,192 ms).
- */
-async function sessionsGone(pids: readonly number[]): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const live = new Set(spawnSync('ps', ['-eo', 'pid='], { encoding: 'utf8' }).stdout.split('\n').map(Number));
-    if (!pids.some((p) => live.has(p))) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function stopAndWait(srv: Srv): Promise<void> {
-  const c = children.find((ch) => ch.pid === srv.pid);
-  if (!c || c.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    c.once('exit', () => resolve());
-    srv.stop();
-  });
-}
 
 const user = (() => {
   try {
@@ -134,88 +50,124 @@ const user = (() => {
 })();
 
 /** One login as the bench's user (ssh-login.ts): connect, auth, exec `echo ok` (or keep a shell open), close. */
-const login = (port: number, privateKey: Buffer, keep = false) => sshLogin(port, privateKey, user, keep);
+const login = (port: number, privateKey: Buffer, keep = false) => sshLogin(port, privateKey, user, keep, hostBlob);
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
-/** Logins for SECONDS at `conc` concurrent workers. */
-async function loginRate(port: number, key: Buffer, conc: number, seconds = SECONDS): Promise<{ rate: number; p50: number; p99: number; n: number; cpu: number }> {
+/** The load clients: ssh2's Client in this process, and the Go client when it could be built. */
+type ClientName = 'ssh2' | 'go';
+let goBin: string | undefined;
+let hostBlob: Buffer | undefined; // the host key's wire blob: the ssh2 client pins it
+let files: { key: string; hostPub: string } | undefined;
+
+/** One phase's figures: logins/s, latency (ms), client and server CPU per login (ms). */
+interface Rate {
+  rate: number;
+  p50: number;
+  p99: number;
+  n: number;
+  cpu: number;
+  srvCpu: number;
+}
+
+/**
+ * Waits until the server has finished with the phase's connections: sshd's per-connection processes
+ * have exited and been reaped (their CPU then counts in its cutime/cstime), then 100 ms for the rest.
+ */
+async function settled(srv: Srv): Promise<void> {
+  // ≤ 120 s: with 100,000 keys each sshd login is ≈ 0.6 s of CPU, and its processes outlive the phase's last login
+  if (srv.name === 'sshd') for (let i = 0; i < 6000 && descendants(srv.pid).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Logins for SECONDS at `conc` concurrent workers of `client`; the server's CPU over them from /proc. */
+async function loginRate(srv: Srv, key: Buffer, conc: number, client: ClientName, seconds = SECONDS): Promise<Rate> {
+  await settled(srv);
+  const s0 = procCpuMs(srv.pid);
+  if (client === 'go') {
+    const g = await goLoad(goBin!, { port: srv.port, user, keyFile: files!.key, hostPubFile: files!.hostPub, conc, seconds }).catch((err: Error) => {
+      throw new Error(`${srv.name}, c=${conc}, go client: ${err.message}`);
+    });
+    await settled(srv);
+    return { rate: g.rate, p50: g.p50, p99: g.p99, n: g.logins, cpu: g.cpuMsPerLogin, srvCpu: (procCpuMs(srv.pid) - s0) / g.logins };
+  }
   const lat: number[] = [];
   const end = performance.now() + seconds * 1000;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: conc }, async () => {
-      while (performance.now() < end) lat.push((await login(port, key)).ms);
+      while (performance.now() < end) lat.push((await sshLogin(srv.port, key, user, false, hostBlob)).ms);
     }),
   );
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(cpu0);
-  return { rate: lat.length / wall, p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length, cpu: (c.user + c.system) / 1e6 / wall };
+  await settled(srv);
+  const n = lat.length;
+  return { rate: n / wall, p50: pct(lat, 50), p99: pct(lat, 99), n, cpu: (c.user + c.system) / 1000 / n, srvCpu: (procCpuMs(srv.pid) - s0) / n };
 }
 
-/** Resident memory of a process and all its descendants, in MiB (from ps). */
-function treeRssMiB(root: number): number {
-  const rows = spawnSync('ps', ['-eo', 'pid=,ppid=,rss='], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
-  const kids = new Map<number, number[]>();
-  for (const [pid, ppid] of rows) kids.set(ppid, [...(kids.get(ppid) ?? []), pid]);
-  const rss = new Map(rows.map(([pid, , r]) => [pid, r]));
-  let total = 0;
-  const stack = [root];
-  while (stack.length) {
-    const p = stack.pop()!;
-    total += rss.get(p) ?? 0;
-    stack.push(...(kids.get(p) ?? []));
+const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '—');
+const CLIENTS = (): ClientName[] => (goBin ? ['ssh2', 'go'] : ['ssh2']);
+
+const SKIPPED: Rate = { rate: NaN, p50: NaN, p99: NaN, n: 0, cpu: NaN, srvCpu: NaN };
+
+/** Medians over ROUNDS of each server's figures per client, servers and clients interleaved within a round; `skip` servers get no phase (NaN figures). */
+async function interleaved(srvs: Srv[], key: Buffer, conc: number, skip: (s: Srv) => boolean = () => false): Promise<Map<ClientName, Rate[]>> {
+  const runs = new Map<ClientName, Rate[][]>(CLIENTS().map((c) => [c, srvs.map(() => [])]));
+  for (let r = 0; r < ROUNDS; r++) for (const [client, rs] of runs) for (let i = 0; i < srvs.length; i++) rs[i].push(skip(srvs[i]) ? SKIPPED : await loginRate(srvs[i], key, conc, client));
+  const out = new Map<ClientName, Rate[]>();
+  for (const [client, rs] of runs) {
+    out.set(
+      client,
+      rs.map((xs) => {
+        const pick = (k: keyof Rate) => median(xs.map((x) => x[k]));
+        return { rate: pick('rate'), p50: pick('p50'), p99: pick('p99'), n: xs.reduce((t, x) => t + x.n, 0), cpu: pick('cpu'), srvCpu: pick('srvCpu') };
+      }),
+    );
   }
-  return total / 1024;
+  return out;
 }
 
-async function idleRss(srv: Srv, key: Buffer): Promise<{ before: number; after: number; opened: number }> {
-  const before = treeRssMiB(srv.pid);
-  const conns: any[] = [];
-  for (let i = 0; i < IDLE; i += 25) {
-    const batch = await Promise.all(Array.from({ length: Math.min(25, IDLE - i) }, () => login(srv.port, key, true).catch(() => null)));
-    for (const b of batch) if (b) conns.push(b.conn);
+/**
+ * A long-running server's steady state: WARMUP logins (c=8, unmeasured) on sshkit and Conch before any
+ * phase. V8's optimizing compiler was still at work on sshkit's worker threads for the first ≈ 3,000
+ * logins (0.87 → 0.73 → 0.45 ms of CPU a login over three windows of 1,500), a cost a server pays once;
+ * the 4 s phases alone would have measured it. sshd forks a fresh process per login: nothing to warm.
+ */
+async function warmUp(srvs: Srv[], key: Buffer): Promise<void> {
+  for (const srv of srvs) {
+    if (srv.name === 'sshd' || WARMUP <= 0) continue;
+    if (goBin) await goLoad(goBin, { port: srv.port, user, keyFile: files!.key, hostPubFile: files!.hostPub, conc: 8, seconds: 600, logins: WARMUP });
+    else {
+      let left = WARMUP;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (left-- > 0) await login(srv.port, key);
+        }),
+      );
+    }
   }
-  await new Promise((r) => setTimeout(r, 500));
-  const after = treeRssMiB(srv.pid);
-  for (const c of conns) c.end();
-  await new Promise((r) => setTimeout(r, 500));
-  return { before, after, opened: conns.length };
 }
 
-function bigAuthorized(file: string, clientPub: string): void {
-  const lines: string[] = [];
-  for (let i = 0; i < BIG; i++) {
-    const blob = new WireWriter().string('ssh-ed25519').string(randomBytes(32)).toBuffer();
-    lines.push(`ssh-ed25519 ${blob.toString('base64')} bench${i}`);
+/** The ratios vs Conch against issue 14's goal (≥ 1.2× at c=1 and c=8, 1 and 100,000 keys), for the summary. */
+const goals: string[] = [];
+
+function rateLines(label: string, conc: number, byClient: Map<ClientName, Rate[]>): string {
+  let out = '';
+  for (const [client, [a, c, s]] of byClient) {
+    const ratio = a.rate / c.rate;
+    out +=
+      `  c=${String(conc).padEnd(3)} ${client.padEnd(4)} client: sshkit ${f(a.rate).padStart(6)}/s p50 ${f(a.p50)} p99 ${f(a.p99)} ms | conch ${f(c.rate).padStart(6)}/s p50 ${f(c.p50)} ms | ` +
+      `sshd ${f(s.rate).padStart(6)}/s p50 ${f(s.p50)} ms | ratio vs conch ${f(ratio, 2)}x${ratio >= 1.2 || conc > 8 ? '' : ' (goal 1.2x)'}, vs sshd ${f(a.rate / s.rate, 2)}x\n` +
+      `        server CPU per login: sshkit ${f(a.srvCpu, 2)} ms | conch ${f(c.srvCpu, 2)} ms | sshd ${f(s.srvCpu, 2)} ms (its processes) | sshkit/conch ${f(a.srvCpu / c.srvCpu, 2)}x | ` +
+      `client CPU per login ${f(a.cpu, 2)} / ${f(c.cpu, 2)} / ${f(s.cpu, 2)} ms\n`;
+    if (conc <= 8) goals.push(`${label} c=${conc} ${client}: ${f(ratio, 2)}x${ratio >= 1.2 ? ' met' : ''} (server CPU ${f(a.srvCpu / c.srvCpu, 2)}x)`);
   }
-  lines.push(clientPub.trim());
-  writeFileSync(file, lines.join('\n') + '\n');
-}
-
-const f = (n: number, d = 1) => n.toFixed(d);
-type Rate = Awaited<ReturnType<typeof loginRate>>;
-type Starter = (ak: string, hostKey: string) => Promise<Srv>;
-
-/** Medians over ROUNDS of each server's rate, the servers interleaved within a round. */
-async function interleaved(srvs: Srv[], key: Buffer, conc: number): Promise<Rate[]> {
-  const runs: Rate[][] = srvs.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) for (let i = 0; i < srvs.length; i++) runs[i].push(await loginRate(srvs[i].port, key, conc));
-  return runs.map((rs) => {
-    const pick = (k: keyof Rate) => median(rs.map((x) => x[k]));
-    return { rate: pick('rate'), p50: pick('p50'), p99: pick('p99'), n: rs.reduce((t, x) => t + x.n, 0), cpu: pick('cpu') };
-  });
-}
-
-function rateLine(conc: number, a: Rate, c: Rate, s: Rate): string {
-  return (
-    `  c=${String(conc).padEnd(3)} sshkit ${f(a.rate).padStart(6)}/s p50 ${f(a.p50)} p99 ${f(a.p99)} ms | conch ${f(c.rate).padStart(6)}/s p50 ${f(c.p50)} ms | ` +
-    `sshd ${f(s.rate).padStart(6)}/s p50 ${f(s.p50)} ms | ratio vs conch ${f(a.rate / c.rate, 2)}x${a.rate / c.rate >= 1.2 ? '' : ' (goal 1.2x)'}, vs sshd ${f(a.rate / s.rate, 2)}x | client CPU ${f(a.cpu * 100, 0)}%\n`
-  );
+  return out;
 }
 
 /**
@@ -248,24 +200,37 @@ async function main(): Promise<void> {
   const key = readFileSync(ck);
   const small = join(dir, 'ak_small');
   writeFileSync(small, readFileSync(ck + '.pub'));
-  process.stdout.write(`user ${user}; ${SECONDS} s per phase, ${ROUNDS} rounds interleaved (medians); client: ssh2 Client in one Node process (TCP_NODELAY); NODE_EXTRA_CA_CERTS unset; load average ${require('node:os').loadavg().map((x: number) => f(x, 2)).join(' ')}\n`);
+  hostBlob = Buffer.from(readFileSync(hk + '.pub', 'utf8').split(/\s+/)[1], 'base64');
+  files = { key: ck, hostPub: hk + '.pub' };
+  const go = buildGoLoad(dir);
+  if ('bin' in go) goBin = go.bin;
+  const a = GO_ALGORITHMS;
+  process.stdout.write(
+    `user ${user}; ${SECONDS} s per phase, ${ROUNDS} rounds interleaved (medians); NODE_EXTRA_CA_CERTS unset; load average ${require('node:os').loadavg().map((x: number) => f(x, 2)).join(' ')}\n` +
+      `servers warmed with ${WARMUP} logins each (sshkit, Conch) before the phases (BENCH_WARMUP)\n` +
+      `clients: ssh2 = ssh2's Client in this Node process (TCP_NODELAY, its default algorithm lists); go = bench/ssh-load.go (x/crypto/ssh, one process, a goroutine per worker, TCP_NODELAY, ` +
+      ('bin' in go ? `${a.kex} / ${a.hostAlg} / ${a.cipher} / ${a.mac} pinned for all three servers)\n` : `NOT RUN: ${go.missing})\n`),
+  );
 
   let ours = await startSshkit(small, hk);
   let conch = await startConch(small, hk);
   let ref = await startSshd(small, hk);
   for (const s of [ours, conch, ref]) await login(s.port, key);
+  await warmUp([ours, conch], key);
+  process.stdout.write(`sshd runs echo through the user's shell: ${userShellMs(user).toFixed(1)} ms a run here (${userShell()} -c 'echo ok' with SSH_CLIENT set, as sshd starts it: Debian's bash then reads ~/.bashrc), in each of its logins\n`);
+  process.stdout.write(`ssh2 negotiated (kex / host key / cipher / MAC): ${(await Promise.all([ours, conch, ref].map(async (s) => `${s.name} ${await negotiated(s.port, key, user)}`))).join(' | ')}\n`);
   process.stdout.write('\nlogins/s (connect + kex + ed25519 publickey + exec echo + close), 1 key\n');
-  let small1: Rate[] | undefined; // the 1-key baseline (c=1)
-  for (const conc of [1, 8, 32]) {
-    const [a, c, b] = await interleaved([ours, conch, ref], key, conc);
-    if (conc === 1) small1 = [a, c, b];
-    process.stdout.write(rateLine(conc, a, c, b));
+  let small1: Map<ClientName, Rate[]> | undefined; // the 1-key baseline (c=1)
+  for (const conc of CONCS) {
+    const got = await interleaved([ours, conch, ref], key, conc);
+    if (conc === 1) small1 = got;
+    process.stdout.write(rateLines('1 key', conc, got));
   }
 
   for (const s of [ours, conch, ref]) await stopAndWait(s);
 
   const big = join(dir, 'ak_big');
-  bigAuthorized(big, readFileSync(ck + '.pub', 'utf8'));
+  bigAuthorized(big, readFileSync(ck + '.pub', 'utf8'), BIG);
   process.stdout.write(`\n${BIG} keys in authorized_keys (client key last)\n`);
   const firsts: { sshkit: number[]; conch: number[] } = { sshkit: [], conch: [] };
   const wholes: { sshkit: number[]; conch: number[] } = { sshkit: [], conch: [] };
@@ -288,12 +253,18 @@ async function main(): Promise<void> {
   process.stdout.write(`  process start → first login done (each one's start-up and parse): sshkit ${f(wa)} ms (${each(wholes.sshkit)}) | conch ${f(wc)} ms (${each(wholes.conch)}) | ratio ${f(wa / wc, 2)}x\n`);
   ref = await startSshd(big, hk);
   await login(ref.port, key);
-  for (const conc of [1, 8]) {
-    const [a, c, b] = await interleaved([ours, conch, ref], key, conc);
-    process.stdout.write(rateLine(conc, a, c, b));
+  await warmUp([ours, conch], key);
+  for (const conc of CONCS) {
+    // sshd re-reads the 100,000 keys in each of its login processes (≈ 0.6 s of CPU): 32 at once loaded
+    // the 2-core machine (load average 68) past the end of its phase and into the next server's
+    const got = await interleaved([ours, conch, ref], key, conc, (s) => s.name === 'sshd' && conc > 8);
+    process.stdout.write(rateLines(`${BIG} keys`, conc, got));
+    if (conc > 8) process.stdout.write(`        (sshd not run at c=${conc} with ${BIG} keys: each of its logins re-reads them, ≈ 0.6 s of CPU; 32 at once overload the machine)\n`);
     if (conc === 1 && small1) {
+      const [a, c, b] = got.get('ssh2')!;
+      const [a1, c1, b1] = small1.get('ssh2')!;
       process.stdout.write(
-        `  auth latency flatness (p50 login, 1 key → ${BIG} keys): sshkit ${f(small1[0].p50)} → ${f(a.p50)} ms (${f(a.p50 / small1[0].p50, 2)}x) | conch ${f(small1[1].p50)} → ${f(c.p50)} ms (${f(c.p50 / small1[1].p50, 2)}x) | sshd ${f(small1[2].p50)} → ${f(b.p50)} ms (${f(b.p50 / small1[2].p50, 2)}x)\n`,
+        `  auth latency flatness (p50 login, ssh2 client, 1 key → ${BIG} keys): sshkit ${f(a1.p50)} → ${f(a.p50)} ms (${f(a.p50 / a1.p50, 2)}x) | conch ${f(c1.p50)} → ${f(c.p50)} ms (${f(c.p50 / c1.p50, 2)}x) | sshd ${f(b1.p50)} → ${f(b.p50)} ms (${f(b.p50 / b1.p50, 2)}x)\n`,
       );
     }
   }
@@ -303,20 +274,23 @@ async function main(): Promise<void> {
   );
   for (const s of [ours, conch, ref]) await stopAndWait(s);
 
-  // last: the idle sessions (sshd's are 500 processes) load the machine for a while after they end
-  ours = await startSshkit(small, hk);
-  conch = await startConch(small, hk);
-  ref = await startSshd(small, hk);
-  process.stdout.write(`\nserver RSS with ${IDLE} idle authenticated sessions, shell channel open (sshd: all its processes)\n`);
-  const ra = await idleRss(ours, key);
-  const rc = await idleRss(conch, key);
-  const rb = await idleRss(ref, key);
-  process.stdout.write(
-    `  sshkit ${f(ra.before)} → ${f(ra.after)} MiB (${ra.opened} open) | conch ${f(rc.before)} → ${f(rc.after)} MiB (${rc.opened} open) | sshd ${f(rb.before)} → ${f(rb.after)} MiB (${rb.opened} open) | ratio vs sshd ${f(ra.after / rb.after, 2)}x\n`,
-  );
-  const sshdSessions = descendants(ref.pid);
-  for (const s of [ours, conch, ref]) await stopAndWait(s);
-  await sessionsGone(sshdSessions);
+  // last: the idle sessions (sshd's are 500 processes) load the machine for a while after they end (BENCH_IDLE=0: none)
+  if (IDLE > 0) {
+    ours = await startSshkit(small, hk);
+    conch = await startConch(small, hk);
+    ref = await startSshd(small, hk);
+    process.stdout.write(`\nserver RSS with ${IDLE} idle authenticated sessions, shell channel open (sshd: all its processes)\n`);
+    const ra = await idleRss(ours, IDLE, () => login(ours.port, key, true));
+    const rc = await idleRss(conch, IDLE, () => login(conch.port, key, true));
+    const rb = await idleRss(ref, IDLE, () => login(ref.port, key, true));
+    process.stdout.write(
+      `  sshkit ${f(ra.before)} → ${f(ra.after)} MiB (${ra.opened} open) | conch ${f(rc.before)} → ${f(rc.after)} MiB (${rc.opened} open) | sshd ${f(rb.before)} → ${f(rb.after)} MiB (${rb.opened} open) | ratio vs sshd ${f(ra.after / rb.after, 2)}x\n`,
+    );
+    const sshdSessions = descendants(ref.pid);
+    for (const s of [ours, conch, ref]) await stopAndWait(s);
+    await sessionsGone(sshdSessions);
+  }
+  process.stdout.write(`\nlogins/s vs Conch, goal ≥ 1.2x (in brackets: sshkit's server CPU per login over Conch's): ${goals.join('; ')}\n`);
 }
 
 main()

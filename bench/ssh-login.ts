@@ -7,8 +7,11 @@ import { createRequire } from 'node:module';
 
 const { Client } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
 
-/** One login as `user`; `keep` leaves it open with a shell channel (no pty) instead of exec. Resolves with the latency in ms. */
-export function login(port: number, privateKey: Buffer, user: string, keep = false): Promise<{ ms: number; conn: any }> {
+/**
+ * One login as `user`; `keep` leaves it open with a shell channel (no pty) instead of exec. Resolves with
+ * the latency in ms. `hostKey` (the host key's wire blob) pins the server's key: any other fails the login.
+ */
+export function login(port: number, privateKey: Buffer, user: string, keep = false, hostKey?: Buffer): Promise<{ ms: number; conn: any }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const conn = new Client();
@@ -27,7 +30,7 @@ export function login(port: number, privateKey: Buffer, user: string, keep = fal
       });
     });
     conn.on('error', reject);
-    conn.connect({ host: '127.0.0.1', port, username: user, privateKey, hostVerifier: () => true, readyTimeout: 60_000 } as any);
+    conn.connect({ host: '127.0.0.1', port, username: user, privateKey, hostVerifier: (blob: Buffer) => !hostKey || blob.equals(hostKey), readyTimeout: 60_000 } as any);
     (conn as any)._sock?.setNoDelay?.(true);
   });
 }
@@ -44,4 +47,25 @@ export async function waitPort(port: number, intervalMs = 50, timeoutMs = 20_000
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`port ${port} never opened`);
+}
+
+/**
+ * The algorithms ssh2's Client negotiates with the server on `port` (from its handshake debug lines,
+ * ssh2/lib/protocol/kex.js): kex, host key, client→server cipher and MAC (`implicit` for an AEAD cipher).
+ */
+export function negotiated(port: number, privateKey: Buffer, user: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const got = new Map<string, string>();
+    const conn = new Client();
+    const pick = (line: string) => {
+      const m = /^Handshake: (KEX algorithm|Host key format|C->S Cipher|C->S MAC): (.+)$/.exec(line);
+      if (m) got.set(m[1], m[2]);
+    };
+    conn.on('ready', () => {
+      conn.end();
+      resolve([got.get('KEX algorithm'), got.get('Host key format'), got.get('C->S Cipher'), got.get('C->S MAC') ?? 'implicit'].join(' / '));
+    });
+    conn.on('error', reject);
+    conn.connect({ host: '127.0.0.1', port, username: user, privateKey, hostVerifier: () => true, readyTimeout: 60_000, debug: pick } as any);
+  });
 }

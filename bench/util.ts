@@ -3,6 +3,7 @@
  * report medians and the ratio. Wall-clock timing here, never in tests.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -53,4 +54,17 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(p));
     });
   });
+}
+
+let clkTck: number | undefined;
+/**
+ * CPU time a process has used, in ms: utime + stime + cutime + cstime (/proc/PID/stat fields 14–17,
+ * proc(5)), i.e. its own and that of its children it has reaped — for sshd, every per-connection process
+ * once it has exited. Clock ticks of 1/CLK_TCK s (getconf; 100 on Linux): read it over many logins.
+ */
+export function procCpuMs(pid: number): number {
+  clkTck ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / clkTck;
 }
