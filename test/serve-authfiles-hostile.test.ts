@@ -3,7 +3,7 @@
  * with a good file beside it that still logs in:
  *  - a FIFO swapped in between the server's checks and its read (a second process renames a FIFO and a
  *    regular file over the path in a loop) must never hang the server;
- *  - a 20 MB file is refused unread (cap 16 MiB); a big file under the cap is parsed in slices, so the
+ *  - a 20 MB file is refused unread (cap 16 MiB); a big file under the cap is indexed in pieces (authorized-file.ts), so the
  *    event loop is never blocked for the whole parse, and an unchanged file is not parsed again;
  *  - 5,000 made-up user names must not grow the cache past its cap.
  */
@@ -97,7 +97,7 @@ test('a 20 MB authorized file is refused unread with a logged reason; the good f
   assert.equal((await login('good')).stdout, 'good\n');
 });
 
-test('a big file under the cap is parsed in slices (the event loop is never blocked for the whole parse) and only once', async (t) => {
+test('a big file under the cap is indexed in pieces (the event loop is never blocked for the whole parse) and only once', async (t) => {
   const lines: string[] = [];
   // ≈ 12 MiB of distinct valid ed25519 lines: base64 of a 51-byte blob with a varying key
   const head = Buffer.from([0, 0, 0, 11, ...Buffer.from('ssh-ed25519'), 0, 0, 0, 32]);
