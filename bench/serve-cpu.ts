@@ -11,15 +11,14 @@
  * SERVE_SSHKIT runs another build (e.g. a baseline checkout's bin/sshkit), SERVE_NODE replaces the node binary (e.g. a wrapper running strace), SERVE_ARGS adds serve flags; SERVE_ENV_* variables are passed to the server as *.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort, keygen, ROOT, SSHKIT } from './util.js';
 import { login, waitPort } from './ssh-login.js';
 import { buildGoLoad, goLoad } from './go-load.js';
-import { WireWriter } from '../src/core/wire.js';
+import { bigAuthorized } from './serve-servers.js';
 
 const require = createRequire(import.meta.url);
 const argv = process.argv.slice(2);
@@ -80,10 +79,7 @@ async function main(): Promise<void> {
   keygen(hk);
   const key = readFileSync(ck);
   const ak = join(dir, 'ak');
-  const lines: string[] = [];
-  for (let i = 0; i < KEYS - 1; i++) lines.push(`ssh-ed25519 ${new WireWriter().string('ssh-ed25519').string(randomBytes(32)).toBuffer().toString('base64')} k${i}`);
-  lines.push(readFileSync(ck + '.pub', 'utf8').trim());
-  writeFileSync(ak, lines.join('\n') + '\n');
+  bigAuthorized(ak, readFileSync(ck + '.pub', 'utf8'), KEYS - 1);
   const srv = await start(ak, hk);
   const t0 = performance.now();
   const first = await loginMs(srv.port, key);

@@ -9,13 +9,12 @@
  * SERVE_SSHKIT runs another build (e.g. a baseline checkout's bin/sshkit).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort, keygen, SSHKIT } from './util.js';
 import { login, waitPort } from './ssh-login.js';
-import { WireWriter } from '../src/core/wire.js';
+import { bigAuthorized } from './serve-servers.js';
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
@@ -63,11 +62,8 @@ async function main(): Promise<void> {
   keygen(ck);
   keygen(hk);
   const key = readFileSync(ck);
-  const lines: string[] = [];
-  for (let i = 0; i < KEYS - 1; i++) lines.push(`ssh-ed25519 ${new WireWriter().string('ssh-ed25519').string(randomBytes(32)).toBuffer().toString('base64')} bench${i}`);
-  lines.push(readFileSync(ck + '.pub', 'utf8').trim());
   const ak = join(dir, 'authorized_keys');
-  writeFileSync(ak, lines.join('\n') + '\n');
+  bigAuthorized(ak, readFileSync(ck + '.pub', 'utf8'), KEYS - 1);
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: dir };
   delete env.NODE_EXTRA_CA_CERTS;
   const port = await freePort();
