@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { openSync, closeSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { openSync, closeSync, readdirSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openssh, tempDir } from './helpers.js';
@@ -16,7 +16,7 @@ import { parseAuthorizedKeys, parseAuthorizedKeysLine, type KeyIndex } from '../
 import { fingerprint } from '../src/core/fingerprint.js';
 import { WireWriter } from '../src/core/wire.js';
 import { DETACH_MIN, indexFile, MAX_LINE, PIECE } from '../src/server/authorized-file.js';
-import { AuthorizedKeys } from '../src/server/authorized.js';
+import { AuthorizedKeys, MAX_OPEN_INDEXES } from '../src/server/authorized.js';
 import { Logger } from '../src/server/log.js';
 import { serverOwner } from '../src/server/safe-path.js';
 
@@ -203,6 +203,50 @@ test('a stale index found by the pre-lookup of forKey is re-read before the chec
     } finally {
       await ak.close();
     }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+/** Descriptors this process has open on files below `dir` (/proc/self/fd). */
+function fdsUnder(dir: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir + '/')) n++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return n;
+}
+
+test(`per-user big files hold at most MAX_OPEN_INDEXES (${MAX_OPEN_INDEXES}) descriptors; an evicted user's file is indexed again and still works`, async () => {
+  const tmp = tempDir();
+  try {
+    const users = MAX_OPEN_INDEXES + 6;
+    const firstKey: Buffer[] = [];
+    for (let u = 0; u < users; u++) {
+      const lines = Array.from({ length: 900 }, (_, i) => ed25519Line(i)); // ≈ 76 KiB ≥ DETACH_MIN: detached
+      firstKey.push(blobOf(lines[0]));
+      writeFileSync(join(tmp.dir, `ak-u${u}`), lines.join('\n') + '\n', { mode: 0o600 });
+    }
+    assert.ok(statSync(join(tmp.dir, 'ak-u0')).size >= DETACH_MIN);
+    const ak = new AuthorizedKeys(join(tmp.dir, 'ak-%u'), new Logger('text', () => undefined), serverOwner(), false);
+    try {
+      for (let u = 0; u < MAX_OPEN_INDEXES; u++) assert.equal((await ak.forKey(`u${u}`, firstKey[u])).lookup(firstKey[u]).length, 1);
+      assert.equal(fdsUnder(tmp.dir), MAX_OPEN_INDEXES, 'control: each detached index keeps its file open');
+      for (let u = MAX_OPEN_INDEXES; u < users; u++) assert.equal((await ak.forKey(`u${u}`, firstKey[u])).lookup(firstKey[u]).length, 1);
+      await new Promise((r) => setTimeout(r, 2300)); // evicted descriptors close 2 s later (logins that fetched them may read)
+      assert.equal(fdsUnder(tmp.dir), MAX_OPEN_INDEXES, 'the least recently used are closed');
+      assert.equal(ak.cacheStats().files, MAX_OPEN_INDEXES, 'an entry that gives up its descriptor leaves the cache (a detached index cannot read without it)');
+      const back = await ak.forKey('u0', firstKey[0]);
+      assert.equal(back.lookup(firstKey[0]).length, 1, 'an evicted user logs in again: the file is indexed anew');
+      assert.equal(fdsUnder(tmp.dir), MAX_OPEN_INDEXES + 1, 'its new descriptor (the one it pushed out closes later)');
+    } finally {
+      await ak.close();
+    }
+    assert.equal(fdsUnder(tmp.dir), 0, 'close() gives every descriptor back');
   } finally {
     tmp.cleanup();
   }

@@ -46,11 +46,6 @@ interface Cached {
   fh?: FileHandle;
 }
 
-/** Closes a replaced index's file a little later (a login that fetched the index just before may read it). */
-function closeLater(fh: FileHandle | undefined): void {
-  if (fh) setTimeout(() => void fh.close().catch(() => undefined), CLOSE_DELAY_MS).unref();
-}
-
 /**
  * The metadata of the file and of every directory up its canonical path (lstat: dev, inode, mode,
  * owner, size, mtime, ctime), taken synchronously: ≈ 10 µs, where readTrusted's full check (open,
@@ -112,6 +107,10 @@ export class AuthorizedKeys {
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, Promise<KeyIndex>>();
   private bytes = 0;
+  /** Cached entries holding a descriptor (detached indexes), counted beside `bytes`: a login never scans the cache. */
+  private open = 0;
+  /** Descriptors of replaced indexes waiting for closeLater's delay (close() does not wait for it). */
+  private readonly closing = new Set<FileHandle>();
   private readonly slots = new Slots(MAX_PARALLEL_PARSES);
   /** Count of (re)loads, for the admin `stats()`. */
   loads = 0;
@@ -211,24 +210,45 @@ export class AuthorizedKeys {
   private keep(path: string, entry: Cached): Cached {
     const old = this.cache.get(path);
     if (old) {
-      this.cache.delete(path);
-      this.bytes -= old.bytes;
-      if (old.fh !== entry.fh) closeLater(old.fh);
+      this.forget(path, old);
+      if (old.fh !== entry.fh) this.closeLater(old.fh);
     }
     this.cache.set(path, entry);
     this.bytes += entry.bytes;
-    let open = 0;
-    for (const e of this.cache.values()) if (e.fh) open++;
-    while (this.cache.size > 1 && (this.cache.size > MAX_CACHED_FILES || this.bytes > MAX_CACHED_BYTES || open > MAX_OPEN_INDEXES)) {
+    if (entry.fh) this.open++;
+    while (this.cache.size > 1 && (this.cache.size > MAX_CACHED_FILES || this.bytes > MAX_CACHED_BYTES || this.open > MAX_OPEN_INDEXES)) {
       // over the descriptor cap only: the least recently used entry that holds one
       const onlyOpen = this.cache.size <= MAX_CACHED_FILES && this.bytes <= MAX_CACHED_BYTES;
-      const [oldest, e] = [...this.cache].find(([, c]) => !onlyOpen || c.fh)!;
+      let oldest: [string, Cached] | undefined;
+      for (const pair of this.cache) {
+        if (!onlyOpen || pair[1].fh) {
+          oldest = pair;
+          break;
+        }
+      }
+      const [p, e] = oldest!;
       if (e === entry) break;
-      this.cache.delete(oldest);
-      this.bytes -= e.bytes;
-      if (e.fh) (open--, closeLater(e.fh));
+      this.forget(p, e);
+      this.closeLater(e.fh);
     }
     return entry;
+  }
+
+  /** Closes a replaced index's file a little later (a login that fetched the index just before may read it). */
+  private closeLater(fh: FileHandle | undefined): void {
+    if (!fh) return;
+    this.closing.add(fh);
+    setTimeout(() => {
+      this.closing.delete(fh);
+      void fh.close().catch(() => undefined);
+    }, CLOSE_DELAY_MS).unref();
+  }
+
+  /** Takes `e` out of the cache and its totals (the caller closes its descriptor, if it is done with it). */
+  private forget(path: string, e: Cached): void {
+    this.cache.delete(path);
+    this.bytes -= e.bytes;
+    if (e.fh) this.open--;
   }
 
   /** An empty index for a file that cannot be used; logged once per path and reason. */
@@ -244,18 +264,21 @@ export class AuthorizedKeys {
   /** Forgets every cached file (admin `reload`); the next login re-reads them. */
   reload(): number {
     const n = this.cache.size;
-    for (const e of this.cache.values()) closeLater(e.fh);
+    for (const e of this.cache.values()) this.closeLater(e.fh);
     this.cache.clear();
     this.bytes = 0;
+    this.open = 0;
     if (!this.perUser) void this.load(this.pattern, true);
     return n;
   }
 
   /** Closes the files detached indexes read from (the server's stop); later logins read them again. */
   async close(): Promise<void> {
-    const open = [...this.cache.values()].flatMap((e) => (e.fh ? [e.fh] : []));
+    const open = [...this.cache.values()].flatMap((e) => (e.fh ? [e.fh] : [])).concat([...this.closing]);
+    this.closing.clear();
     this.cache.clear();
     this.bytes = 0;
+    this.open = 0;
     await Promise.all(open.map((fh) => fh.close().catch(() => undefined)));
   }
 
