@@ -78,9 +78,9 @@ async function run(argv: ArgumentsCamelCase<Args>): Promise<void> {
   //    grew to 16 MiB each);
   //  - an old generation allowed to grow 20 % between full GCs (V8's default grows it up to 4×).
   // Measured with 100,000 keys, 3,000 logins at c=8 (Go load client): peak RSS 119–133 MiB with V8's
-  // defaults, 102–120 with the growth factor alone, 77 with both; server CPU a login 3.4–3.7 → 2.9–3.1 ms. These replace --optimize-for-size (same RSS, 72–77 MiB), whose
-  // memory-reducing GCs threw away optimized code (≈ 150 deopts per 800 logins): 3.75 ms a login at c=8,
-  // 4.5–4.7 against 3.8–4.4 at c=1.
+  // defaults, 102–120 with the growth factor alone, 77 with both; server CPU a login 3.4–3.7 → 2.9–3.1 ms.
+  // These replace --optimize-for-size (same RSS, 72–77 MiB), whose memory-reducing GCs threw away optimized
+  // code (≈ 150 deopts per 800 logins): 3.75 ms a login at c=8, 4.5–4.7 against 3.8–4.4 at c=1.
   const v8 = await import('node:v8');
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   v8.setFlagsFromString('--heap-growing-percent=20');

@@ -56,7 +56,6 @@ const TYPE_ALIASES: ReadonlyMap<string, string> = new Map([
   ['webauthn-sk-ecdsa-sha2-nistp256@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com'],
 ]);
 
-
 /** A space or a tab, by char code (not one-character strings: {@link readKeyPrefix} runs over every key line). */
 const blank = (c: number): boolean => c === 0x20 || c === 0x09;
 

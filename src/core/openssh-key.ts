@@ -13,6 +13,7 @@
  * after; and the secret must give back the public key (computed from it by OpenSSL, never taken as given).
  */
 import { createECDH, createPrivateKey, createPublicKey, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { OpensshEnvelope } from './private-key.js';
 import { WireReader, WireWriter } from './wire.js';
 
 /** A private key ready for signing: Node's KeyObject, the public key blob and the file's comment. */
@@ -32,17 +33,8 @@ const EC = new Map([
 const b64u = (b: Buffer) => b.toString('base64url');
 const MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
 
-/** The envelope a private-key.ts parse made of an openssh-key-v1 file's decoded body, as far as this path needs it. */
-export interface ClearEnvelope {
-  readonly cipher: string;
-  readonly kdf: string;
-  readonly kdfOptions: Buffer;
-  readonly publicBlob: Buffer;
-  readonly section: Buffer;
-}
-
 /** The key of an unencrypted ed25519/ECDSA openssh-key-v1 file (private-key.ts parseOpensshEnvelope's result), or null. */
-export function readPlainOpensshKey(env: ClearEnvelope): PlainPrivateKey | null {
+export function readPlainOpensshKey(env: OpensshEnvelope): PlainPrivateKey | null {
   try {
     return read(env);
   } catch {
@@ -50,7 +42,7 @@ export function readPlainOpensshKey(env: ClearEnvelope): PlainPrivateKey | null 
   }
 }
 
-function read({ cipher, kdf, kdfOptions, publicBlob, section }: ClearEnvelope): PlainPrivateKey | null {
+function read({ cipher, kdf, kdfOptions, publicBlob, section }: OpensshEnvelope): PlainPrivateKey | null {
   if (cipher !== 'none' || kdf !== 'none' || kdfOptions.length !== 0 || section.length % 8 !== 0) return null;
   const p = new WireReader(section, 'private key');
   if (p.u32() !== p.u32()) return null; // check integers: differ only after a wrong decryption
