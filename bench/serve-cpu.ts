@@ -15,10 +15,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, keygen, ROOT, SSHKIT } from './util.js';
+import { freePort, ROOT, SSHKIT } from './util.js';
 import { login, waitPort } from './ssh-login.js';
 import { buildGoLoad, goLoad } from './go-load.js';
-import { bigAuthorized } from './serve-servers.js';
+import { benchKeys, bigAuthorized } from './serve-servers.js';
 
 const require = createRequire(import.meta.url);
 const argv = process.argv.slice(2);
@@ -73,11 +73,7 @@ async function start(ak: string, hk: string): Promise<{ pid: number; port: numbe
 }
 
 async function main(): Promise<void> {
-  const ck = join(dir, 'client');
-  const hk = join(dir, 'host');
-  keygen(ck);
-  keygen(hk);
-  const key = readFileSync(ck);
+  const { ck, hk, key } = benchKeys(dir);
   const ak = join(dir, 'ak');
   bigAuthorized(ak, readFileSync(ck + '.pub', 'utf8'), KEYS - 1);
   const srv = await start(ak, hk);

@@ -12,9 +12,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, keygen, SSHKIT } from './util.js';
+import { freePort, SSHKIT } from './util.js';
 import { login, waitPort } from './ssh-login.js';
-import { bigAuthorized } from './serve-servers.js';
+import { benchKeys, bigAuthorized } from './serve-servers.js';
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
@@ -57,11 +57,7 @@ function mappings(pid: number): string {
 }
 
 async function main(): Promise<void> {
-  const ck = join(dir, 'client');
-  const hk = join(dir, 'host');
-  keygen(ck);
-  keygen(hk);
-  const key = readFileSync(ck);
+  const { ck, hk, key } = benchKeys(dir);
   const ak = join(dir, 'authorized_keys');
   bigAuthorized(ak, readFileSync(ck + '.pub', 'utf8'), KEYS - 1);
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: dir };

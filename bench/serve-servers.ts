@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, median, ROOT, SSHKIT } from './util.js';
+import { freePort, keygen, median, ROOT, SSHKIT } from './util.js';
 import { WireWriter } from '../src/core/wire.js';
 import { waitPort } from './ssh-login.js';
 
@@ -146,6 +146,15 @@ export async function idleRss(srv: Srv, n: number, open: () => Promise<{ conn: a
   for (const c of conns) c.end();
   await new Promise((r) => setTimeout(r, 500));
   return { before, after, opened: conns.length };
+}
+
+/** The serve benches' ed25519 key pairs in `dir`, made by ssh-keygen: the client's (`ck`, its private key bytes `key`) and the host's (`hk`). */
+export function benchKeys(dir: string): { ck: string; hk: string; key: Buffer } {
+  const ck = join(dir, 'client');
+  const hk = join(dir, 'host');
+  keygen(ck);
+  keygen(hk);
+  return { ck, hk, key: readFileSync(ck) };
 }
 
 /** `n` random ed25519 keys, then the client's key last (sshd's worst case), written to `file`. */

@@ -24,8 +24,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keygen, median, procCpuMs } from './util.js';
-import { bigAuthorized, descendants, idleRss, ownRss, servers, sessionsGone, treeRssMiB, userShell, userShellMs, type Srv, type Starter } from './serve-servers.js';
+import { median, procCpuMs } from './util.js';
+import { benchKeys, bigAuthorized, descendants, idleRss, ownRss, servers, sessionsGone, treeRssMiB, userShell, userShellMs, type Srv, type Starter } from './serve-servers.js';
 import { login as sshLogin, negotiated, waitPort } from './ssh-login.js';
 import { buildGoLoad, GO_ALGORITHMS, goLoad } from './go-load.js';
 
@@ -193,11 +193,7 @@ async function main(): Promise<void> {
     process.stdout.write('Twisted Conch not installed (apt-get install -y python3-twisted); skipping\n');
     return;
   }
-  const ck = join(dir, 'client');
-  const hk = join(dir, 'host');
-  keygen(ck);
-  keygen(hk);
-  const key = readFileSync(ck);
+  const { ck, hk, key } = benchKeys(dir);
   const small = join(dir, 'ak_small');
   writeFileSync(small, readFileSync(ck + '.pub'));
   hostBlob = Buffer.from(readFileSync(hk + '.pub', 'utf8').split(/\s+/)[1], 'base64');
