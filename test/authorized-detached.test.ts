@@ -2,13 +2,13 @@
  * Issue 14: a big authorized_keys file is indexed in pieces without its text (src/server/authorized-file.ts,
  * the detached core KeyIndex) and its lines are read back at lookup. Expected keys come from
  * `ssh-keygen -l -f FILE` (OpenSSH lists every key line of an authorized_keys file, options and all);
- * the attacks: a file rewritten under an index (same size, the old mtime put back), a line across a
+ * the attacks: a file rewritten under an index (same size, the old mtime put back) or cut short, a line across a
  * piece boundary, a huge line. Each refusal has its passing control beside it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { openSync, closeSync, readdirSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { openSync, closeSync, readdirSync, readFileSync, readlinkSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openssh, tempDir } from './helpers.js';
@@ -247,6 +247,36 @@ test(`per-user big files hold at most MAX_OPEN_INDEXES (${MAX_OPEN_INDEXES}) des
       await ak.close();
     }
     assert.equal(fdsUnder(tmp.dir), 0, 'close() gives every descriptor back');
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a file cut short in place under its index never admits a key past the cut (control: a line before it)', async () => {
+  const tmp = tempDir();
+  try {
+    const lines = Array.from({ length: 2000 }, (_, i) => ed25519Line(i));
+    const cut = 1500;
+    const file = join(tmp.dir, 'ak');
+    writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+    const ak = new AuthorizedKeys(file, new Logger('text', () => undefined), serverOwner(), false);
+    try {
+      const gone = blobOf(lines[cut + 10]);
+      const index = await ak.forKey('u', gone);
+      assert.equal(index.lookup(gone).length, 1, 'control: admitted before the cut');
+      // truncated in the middle of line `cut` (same inode: the descriptor the index reads from sees it)
+      truncateSync(file, Buffer.byteLength(lines.slice(0, cut).join('\n') + '\n') + 20);
+      assert.deepEqual(index.lookup(gone), [], 'a line past the end of the file is not read as the key');
+      assert.equal(index.stale, true);
+      assert.deepEqual(index.lookup(blobOf(lines[cut])), [], 'the line cut in two is not admitted either');
+      assert.equal(index.lookup(blobOf(lines[cut - 1])).length, 1, 'control: a whole line before the cut still works');
+      const fresh = await ak.forKey('u', gone);
+      assert.notEqual(fresh, index, 'the next login indexes the file again');
+      assert.deepEqual(fresh.lookup(gone), []);
+      assert.equal(fresh.lookup(blobOf(lines[cut - 1])).length, 1);
+    } finally {
+      await ak.close();
+    }
   } finally {
     tmp.cleanup();
   }
